@@ -1,0 +1,157 @@
+package io.loupe.tsdb;
+
+import static java.util.Objects.requireNonNull;
+
+import io.loupe.model.Appender;
+import io.loupe.model.Labels;
+import io.loupe.model.Matcher;
+import io.loupe.model.MetricMetadata;
+import io.loupe.model.Querier;
+import io.loupe.model.Queryable;
+import io.loupe.model.SeriesAppender;
+import io.loupe.model.SeriesExemplars;
+import io.loupe.model.StorageUnavailableException;
+import io.loupe.model.Tenant;
+import io.loupe.tsdb.head.Head;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Loupe's time-series store: a sharded in-memory head made durable by a write-ahead log. Writers get an {@link
+ * Appender} per tenant and batch; readers a {@link Querier}. Thread-safe. See docs/tsdb.md.
+ */
+public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
+  private final TsdbOptions options;
+  private final Head head;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private Tsdb(TsdbOptions options, Head head, FileChannel lockChannel, FileLock lock) {
+    this.options = options;
+    this.head = head;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code options.dataDir()} and replays its WAL before returning. The
+   * directory is locked against a second open, in this or another process.
+   *
+   * @throws UncheckedIOException if the directory cannot be used; {@link io.loupe.tsdb.wlog.CorruptFileException} as
+   *     the cause when a WAL file is not a Loupe WAL of a known version
+   */
+  public static Tsdb open(TsdbOptions options, MeterRegistry registry) {
+    requireNonNull(options, "options");
+    requireNonNull(registry, "registry");
+    FileChannel ch = null;
+    try {
+      Files.createDirectories(options.dataDir());
+      Path lockFile = options.dataDir().resolve("LOCK");
+      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        l = null;
+      }
+      if (l == null) {
+        throw new IllegalStateException("data directory " + options.dataDir()
+            + " is in use by another Tsdb (lock held on " + lockFile + ")");
+      }
+      Head head = Head.open(options, registry);
+      return new Tsdb(options, head, ch, l);
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new UncheckedIOException("opening tsdb in " + options.dataDir() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+    }
+  }
+
+  public TsdbOptions options() {
+    return options;
+  }
+
+  @Override
+  public Appender appender(Tenant tenant) {
+    requireNonNull(tenant, "tenant");
+    return head.appender(tenant);
+  }
+
+  @Override
+  public Querier querier(Tenant tenant, long mintMs, long maxtMs) {
+    requireNonNull(tenant, "tenant");
+    if (maxtMs < mintMs) {
+      throw new IllegalArgumentException("querier range: maxt " + maxtMs + " < mint " + mintMs
+          + " (expected: maxt >= mint)");
+    }
+    return head.querier(tenant, mintMs, maxtMs);
+  }
+
+  @Override
+  public List<SeriesExemplars> exemplars(Tenant tenant, long startMs, long endMs, List<List<Matcher>> matcherSets) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(matcherSets, "matcherSets");
+    return head.exemplars(tenant, startMs, endMs, matcherSets);
+  }
+
+  @Override
+  public Map<String, List<MetricMetadata>> metadata(Tenant tenant, String metric, int limit) {
+    requireNonNull(tenant, "tenant");
+    return head.metadata(tenant, metric, limit);
+  }
+
+  /** Head cardinality of {@code tenant} for {@code GET /api/v1/status/tsdb}, top {@code limit} per list (0: all). */
+  public TsdbStats stats(Tenant tenant, int limit) {
+    requireNonNull(tenant, "tenant");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
+    }
+    return head.stats(tenant, limit);
+  }
+
+  /** The stable id of a series (kept across restarts), if the store has it. */
+  public OptionalLong seriesId(Tenant tenant, Labels labels) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(labels, "labels");
+    return head.seriesId(tenant, labels);
+  }
+
+  /** Fsyncs and closes the WAL and releases the directory lock. Later commits throw StorageUnavailableException. */
+  @Override
+  public void close() {
+    try {
+      head.close();
+    } catch (IOException e) {
+      throw new StorageUnavailableException("closing tsdb in " + options.dataDir() + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        lock.release();
+      } catch (IOException ignored) {
+        // closing the channel releases it too
+      }
+      closeQuietly(lockChannel);
+    }
+  }
+}

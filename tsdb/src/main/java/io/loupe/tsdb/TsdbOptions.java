@@ -1,0 +1,84 @@
+package io.loupe.tsdb;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Settings of a {@link Tsdb}. Start from {@link #defaults(Path)} and change what you need with the withers.
+ *
+ * @param dataDir where the WAL (and later the blocks) live; created if missing
+ * @param shards independent head shards, each with its own lock and WAL; default: available processors
+ * @param fsync when the WAL is fsynced; default {@link FsyncPolicy#ALWAYS}
+ * @param outOfOrderWindow how far behind its series' newest sample a sample may be and still be accepted; default 30 m
+ * @param maxSeriesPerTenant head series a tenant may have; new series over it are rejected; 0: unlimited; default 1M
+ * @param maxExemplarsPerTenant exemplars kept per tenant (a ring buffer, oldest dropped first); 0 disables; default 100k
+ * @param walSegmentSize size at which a WAL segment is closed and the next one started; default 128 MiB
+ */
+public record TsdbOptions(
+    Path dataDir,
+    int shards,
+    FsyncPolicy fsync,
+    Duration outOfOrderWindow,
+    long maxSeriesPerTenant,
+    int maxExemplarsPerTenant,
+    long walSegmentSize) {
+  public static final int MAX_SHARDS = 1024;
+  public static final long MIN_WAL_SEGMENT_SIZE = 4096;
+  public static final long MAX_WAL_SEGMENT_SIZE = 1L << 30;
+
+  public TsdbOptions {
+    requireNonNull(dataDir, "dataDir");
+    requireNonNull(fsync, "fsync");
+    requireNonNull(outOfOrderWindow, "outOfOrderWindow");
+    if (shards < 1 || shards > MAX_SHARDS) {
+      throw new IllegalArgumentException("shards: " + shards + " (expected: 1 to " + MAX_SHARDS + ")");
+    }
+    if (outOfOrderWindow.isNegative()) {
+      throw new IllegalArgumentException("outOfOrderWindow: " + outOfOrderWindow + " (expected: >= 0)");
+    }
+    if (maxSeriesPerTenant < 0) {
+      throw new IllegalArgumentException("maxSeriesPerTenant: " + maxSeriesPerTenant + " (expected: >= 0, 0 = none)");
+    }
+    if (maxExemplarsPerTenant < 0) {
+      throw new IllegalArgumentException(
+          "maxExemplarsPerTenant: " + maxExemplarsPerTenant + " (expected: >= 0, 0 disables exemplars)");
+    }
+    if (walSegmentSize < MIN_WAL_SEGMENT_SIZE || walSegmentSize > MAX_WAL_SEGMENT_SIZE) {
+      throw new IllegalArgumentException("walSegmentSize: " + walSegmentSize + " (expected: " + MIN_WAL_SEGMENT_SIZE
+          + " to " + MAX_WAL_SEGMENT_SIZE + ")");
+    }
+  }
+
+  public static TsdbOptions defaults(Path dataDir) {
+    return new TsdbOptions(dataDir, Runtime.getRuntime().availableProcessors(), FsyncPolicy.ALWAYS,
+        Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20);
+  }
+
+  public TsdbOptions withShards(int n) {
+    return new TsdbOptions(dataDir, n, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize);
+  }
+
+  public TsdbOptions withFsync(FsyncPolicy p) {
+    return new TsdbOptions(dataDir, shards, p, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize);
+  }
+
+  public TsdbOptions withOutOfOrderWindow(Duration d) {
+    return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize);
+  }
+
+  public TsdbOptions withMaxSeriesPerTenant(long n) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize);
+  }
+
+  public TsdbOptions withMaxExemplarsPerTenant(int n) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize);
+  }
+
+  public TsdbOptions withWalSegmentSize(long bytes) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes);
+  }
+}

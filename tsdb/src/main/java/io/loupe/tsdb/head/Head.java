@@ -1,0 +1,528 @@
+package io.loupe.tsdb.head;
+
+import io.loupe.model.Appender;
+import io.loupe.model.Exemplar;
+import io.loupe.model.Labels;
+import io.loupe.model.Matcher;
+import io.loupe.model.MetricMetadata;
+import io.loupe.model.Querier;
+import io.loupe.model.RejectReason;
+import io.loupe.model.SeriesExemplars;
+import io.loupe.model.StorageUnavailableException;
+import io.loupe.model.Tenant;
+import io.loupe.tsdb.FsyncPolicy;
+import io.loupe.tsdb.TsdbOptions;
+import io.loupe.tsdb.TsdbStats;
+import io.loupe.tsdb.record.RecordDecoder;
+import io.loupe.tsdb.wlog.CorruptFileException;
+import io.loupe.tsdb.wlog.SegmentedLog;
+import io.loupe.tsdb.wlog.WalReader;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.roaringbitmap.IntIterator;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The in-memory head of the store: shards of series and postings, each with its own WAL directory
+ * ({@code wal/shard-NNN}), plus per-tenant counters and metadata. Built by {@link #open}, which replays the WAL.
+ */
+public final class Head implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(Head.class);
+
+  private final TsdbOptions opts;
+  private final HeadShard[] shards;
+  private final AtomicLong nextId = new AtomicLong(1);
+  private final ConcurrentHashMap<Tenant, TenantState> tenants = new ConcurrentHashMap<>();
+  private final AtomicLong totalSeries = new AtomicLong();
+  private final long oooWindowMs;
+  private final Counter appended;
+  private final Counter[] rejected = new Counter[RejectReason.values().length];
+  private final Counter corruptions;
+  private final Timer fsyncTimer;
+  private final Counter walBytes;
+  private ScheduledExecutorService syncer;
+
+  /** Per-tenant state shared by all shards: the series count (for the limit) and metadata by family. */
+  private static final class TenantState {
+    final AtomicLong series = new AtomicLong();
+    final ConcurrentHashMap<String, MetricMetadata> metadata = new ConcurrentHashMap<>();
+  }
+
+  private Head(TsdbOptions opts, MeterRegistry registry) {
+    this.opts = opts;
+    this.oooWindowMs = opts.outOfOrderWindow().toMillis();
+    this.shards = new HeadShard[opts.shards()];
+    for (int i = 0; i < shards.length; i++) {
+      shards[i] = new HeadShard(i, this);
+    }
+    Gauge.builder("loupe.tsdb.head.series", totalSeries, AtomicLong::get)
+        .description("series in the head, all tenants").register(registry);
+    appended = Counter.builder("loupe.tsdb.samples.appended").description("samples accepted by commits")
+        .register(registry);
+    for (RejectReason r : RejectReason.values()) {
+      rejected[r.ordinal()] = Counter.builder("loupe.tsdb.samples.rejected").tag("reason", r.metricTag())
+          .description("samples and exemplars refused by commits").register(registry);
+    }
+    corruptions = Counter.builder("loupe.tsdb.wal.corruptions")
+        .description("torn or damaged WAL tails found and truncated at replay").register(registry);
+    fsyncTimer = Timer.builder("loupe.tsdb.wal.fsync").description("WAL fsync latency").register(registry);
+    walBytes = Counter.builder("loupe.tsdb.wal.bytes").baseUnit("bytes").description("bytes appended to the WAL")
+        .register(registry);
+  }
+
+  /** Replays {@code dataDir/wal}, then opens each shard's WAL for writing. */
+  public static Head open(TsdbOptions opts, MeterRegistry registry) throws IOException {
+    Head h = new Head(opts, registry);
+    Path walDir = opts.dataDir().resolve("wal");
+    Files.createDirectories(walDir);
+    Timer replayTimer = Timer.builder("loupe.tsdb.wal.replay.duration").description("time to replay the WAL at open")
+        .register(registry);
+    long t0 = System.nanoTime();
+    Replayer r = h.new Replayer();
+    List<Path> dirs = new ArrayList<>();
+    try (Stream<Path> s = Files.list(walDir)) {
+      s.filter(p -> p.getFileName().toString().startsWith("shard-") && Files.isDirectory(p)).sorted()
+          .forEach(dirs::add);
+    }
+    long records = 0;
+    for (Path dir : dirs) {
+      WalReader.Result res = WalReader.replay(dir, (buf, file, off) -> {
+        try {
+          RecordDecoder.decode(buf, r);
+        } catch (IllegalArgumentException e) {
+          // The checksum matched, so this is not a torn write: refuse to guess.
+          throw new CorruptFileException(file, off, "undecodable WAL record: " + e.getMessage());
+        }
+      });
+      records += res.records();
+      h.corruptions.increment(res.corruptions());
+    }
+    r.finish();
+    long took = System.nanoTime() - t0;
+    replayTimer.record(took, TimeUnit.NANOSECONDS);
+    log.info("replayed WAL {}: {} records, {} series, {} samples in {} ms", walDir, records, h.totalSeries.get(),
+        r.samples, took / 1_000_000);
+    try {
+      for (HeadShard sh : h.shards) {
+        sh.wal = SegmentedLog.open(walDir.resolve(String.format("shard-%03d", sh.index)), opts.walSegmentSize(),
+            h.fsyncTimer, h.walBytes);
+      }
+    } catch (IOException e) {
+      h.close();
+      throw e;
+    }
+    if (opts.fsync() instanceof FsyncPolicy.Interval iv) {
+      h.syncer = Executors.newSingleThreadScheduledExecutor(run -> {
+        Thread t = new Thread(run, "loupe-tsdb-wal-sync");
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = Math.max(1, iv.every().toMillis());
+      h.syncer.scheduleWithFixedDelay(h::syncAll, ms, ms, TimeUnit.MILLISECONDS);
+    }
+    return h;
+  }
+
+  /** Applies WAL records to the head, single-threaded, before any writer exists. */
+  private final class Replayer implements RecordDecoder.Visitor {
+    private final HashMap<Long, MemSeries> byId = new HashMap<>();
+    private final HashMap<Long, TenantIndex> ownerOf = new HashMap<>();
+    private final HashMap<String, Tenant> tenantCache = new HashMap<>();
+    // Samples whose series record is in a WAL directory not read yet (only when the shard count changed).
+    private final HashMap<Long, List<long[]>> pending = new HashMap<>();
+    long samples;
+
+    private Tenant tenant(String id) {
+      return tenantCache.computeIfAbsent(id, Tenant::new);
+    }
+
+    @Override
+    public void series(String tenantId, long id, Labels labels) {
+      Tenant t = tenant(tenantId);
+      HeadShard sh = shards[shardFor(tenantHash(t), labels)];
+      TenantIndex ti = sh.tenant(t);
+      MemSeries s = ti.byLabels.get(labels);
+      if (s == null) {
+        s = ti.add(id, labels);
+        tenants.computeIfAbsent(t, k -> new TenantState()).series.incrementAndGet();
+        totalSeries.incrementAndGet();
+      }
+      byId.put(id, s);
+      ownerOf.put(id, ti);
+      nextId.accumulateAndGet(id + 1, Math::max);
+      List<long[]> waiting = pending.remove(id);
+      if (waiting != null) {
+        for (long[] p : waiting) {
+          sample(id, p[0], Double.longBitsToDouble(p[1]));
+        }
+      }
+    }
+
+    @Override
+    public void sample(long seriesId, long ts, double value) {
+      MemSeries s = byId.get(seriesId);
+      if (s == null) {
+        pending.computeIfAbsent(seriesId, k -> new ArrayList<>())
+            .add(new long[] {ts, Double.doubleToRawLongBits(value)});
+        return;
+      }
+      if (s.lookup(ts, Double.doubleToRawLongBits(value)) == MemSeries.ABSENT) {
+        s.append(ts, value);
+        samples++;
+      }
+    }
+
+    @Override
+    public void exemplar(long seriesId, Exemplar e) {
+      MemSeries s = byId.get(seriesId);
+      if (s == null || e.timestampMs() < s.lastExemplarTs) {
+        return;
+      }
+      TenantIndex ti = ownerOf.get(seriesId);
+      if (ti.exemplars != null) {
+        ti.exemplars.add(s.ref, e);
+      }
+      s.lastExemplarTs = e.timestampMs();
+      s.lastExemplar = e;
+    }
+
+    @Override
+    public void metadata(String tenantId, MetricMetadata m) {
+      putMetadata(tenant(tenantId), m);
+    }
+
+    @Override
+    public void unknown(int type, int length) {
+      log.warn("skipping WAL entry of unknown type {} ({} bytes), written by a newer version", type, length);
+    }
+
+    void finish() {
+      if (!pending.isEmpty()) {
+        long n = pending.values().stream().mapToLong(List::size).sum();
+        log.warn("WAL replay: {} samples of {} series whose series record is missing were dropped", n, pending.size());
+        corruptions.increment();
+      }
+    }
+  }
+
+  // ---- used by shards and appenders
+
+  int shardCount() {
+    return shards.length;
+  }
+
+  HeadShard shard(int i) {
+    return shards[i];
+  }
+
+  static long tenantHash(Tenant t) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : t.id().getBytes(StandardCharsets.UTF_8)) {
+      h ^= (b & 0xff);
+      h *= 0x100000001b3L;
+    }
+    return h;
+  }
+
+  int shardFor(long tenantHash, Labels labels) {
+    return mix(labels.stableHash() ^ tenantHash, shards.length);
+  }
+
+  int shardForMetadata(long tenantHash, String family) {
+    return mix(family.hashCode() * 0x9E3779B97F4A7C15L ^ tenantHash, shards.length);
+  }
+
+  private static int mix(long h, int n) {
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return (int) Long.remainderUnsigned(h, n);
+  }
+
+  long outOfOrderWindowMs() {
+    return oooWindowMs;
+  }
+
+  int exemplarCapacityPerShard() {
+    int max = opts.maxExemplarsPerTenant();
+    return max == 0 ? 0 : Math.max(1, (max + shards.length - 1) / shards.length);
+  }
+
+  long nextSeriesId() {
+    return nextId.getAndIncrement();
+  }
+
+  boolean tryReserveSeries(Tenant t) {
+    AtomicLong c = tenants.computeIfAbsent(t, k -> new TenantState()).series;
+    long limit = opts.maxSeriesPerTenant();
+    while (true) {
+      long cur = c.get();
+      if (limit > 0 && cur >= limit) {
+        return false;
+      }
+      if (c.compareAndSet(cur, cur + 1)) {
+        totalSeries.incrementAndGet();
+        return true;
+      }
+    }
+  }
+
+  void releaseSeries(Tenant t, int n) {
+    if (n > 0) {
+      tenants.get(t).series.addAndGet(-n);
+      totalSeries.addAndGet(-n);
+    }
+  }
+
+  MetricMetadata metadata(Tenant t, String family) {
+    TenantState s = tenants.get(t);
+    return s == null ? null : s.metadata.get(family);
+  }
+
+  void putMetadata(Tenant t, MetricMetadata m) {
+    tenants.computeIfAbsent(t, k -> new TenantState()).metadata.put(m.metricFamily(), m);
+  }
+
+  void count(long accepted, long[] rejectedByReason) {
+    appended.increment(accepted);
+    for (int i = 0; i < rejectedByReason.length; i++) {
+      if (rejectedByReason[i] > 0) {
+        rejected[i].increment(rejectedByReason[i]);
+      }
+    }
+  }
+
+  /** Under {@link FsyncPolicy#ALWAYS}: waits until each shard's WAL is fsynced up to its position (-1: untouched). */
+  void awaitDurable(long[] positions) {
+    if (!(opts.fsync() instanceof FsyncPolicy.Always)) {
+      return;
+    }
+    for (int s = 0; s < positions.length; s++) {
+      if (positions[s] >= 0) {
+        try {
+          shards[s].wal.syncTo(positions[s]);
+        } catch (IOException e) {
+          throw new StorageUnavailableException("WAL fsync failed: " + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  private void syncAll() {
+    for (HeadShard sh : shards) {
+      try {
+        SegmentedLog w = sh.wal;
+        if (w != null) {
+          w.sync();
+        }
+      } catch (IOException e) {
+        log.warn("background WAL fsync failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  // ---- public API used by Tsdb
+
+  public Appender appender(Tenant tenant) {
+    return new HeadAppender(this, tenant);
+  }
+
+  public Querier querier(Tenant tenant, long mint, long maxt) {
+    return new HeadQuerier(this, tenant, mint, maxt);
+  }
+
+  /** The id of {@code labels}'s series, if the head has it. */
+  public OptionalLong seriesId(Tenant tenant, Labels labels) {
+    HeadShard sh = shards[shardFor(tenantHash(tenant), labels)];
+    sh.lock.lock();
+    try {
+      TenantIndex ti = sh.tenants.get(tenant);
+      MemSeries s = ti == null ? null : ti.byLabels.get(labels);
+      return s == null ? OptionalLong.empty() : OptionalLong.of(s.id);
+    } finally {
+      sh.lock.unlock();
+    }
+  }
+
+  /** Calls {@code action} under each shard's lock for each series matching all matchers with samples in range. */
+  void forEachMatching(Tenant tenant, List<Matcher> matchers, long lo, long hi, Consumer<MemSeries> action) {
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(tenant);
+        if (ti == null) {
+          continue;
+        }
+        RoaringBitmap refs = ti.select(matchers);
+        IntIterator it = refs.getIntIterator();
+        while (it.hasNext()) {
+          MemSeries s = ti.get(it.next());
+          if (s.overlaps(lo, hi)) {
+            action.accept(s);
+          }
+        }
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+  }
+
+  public List<SeriesExemplars> exemplars(Tenant tenant, long start, long end, List<List<Matcher>> matcherSets) {
+    List<SeriesExemplars> out = new ArrayList<>();
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(tenant);
+        if (ti == null || ti.exemplars == null || ti.exemplars.size() == 0) {
+          continue;
+        }
+        RoaringBitmap refs = new RoaringBitmap();
+        for (List<Matcher> ms : matcherSets) {
+          refs.or(ti.select(ms));
+        }
+        TreeMap<Integer, List<Exemplar>> byRef = new TreeMap<>();
+        ti.exemplars.forEach((ref, e) -> {
+          if (e.timestampMs() >= start && e.timestampMs() <= end && refs.contains(ref)) {
+            byRef.computeIfAbsent(ref, k -> new ArrayList<>()).add(e);
+          }
+        });
+        byRef.forEach((ref, list) -> {
+          list.sort(Comparator.comparingLong(Exemplar::timestampMs));
+          out.add(new SeriesExemplars(ti.get(ref).labels, list));
+        });
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    out.sort((a, b) -> a.seriesLabels().compareTo(b.seriesLabels()));
+    return out;
+  }
+
+  public Map<String, List<MetricMetadata>> metadata(Tenant tenant, String metric, int limit) {
+    TenantState s = tenants.get(tenant);
+    Map<String, List<MetricMetadata>> out = new LinkedHashMap<>();
+    if (s == null) {
+      return out;
+    }
+    new TreeMap<>(s.metadata).forEach((family, m) -> {
+      if ((metric == null || metric.isEmpty() || metric.equals(family)) && (limit <= 0 || out.size() < limit)) {
+        out.put(family, List.of(m));
+      }
+    });
+    return out;
+  }
+
+  public TsdbStats stats(Tenant tenant, int limit) {
+    long numSeries = 0;
+    long chunks = 0;
+    long minT = Long.MAX_VALUE;
+    long maxT = Long.MIN_VALUE;
+    HashMap<String, Long> byMetric = new HashMap<>();
+    HashMap<String, java.util.HashSet<String>> valuesByName = new HashMap<>();
+    HashMap<String, Long> pairs = new HashMap<>();
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(tenant);
+        if (ti == null) {
+          continue;
+        }
+        numSeries += ti.size();
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          chunks += s.chunks.size();
+          if (!s.chunks.isEmpty()) {
+            minT = Math.min(minT, s.minT);
+            maxT = Math.max(maxT, s.maxT);
+          }
+        }
+        ti.postings.forEach((name, values) -> {
+          java.util.HashSet<String> set = valuesByName.computeIfAbsent(name, k -> new java.util.HashSet<>());
+          values.forEach((value, bm) -> {
+            long card = bm.getLongCardinality();
+            set.add(value);
+            pairs.merge(name + "=" + value, card, Long::sum);
+            if (name.equals(Labels.METRIC_NAME)) {
+              byMetric.merge(value, card, Long::sum);
+            }
+          });
+        });
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    HashMap<String, Long> valueCount = new HashMap<>();
+    HashMap<String, Long> memory = new HashMap<>();
+    valuesByName.forEach((name, set) -> {
+      valueCount.put(name, (long) set.size());
+      long bytes = 0;
+      for (String v : set) {
+        bytes += 2L * v.length();
+      }
+      memory.put(name, bytes);
+    });
+    return new TsdbStats(new TsdbStats.HeadStats(numSeries, pairs.size(), chunks, minT, maxT), top(byMetric, limit),
+        top(valueCount, limit), top(memory, limit), top(pairs, limit));
+  }
+
+  private static List<TsdbStats.Entry> top(Map<String, Long> m, int limit) {
+    return m.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .limit(limit <= 0 ? Long.MAX_VALUE : limit)
+        .map(e -> new TsdbStats.Entry(e.getKey(), e.getValue()))
+        .toList();
+  }
+
+  /** Stops writes, fsyncs and closes every WAL. */
+  @Override
+  public void close() throws IOException {
+    if (syncer != null) {
+      syncer.shutdownNow();
+    }
+    IOException first = null;
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        sh.closed = true;
+        if (sh.wal != null) {
+          sh.wal.close();
+        }
+      } catch (IOException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+}

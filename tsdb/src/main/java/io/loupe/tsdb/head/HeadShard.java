@@ -1,0 +1,298 @@
+package io.loupe.tsdb.head;
+
+import io.loupe.model.AppendResult;
+import io.loupe.model.Exemplar;
+import io.loupe.model.Labels;
+import io.loupe.model.MetricMetadata;
+import io.loupe.model.RejectReason;
+import io.loupe.model.StorageUnavailableException;
+import io.loupe.model.Tenant;
+import io.loupe.tsdb.record.RecordEncoder;
+import io.loupe.tsdb.wlog.SegmentedLog;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One shard of the head: its tenants' series and postings, and its own WAL. Every access holds {@link #lock}; shards
+ * never share a lock, so commits on different shards do not contend.
+ */
+final class HeadShard {
+  final int index;
+  final ReentrantLock lock = new ReentrantLock();
+  final HashMap<Tenant, TenantIndex> tenants = new HashMap<>();
+  private final Head head;
+  private final RecordEncoder encoder = new RecordEncoder();
+  SegmentedLog wal; // null until replay is done
+  boolean closed;
+
+  HeadShard(int index, Head head) {
+    this.index = index;
+    this.head = head;
+  }
+
+  TenantIndex tenant(Tenant t) {
+    return tenants.computeIfAbsent(t, k -> new TenantIndex(k, head.exemplarCapacityPerShard()));
+  }
+
+  /**
+   * Validates, logs and applies this shard's part of a batch. Returns the WAL position to fsync up to, or -1 when
+   * nothing was written.
+   *
+   * @param pts indexes into the batch's sample arrays, {@code np} of them
+   * @param exs indexes into the batch's exemplar lists, {@code ne} of them
+   */
+  long commit(Tenant tenant, HeadAppender.Batch b, int[] pts, int np, int[] exs, int ne, List<MetricMetadata> metas,
+      AppendResult.Builder rb, long[] rejectedByReason) {
+    lock.lock();
+    try {
+      if (closed || wal == null) {
+        throw new StorageUnavailableException("tsdb is closed");
+      }
+      TenantIndex ti = tenant(tenant);
+      // 1. Resolve each distinct series of the batch once.
+      HashMap<Labels, Integer> ordOf = new HashMap<>();
+      ArrayList<Labels> ordLabels = new ArrayList<>();
+      ArrayList<MemSeries> ordSeries = new ArrayList<>();
+      int[] pOrd = new int[np];
+      for (int i = 0; i < np; i++) {
+        pOrd[i] = ordinal(b.labels[pts[i]], ordOf, ordLabels, ordSeries, ti);
+      }
+      int[] eOrd = new int[ne];
+      for (int i = 0; i < ne; i++) {
+        eOrd[i] = ordinal(b.exLabels.get(exs[i]), ordOf, ordLabels, ordSeries, ti);
+      }
+      int nOrd = ordLabels.size();
+
+      // 2. Group points by series, then order each group by time (stable), so in-batch duplicates are adjacent.
+      int[] start = new int[nOrd + 1];
+      for (int i = 0; i < np; i++) {
+        start[pOrd[i] + 1]++;
+      }
+      for (int g = 0; g < nOrd; g++) {
+        start[g + 1] += start[g];
+      }
+      int[] order = new int[np];
+      int[] fill = start.clone();
+      for (int i = 0; i < np; i++) {
+        order[fill[pOrd[i]]++] = pts[i];
+      }
+      for (int g = 0; g < nOrd; g++) {
+        for (int i = start[g] + 1; i < start[g + 1]; i++) {
+          int x = order[i];
+          long tx = b.ts[x];
+          int j = i - 1;
+          while (j >= start[g] && b.ts[order[j]] > tx) {
+            order[j + 1] = order[j];
+            j--;
+          }
+          order[j + 1] = x;
+        }
+      }
+
+      // 3. Validate samples.
+      long window = head.outOfOrderWindowMs();
+      byte[] verdict = new byte[np]; // by position in order: 0 rejected, 1 write, 2 no-op
+      RejectReason[] why = new RejectReason[np];
+      boolean[] needsNew = new boolean[nOrd];
+      for (int g = 0; g < nOrd; g++) {
+        if (start[g] == start[g + 1]) {
+          continue;
+        }
+        MemSeries s = ordSeries.get(g);
+        long newest = b.ts[order[start[g + 1] - 1]];
+        if (s != null && s.maxT > newest) {
+          newest = s.maxT;
+        }
+        long oldestOk = newest - window;
+        long lastT = Long.MIN_VALUE;
+        long lastBits = 0;
+        boolean any = false;
+        for (int k = start[g]; k < start[g + 1]; k++) {
+          int x = order[k];
+          long t = b.ts[x];
+          long bits = Double.doubleToRawLongBits(b.values[x]);
+          if (t < oldestOk) {
+            why[k] = RejectReason.TOO_OLD;
+          } else if (any && t == lastT) {
+            if (bits == lastBits) {
+              verdict[k] = 2;
+            } else {
+              why[k] = RejectReason.DUPLICATE_TIMESTAMP;
+            }
+          } else {
+            int found = s == null ? MemSeries.ABSENT : s.lookup(t, bits);
+            if (found == MemSeries.SAME) {
+              verdict[k] = 2;
+            } else if (found == MemSeries.DIFFERENT) {
+              why[k] = RejectReason.DUPLICATE_TIMESTAMP;
+            } else {
+              verdict[k] = 1;
+              lastT = t;
+              lastBits = bits;
+              any = true;
+            }
+          }
+        }
+        if (s == null && any) {
+          needsNew[g] = true;
+        }
+      }
+
+      // 4. Validate exemplars (Prometheus: per series in time order; an exact repeat of the last one is a no-op).
+      byte[] exVerdict = new byte[ne];
+      if (ne > 0) {
+        long[] lastExT = new long[nOrd];
+        Exemplar[] lastEx = new Exemplar[nOrd];
+        for (int g = 0; g < nOrd; g++) {
+          MemSeries s = ordSeries.get(g);
+          lastExT[g] = s == null ? Long.MIN_VALUE : s.lastExemplarTs;
+          lastEx[g] = s == null ? null : s.lastExemplar;
+        }
+        for (int i = 0; i < ne; i++) {
+          Exemplar e = b.exemplars.get(exs[i]);
+          int g = eOrd[i];
+          if (ti.exemplars == null) {
+            exVerdict[i] = 2; // exemplars disabled: dropped silently, as Prometheus does with max_exemplars 0
+          } else if (e.labels().charLength() > Exemplar.MAX_LABELS_RUNES) {
+            exVerdict[i] = 0;
+          } else if (e.equals(lastEx[g])) {
+            exVerdict[i] = 2;
+          } else if (e.timestampMs() < lastExT[g]) {
+            exVerdict[i] = 0;
+          } else {
+            exVerdict[i] = 1;
+            lastExT[g] = e.timestampMs();
+            lastEx[g] = e;
+            if (ordSeries.get(g) == null) {
+              needsNew[g] = true;
+            }
+          }
+        }
+      }
+
+      // 5. Reserve new series against the tenant limit.
+      long[] newIds = new long[nOrd];
+      boolean[] overLimit = new boolean[nOrd];
+      int reserved = 0;
+      for (int g = 0; g < nOrd; g++) {
+        if (needsNew[g]) {
+          if (head.tryReserveSeries(tenant)) {
+            newIds[g] = head.nextSeriesId();
+            reserved++;
+          } else {
+            needsNew[g] = false;
+            overLimit[g] = true;
+          }
+        }
+      }
+
+      // 6. Encode one WAL batch: new series first, then samples, exemplars, metadata.
+      RecordEncoder enc = encoder.reset();
+      for (int g = 0; g < nOrd; g++) {
+        if (needsNew[g]) {
+          enc.series(tenant.id(), newIds[g], ordLabels.get(g));
+        }
+      }
+      for (int g = 0; g < nOrd; g++) {
+        MemSeries s = ordSeries.get(g);
+        for (int k = start[g]; k < start[g + 1]; k++) {
+          if (verdict[k] == 1 && !overLimit[g]) {
+            int x = order[k];
+            enc.sample(s != null ? s.id : newIds[g], b.ts[x], b.values[x]);
+          }
+        }
+      }
+      for (int i = 0; i < ne; i++) {
+        int g = eOrd[i];
+        if (exVerdict[i] == 1 && !overLimit[g]) {
+          MemSeries s = ordSeries.get(g);
+          enc.exemplar(s != null ? s.id : newIds[g], b.exemplars.get(exs[i]));
+        }
+      }
+      ArrayList<MetricMetadata> newMeta = new ArrayList<>();
+      for (MetricMetadata m : metas) {
+        if (!m.equals(head.metadata(tenant, m.metricFamily())) && !newMeta.contains(m)) {
+          newMeta.add(m);
+          enc.metadata(tenant.id(), m);
+        }
+      }
+      enc.finish();
+
+      long pos = -1;
+      if (!enc.isEmpty()) {
+        try {
+          pos = wal.append(enc.buffer(), 0, enc.length());
+        } catch (IOException e) {
+          head.releaseSeries(tenant, reserved);
+          throw new StorageUnavailableException("WAL write failed, nothing of this batch was applied: "
+              + e.getMessage(), e);
+        }
+      }
+
+      // 7. Apply to the head; nothing below can fail on valid input.
+      for (int g = 0; g < nOrd; g++) {
+        if (needsNew[g]) {
+          ordSeries.set(g, ti.add(newIds[g], ordLabels.get(g)));
+        }
+      }
+      long accepted = 0;
+      for (int g = 0; g < nOrd; g++) {
+        MemSeries s = ordSeries.get(g);
+        for (int k = start[g]; k < start[g + 1]; k++) {
+          int x = order[k];
+          if (overLimit[g] && verdict[k] != 0) {
+            reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, ordLabels.get(g), b.ts[x]);
+          } else if (verdict[k] == 1) {
+            s.append(b.ts[x], b.values[x]);
+            accepted++;
+          } else if (verdict[k] == 2) {
+            accepted++;
+          } else {
+            reject(rb, rejectedByReason, why[k], ordLabels.get(g), b.ts[x]);
+          }
+        }
+      }
+      rb.accept(accepted);
+      for (int i = 0; i < ne; i++) {
+        int g = eOrd[i];
+        Exemplar e = b.exemplars.get(exs[i]);
+        if (overLimit[g]) {
+          reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, ordLabels.get(g), e.timestampMs());
+        } else if (exVerdict[i] == 1) {
+          MemSeries s = ordSeries.get(g);
+          ti.exemplars.add(s.ref, e);
+          s.lastExemplarTs = e.timestampMs();
+          s.lastExemplar = e;
+        } else if (exVerdict[i] == 0) {
+          reject(rb, rejectedByReason, RejectReason.INVALID_EXEMPLAR, ordLabels.get(g), e.timestampMs());
+        }
+      }
+      for (MetricMetadata m : newMeta) {
+        head.putMetadata(tenant, m);
+      }
+      return pos;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void reject(AppendResult.Builder rb, long[] counts, RejectReason r, Labels l, long t) {
+    counts[r.ordinal()]++;
+    rb.reject(r, "series " + l + " timestamp " + t);
+  }
+
+  private static int ordinal(Labels l, HashMap<Labels, Integer> ordOf, ArrayList<Labels> ordLabels,
+      ArrayList<MemSeries> ordSeries, TenantIndex ti) {
+    Integer o = ordOf.get(l);
+    if (o == null) {
+      o = ordLabels.size();
+      ordOf.put(l, o);
+      ordLabels.add(l);
+      ordSeries.add(ti.byLabels.get(l));
+    }
+    return o;
+  }
+}

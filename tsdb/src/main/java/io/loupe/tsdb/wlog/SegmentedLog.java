@@ -1,0 +1,234 @@
+package io.loupe.tsdb.wlog;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * A write-ahead log of raw byte records in segment files; it knows no record types (that is {@code record/}'s job).
+ *
+ * <p>Each record is framed as u32 length, u32 CRC32C of the payload, payload (big-endian). Segments roll at a size
+ * limit. {@link #append} must be called by one thread at a time (the head calls it under its shard lock); {@link
+ * #syncTo} may be called by any number of threads at once and batches them into one fsync (group commit).
+ */
+public final class SegmentedLog implements Closeable {
+  static final int FRAME_HEADER = 8;
+
+  private final Path dir;
+  private final long segmentSize;
+  private final Timer fsyncTimer;
+  private final Counter bytesCounter;
+  private final ReentrantLock syncLock = new ReentrantLock();
+  private final CRC32C crc = new CRC32C();
+  private final ByteBuffer frame = ByteBuffer.allocate(FRAME_HEADER);
+
+  private FileChannel channel;
+  private Path file;
+  private int segment;
+  private long offset; // next write position in the current segment
+  private volatile long written; // logical bytes appended since open, across segments
+  private volatile long synced; // logical bytes known to be fsynced
+  private boolean closed;
+
+  private SegmentedLog(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter) {
+    this.dir = dir;
+    this.segmentSize = segmentSize;
+    this.fsyncTimer = fsyncTimer;
+    this.bytesCounter = bytesCounter;
+  }
+
+  /** Opens {@code dir} for writing, starting a new segment after any existing ones (replay them first). */
+  public static SegmentedLog open(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter)
+      throws IOException {
+    Files.createDirectories(dir);
+    SegmentedLog log = new SegmentedLog(dir, segmentSize, fsyncTimer, bytesCounter);
+    List<Integer> existing = Segments.list(dir);
+    int next = existing.isEmpty() ? 0 : existing.get(existing.size() - 1) + 1;
+    log.openSegment(next);
+    return log;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The segment being written. */
+  public Path currentFile() {
+    return file;
+  }
+
+  /**
+   * Appends one record, written to the file (the OS page cache) when this returns, not yet fsynced. Returns the logical
+   * position to pass to {@link #syncTo}. On failure the record is not in the log: the next append overwrites whatever
+   * part of it reached the file.
+   */
+  public long append(byte[] data, int off, int len) throws IOException {
+    if (closed) {
+      throw new IOException("WAL " + dir + " is closed");
+    }
+    long need = FRAME_HEADER + (long) len;
+    if (offset > SegmentHeader.LENGTH && offset + need > segmentSize) {
+      rotate();
+    }
+    crc.reset();
+    crc.update(data, off, len);
+    frame.clear();
+    frame.putInt(len).putInt((int) crc.getValue()).flip();
+    long start = offset;
+    try {
+      writeFully(frame, start);
+      writeFully(ByteBuffer.wrap(data, off, len), start + FRAME_HEADER);
+    } catch (IOException e) {
+      try {
+        channel.truncate(start); // best effort: replay would also stop at the torn frame
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw new IOException("writing WAL segment " + file + " at offset " + start + ": " + e.getMessage(), e);
+    }
+    offset = start + need;
+    long pos = written + need;
+    written = pos;
+    bytesCounter.increment(need);
+    return pos;
+  }
+
+  /** Logical position of everything appended so far. */
+  public long position() {
+    return written;
+  }
+
+  /**
+   * Returns once everything up to {@code pos} is fsynced. Concurrent callers queue on one lock; the first fsyncs all that
+   * was written so far, so the others usually find their data already synced (group commit).
+   */
+  public void syncTo(long pos) throws IOException {
+    if (synced >= pos) {
+      return;
+    }
+    syncLock.lock();
+    try {
+      if (synced >= pos) {
+        return;
+      }
+      forceLocked();
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  /** Fsyncs everything written so far. */
+  public void sync() throws IOException {
+    syncLock.lock();
+    try {
+      forceLocked();
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  private void forceLocked() throws IOException {
+    if (closed) {
+      return;
+    }
+    long target = written;
+    if (synced >= target) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    try {
+      channel.force(false);
+    } catch (IOException e) {
+      throw new IOException("fsync of WAL segment " + file + ": " + e.getMessage(), e);
+    }
+    fsyncTimer.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+    synced = target;
+  }
+
+  private void rotate() throws IOException {
+    // Create the next segment before giving up the current one, so a failure (disk full) leaves a usable log.
+    int nextIndex = segment + 1;
+    Path nextFile = dir.resolve(Segments.name(nextIndex));
+    FileChannel next = createSegment(nextFile);
+    syncLock.lock();
+    try {
+      channel.force(false);
+      synced = written;
+      channel.close();
+      channel = next;
+      file = nextFile;
+      segment = nextIndex;
+      offset = SegmentHeader.LENGTH;
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  private void openSegment(int index) throws IOException {
+    Path f = dir.resolve(Segments.name(index));
+    channel = createSegment(f);
+    file = f;
+    segment = index;
+    offset = SegmentHeader.LENGTH;
+  }
+
+  private FileChannel createSegment(Path f) throws IOException {
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      ByteBuffer h = SegmentHeader.encode();
+      while (h.hasRemaining()) {
+        ch.write(h, h.position());
+      }
+      ch.force(true);
+      syncDir();
+      return ch;
+    } catch (IOException e) {
+      if (ch != null) {
+        ch.close();
+        Files.deleteIfExists(f);
+      }
+      throw new IOException("creating WAL segment " + f + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void syncDir() throws IOException {
+    // The new file's directory entry must be durable too, or a power cut could lose the whole segment.
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // Some file systems refuse to open directories; the data itself is still fsynced.
+    }
+  }
+
+  private void writeFully(ByteBuffer b, long pos) throws IOException {
+    while (b.hasRemaining()) {
+      pos += channel.write(b, pos);
+    }
+  }
+
+  /** Fsyncs and closes the current segment. */
+  @Override
+  public void close() throws IOException {
+    syncLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      forceLocked();
+      closed = true;
+      channel.close();
+    } finally {
+      syncLock.unlock();
+    }
+  }
+}
