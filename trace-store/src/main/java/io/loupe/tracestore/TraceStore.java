@@ -1,0 +1,358 @@
+package io.loupe.tracestore;
+
+import static java.util.Objects.requireNonNull;
+
+import io.loupe.model.AppendResult;
+import io.loupe.model.InvalidInputException;
+import io.loupe.model.RejectReason;
+import io.loupe.model.SpanReader;
+import io.loupe.model.SpanRecord;
+import io.loupe.model.SpanWriter;
+import io.loupe.model.StorageUnavailableException;
+import io.loupe.model.Tenant;
+import io.loupe.tracestore.internal.AttributeLimiter;
+import io.loupe.tracestore.internal.FileHeader;
+import io.loupe.tracestore.internal.SealedSegment;
+import io.loupe.tracestore.internal.SegmentFiles;
+import io.loupe.tracestore.internal.Shard;
+import io.loupe.tracestore.internal.StoreMetrics;
+import io.loupe.tracestore.internal.TraceIds;
+import io.loupe.tracestore.internal.TraceKey;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Durable span storage: spans are routed by a hash of their trace id to shards, appended to the shard's active
+ * segment and forced to disk before {@link #write} returns (per {@link FsyncPolicy}); {@link #trace} finds a trace's
+ * records through a per-segment trace index. Segments roll by age and size; retention deletes whole segments with their
+ * index. Thread-safe. See docs/trace-store.md.
+ */
+public final class TraceStore implements SpanWriter, SpanReader, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TraceStore.class);
+
+  private final TraceStoreOptions options;
+  private final Clock clock;
+  private final StoreMetrics metrics;
+  private final Shard[] shards;
+  private final ScheduledExecutorService maintenance;
+  private volatile boolean closed;
+
+  private TraceStore(TraceStoreOptions options, Clock clock, StoreMetrics metrics, Shard[] shards) {
+    this.options = options;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.shards = shards;
+    this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "loupe-tracestore-maintenance");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code options.dataDir()}, recovering every shard before returning: torn
+   * segment tails are cut at the last good record and segments left without an index are re-indexed.
+   *
+   * @throws CorruptFileException if a file is not in the format its name says (a foreign or damaged file)
+   */
+  public static TraceStore open(TraceStoreOptions options, MeterRegistry registry) throws IOException {
+    return open(options, registry, Clock.systemUTC());
+  }
+
+  static TraceStore open(TraceStoreOptions options, MeterRegistry registry, Clock clock) throws IOException {
+    requireNonNull(options, "options");
+    requireNonNull(registry, "registry");
+    requireNonNull(clock, "clock");
+    Files.createDirectories(options.dataDir());
+    int shardCount = shardCount(options);
+    StoreMetrics metrics = new StoreMetrics(registry);
+    Shard.Config config = new Shard.Config(options.segmentMaxBytes(), options.segmentDuration().toMillis(),
+        options.maxSpansPerTrace());
+    Shard[] shards = new Shard[shardCount];
+    try {
+      for (int i = 0; i < shardCount; i++) {
+        shards[i] = Shard.open(i, SegmentFiles.shardDir(options.dataDir(), i), config, clock, metrics);
+      }
+    } catch (IOException | RuntimeException e) {
+      for (Shard s : shards) {
+        if (s != null) {
+          try {
+            s.close();
+          } catch (IOException e2) {
+            e.addSuppressed(e2);
+          }
+        }
+      }
+      throw e;
+    }
+    TraceStore store = new TraceStore(options, clock, metrics, shards);
+    Gauge.builder("loupe.tracestore.segments", store, TraceStore::segmentCount)
+        .description("Segments on disk, active ones included").register(registry);
+    long period = options.fsync().isBeforeAck() ? 1000
+        : Math.max(1, Math.min(1000, options.fsync().interval().toMillis()));
+    store.maintenance.scheduleWithFixedDelay(store::maintainQuietly, period, period, TimeUnit.MILLISECONDS);
+    log.info("trace store open at {}: {} shards, {} sealed segments", options.dataDir(), shardCount,
+        (int) store.segmentCount() - shardCount);
+    return store;
+  }
+
+  /**
+   * The shard count is fixed when the store is created (a trace's shard must not change under it); a different
+   * {@code shards} option on reopen is logged and ignored.
+   */
+  private static int shardCount(TraceStoreOptions options) throws IOException {
+    Path meta = options.dataDir().resolve(SegmentFiles.META_FILE);
+    if (Files.exists(meta)) {
+      ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(meta));
+      FileHeader.check(b, meta, SegmentFiles.STORE_FORMAT, SegmentFiles.STORE_VERSION);
+      if (b.remaining() < 4) {
+        throw new CorruptFileException(meta, b.position(), "missing shard count");
+      }
+      int n = b.getInt();
+      if (n < 1 || n > TraceStoreOptions.MAX_SHARDS) {
+        throw new CorruptFileException(meta, b.position() - 4,
+            "shard count " + n + " (expected: 1 to " + TraceStoreOptions.MAX_SHARDS + ")");
+      }
+      if (n != options.shards()) {
+        log.warn("{} was created with {} shards; keeping {} (option says {})", options.dataDir(), n, n,
+            options.shards());
+      }
+      return n;
+    }
+    byte[] h = FileHeader.encode(SegmentFiles.STORE_FORMAT, SegmentFiles.STORE_VERSION);
+    ByteBuffer b = ByteBuffer.allocate(h.length + 4).put(h).putInt(options.shards());
+    Path tmp = meta.resolveSibling(SegmentFiles.META_FILE + SegmentFiles.TMP_SUFFIX);
+    Files.write(tmp, b.array());
+    try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE);
+    SegmentFiles.fsyncDir(options.dataDir());
+    return options.shards();
+  }
+
+  public TraceStoreOptions options() {
+    return options;
+  }
+
+  /**
+   * Appends {@code spans} durably. Spans over the per-trace limit are refused ({@code TRACE_TOO_LARGE}), spans with an
+   * attribute value of an unsupported type are refused ({@code INVALID_SPAN}); over-long attribute values are cut to
+   * {@link TraceStoreOptions#maxAttributeValueLength()} and the span kept.
+   *
+   * @throws StorageUnavailableException if the store is closed or a write or fsync failed; spans of other shards of
+   *     the same call may have been stored, so a retry can duplicate them
+   */
+  @Override
+  public AppendResult write(Tenant tenant, List<SpanRecord> spans) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(spans, "spans");
+    if (closed) {
+      throw new StorageUnavailableException("trace store is closed");
+    }
+    AppendResult.Builder result = new AppendResult.Builder();
+    AttributeLimiter limiter = new AttributeLimiter(options.maxAttributeValueLength());
+    @SuppressWarnings("unchecked")
+    Map<String, List<SpanRecord>>[] byShard = new Map[shards.length];
+    for (SpanRecord s : spans) {
+      if (s == null) {
+        result.reject(RejectReason.INVALID_SPAN, "span: null");
+        metrics.rejected(RejectReason.INVALID_SPAN).increment();
+        continue;
+      }
+      SpanRecord limited;
+      try {
+        limited = limiter.apply(s);
+      } catch (InvalidInputException | ClassCastException e) {
+        result.reject(RejectReason.INVALID_SPAN, "span " + s.spanId() + ": " + e.getMessage());
+        metrics.rejected(RejectReason.INVALID_SPAN).increment();
+        continue;
+      }
+      byte[] id = TraceIds.fromHex(s.traceId(), 16, "traceId");
+      int shard = TraceIds.shardOf(TraceIds.high(id), TraceIds.low(id), shards.length);
+      if (byShard[shard] == null) {
+        byShard[shard] = new LinkedHashMap<>();
+      }
+      byShard[shard].computeIfAbsent(s.traceId(), k -> new ArrayList<>()).add(limited);
+    }
+    int truncated = limiter.takeTruncatedCount();
+    if (truncated > 0) {
+      metrics.attributesTruncated.increment(truncated);
+    }
+    long[] seqs = new long[shards.length];
+    try {
+      for (int i = 0; i < shards.length; i++) {
+        if (byShard[i] != null) {
+          seqs[i] = shards[i].append(tenant.id(), byShard[i], result);
+        }
+      }
+      if (options.fsync().isBeforeAck()) {
+        for (int i = 0; i < shards.length; i++) {
+          shards[i].sync(seqs[i]);
+        }
+      }
+    } catch (ClosedChannelException e) {
+      throw new StorageUnavailableException("trace store is closed", e);
+    } catch (IOException e) {
+      throw new StorageUnavailableException("trace store write failed: " + e.getMessage(), e);
+    }
+    AppendResult r = result.build();
+    metrics.spansWritten.increment(r.accepted());
+    return r;
+  }
+
+  /**
+   * Every stored span of {@code traceId} of {@code tenant}, ordered by start time; empty when unknown.
+   *
+   * @throws InvalidInputException if {@code traceId} is not 32 lowercase hex digits
+   */
+  @Override
+  public List<SpanRecord> trace(Tenant tenant, String traceId) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(traceId, "traceId");
+    if (closed) {
+      throw new StorageUnavailableException("trace store is closed");
+    }
+    byte[] id = TraceIds.fromHex(traceId, 16, "traceId");
+    TraceKey key = TraceKey.of(tenant.id(), id);
+    Shard shard = shards[TraceIds.shardOf(key.hi(), key.lo(), shards.length)];
+    List<SpanRecord> spans = shard.trace(key, id);
+    spans.sort(Comparator.comparingLong(SpanRecord::startEpochNanos));
+    return spans;
+  }
+
+  /**
+   * Seals every active segment that holds spans. Normally segments roll by age and size on their own; this is for
+   * operators (before a backup) and tests.
+   */
+  public void roll() {
+    try {
+      for (Shard s : shards) {
+        s.roll();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("rolling segments failed", e);
+    }
+  }
+
+  /**
+   * One round of housekeeping, which the store runs by itself every second: background fsync (interval policy), rolls
+   * by age, retention by time and size.
+   */
+  public void runMaintenance() throws IOException {
+    if (closed) {
+      return;
+    }
+    if (!options.fsync().isBeforeAck()) {
+      for (Shard s : shards) {
+        s.syncAll();
+      }
+    }
+    for (Shard s : shards) {
+      s.rollIfDue();
+    }
+    long cutoff = clock.millis() - options.retention().toMillis();
+    for (Shard s : shards) {
+      s.dropOlderThan(cutoff);
+    }
+    if (options.retentionBytes() > 0) {
+      enforceRetentionBytes();
+    }
+  }
+
+  private void enforceRetentionBytes() throws IOException {
+    long total = 0;
+    List<SealedSegment> all = new ArrayList<>();
+    Map<SealedSegment, Shard> owner = new HashMap<>();
+    for (Shard s : shards) {
+      total += s.activeBytes();
+      for (SealedSegment seg : s.sealedSegments()) {
+        total += seg.bytes();
+        all.add(seg);
+        owner.put(seg, s);
+      }
+    }
+    all.sort(Comparator.comparingLong(seg -> seg.index().meta().maxWrittenMs()));
+    for (SealedSegment seg : all) {
+      if (total <= options.retentionBytes()) {
+        break;
+      }
+      total -= seg.bytes();
+      owner.get(seg).drop(seg);
+    }
+  }
+
+  private void maintainQuietly() {
+    try {
+      runMaintenance();
+    } catch (IOException | RuntimeException e) {
+      log.warn("trace store maintenance failed: {}", e.toString());
+    }
+  }
+
+  private double segmentCount() {
+    int n = 0;
+    for (Shard s : shards) {
+      n += s.segmentCount();
+    }
+    return n;
+  }
+
+  /** Seals active segments and closes every file. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    maintenance.shutdownNow();
+    try {
+      maintenance.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    IOException first = null;
+    for (Shard s : shards) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  /** Closes every file without sealing, leaving what a crash leaves. For recovery tests. */
+  void crashForTest() throws IOException {
+    closed = true;
+    maintenance.shutdownNow();
+    for (Shard s : shards) {
+      s.crash();
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.loupe.tracestore;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Settings of a {@link TraceStore}. Build with {@link #defaults(Path)} and the withers.
+ *
+ * @param dataDir where shard directories live
+ * @param shards number of shards (spans routed by a hash of the trace id); fixed when the store is first created
+ * @param fsync when writes are forced to disk
+ * @param segmentDuration the active segment of a shard is sealed when it is this old
+ * @param segmentMaxBytes ... or this large
+ * @param retention sealed segments whose newest write is older than this are deleted with their index
+ * @param retentionBytes when > 0, the oldest sealed segments are deleted while all segments together exceed this
+ * @param maxSpansPerTrace spans of one trace over this are rejected ({@code TRACE_TOO_LARGE})
+ * @param maxAttributeValueLength string values longer than this (in UTF-16 chars) and byte arrays longer than this (in
+ *     bytes) are truncated to it, counted in {@code loupe.tracestore.attributes.truncated}
+ */
+public record TraceStoreOptions(
+    Path dataDir,
+    int shards,
+    FsyncPolicy fsync,
+    Duration segmentDuration,
+    long segmentMaxBytes,
+    Duration retention,
+    long retentionBytes,
+    int maxSpansPerTrace,
+    int maxAttributeValueLength) {
+
+  public static final int MAX_SHARDS = 1024;
+  public static final long MIN_SEGMENT_BYTES = 1024;
+
+  public TraceStoreOptions {
+    requireNonNull(dataDir, "dataDir");
+    requireNonNull(fsync, "fsync");
+    requireNonNull(segmentDuration, "segmentDuration");
+    requireNonNull(retention, "retention");
+    if (shards < 1 || shards > MAX_SHARDS) {
+      throw new IllegalArgumentException("shards: " + shards + " (expected: 1 to " + MAX_SHARDS + ")");
+    }
+    if (segmentDuration.isZero() || segmentDuration.isNegative()) {
+      throw new IllegalArgumentException("segmentDuration: " + segmentDuration + " (expected: > 0)");
+    }
+    if (segmentMaxBytes < MIN_SEGMENT_BYTES) {
+      throw new IllegalArgumentException(
+          "segmentMaxBytes: " + segmentMaxBytes + " (expected: >= " + MIN_SEGMENT_BYTES + ")");
+    }
+    if (retention.isZero() || retention.isNegative()) {
+      throw new IllegalArgumentException("retention: " + retention + " (expected: > 0)");
+    }
+    if (retentionBytes < 0) {
+      throw new IllegalArgumentException("retentionBytes: " + retentionBytes + " (expected: >= 0, 0 means no limit)");
+    }
+    if (maxSpansPerTrace < 1) {
+      throw new IllegalArgumentException("maxSpansPerTrace: " + maxSpansPerTrace + " (expected: > 0)");
+    }
+    if (maxAttributeValueLength < 1) {
+      throw new IllegalArgumentException(
+          "maxAttributeValueLength: " + maxAttributeValueLength + " (expected: > 0)");
+    }
+  }
+
+  /**
+   * One shard per available processor, fsync before ack, segments of 1 hour or 256 MiB, 7 days retention, no size
+   * retention, 50,000 spans per trace, attribute values up to 4096 characters.
+   */
+  public static TraceStoreOptions defaults(Path dataDir) {
+    return new TraceStoreOptions(dataDir, Math.min(MAX_SHARDS, Runtime.getRuntime().availableProcessors()),
+        FsyncPolicy.beforeAck(), Duration.ofHours(1), 256L << 20, Duration.ofDays(7), 0, 50_000, 4096);
+  }
+
+  public TraceStoreOptions withShards(int n) {
+    return new TraceStoreOptions(dataDir, n, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withFsync(FsyncPolicy p) {
+    return new TraceStoreOptions(dataDir, shards, p, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withSegmentDuration(Duration d) {
+    return new TraceStoreOptions(dataDir, shards, fsync, d, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withSegmentMaxBytes(long n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, n, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withRetention(Duration d) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, d, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withRetentionBytes(long n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, n,
+        maxSpansPerTrace, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withMaxSpansPerTrace(int n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        n, maxAttributeValueLength);
+  }
+
+  public TraceStoreOptions withMaxAttributeValueLength(int n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, n);
+  }
+}

@@ -1,0 +1,134 @@
+package io.loupe.tracestore.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The segment a shard appends to, with its in-memory trace index. Appends and seals happen under the shard's append
+ * lock; {@link #force} may run concurrently with appends (group commit).
+ */
+public final class ActiveSegment {
+  private final long seq;
+  private final Path path;
+  private final Path indexPath;
+  private final long createdMs;
+  private FileChannel ch;
+  private volatile long size;
+  private final SegmentReader reader;
+  private final SegmentIndex.Builder index = new SegmentIndex.Builder();
+
+  private ActiveSegment(long seq, Path path, Path indexPath, long createdMs, FileChannel ch, long size)
+      throws IOException {
+    this.seq = seq;
+    this.path = path;
+    this.indexPath = indexPath;
+    this.createdMs = createdMs;
+    this.ch = ch;
+    this.size = size;
+    this.reader = new SegmentReader(path);
+  }
+
+  /** Creates segment {@code seq} in {@code shardDir}: header written and forced, directory entry forced. */
+  public static ActiveSegment create(Path shardDir, long seq, long nowMs) throws IOException {
+    Path p = SegmentFiles.segment(shardDir, seq);
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    try {
+      ByteBuffer h = ByteBuffer.wrap(FileHeader.encode(SegmentFiles.SEGMENT_FORMAT, SegmentFiles.SEGMENT_VERSION));
+      long n = 0;
+      while (h.hasRemaining()) {
+        n += ch.write(h, n);
+      }
+      ch.force(true);
+      SegmentFiles.fsyncDir(shardDir);
+      return new ActiveSegment(seq, p, SegmentFiles.index(shardDir, seq), nowMs, ch, n);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      Files.deleteIfExists(p);
+      throw e;
+    }
+  }
+
+  public long seq() {
+    return seq;
+  }
+
+  public long size() {
+    return size;
+  }
+
+  public long createdMs() {
+    return createdMs;
+  }
+
+  public SegmentIndex.Builder index() {
+    return index;
+  }
+
+  public SegmentReader reader() {
+    return reader;
+  }
+
+  public boolean isEmpty() {
+    return index.isEmpty();
+  }
+
+  /**
+   * Appends one framed record and indexes it; returns its offset. On failure the file is cut back to where the record
+   * began, so a later record never follows a partial one (recovery stops at the first bad record).
+   */
+  public long append(ByteBuffer frame, SpanCodec.Header header) throws IOException {
+    long off = size;
+    long pos = off;
+    try {
+      while (frame.hasRemaining()) {
+        pos += ch.write(frame, pos);
+      }
+    } catch (IOException e) {
+      if (e instanceof ClosedByInterruptException || !ch.isOpen()) {
+        Thread.interrupted(); // reopen must not be interrupted in turn; the caller still sees the failure
+        ch = FileChannel.open(path, StandardOpenOption.WRITE);
+      }
+      try {
+        ch.truncate(off);
+      } catch (IOException e2) {
+        e.addSuppressed(e2);
+      }
+      throw e;
+    }
+    size = pos;
+    index.add(header, off);
+    return off;
+  }
+
+  public void force() throws IOException {
+    ch.force(false);
+  }
+
+  /**
+   * Forces the segment, writes its index and returns it sealed (the reader stays open for lookups in flight); null
+   * when nothing was written, in which case the file is deleted.
+   */
+  public SealedSegment seal() throws IOException {
+    if (index.isEmpty()) {
+      ch.close();
+      reader.close();
+      Files.deleteIfExists(path);
+      return null;
+    }
+    ch.force(true);
+    ch.close();
+    index.write(indexPath, size);
+    return new SealedSegment(seq, path, reader, SegmentIndex.open(indexPath));
+  }
+
+  /** Closes without sealing: what a crash leaves behind. For tests of recovery. */
+  public void abandon() throws IOException {
+    ch.close();
+    reader.close();
+  }
+}

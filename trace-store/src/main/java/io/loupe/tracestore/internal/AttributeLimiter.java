@@ -1,0 +1,133 @@
+package io.loupe.tracestore.internal;
+
+import io.loupe.model.InvalidInputException;
+import io.loupe.model.SpanRecord;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cuts attribute values longer than the limit (strings in UTF-16 chars, never splitting a surrogate pair; byte arrays
+ * in bytes), as the OpenTelemetry SDKs' attribute value length limit does, and rejects value types spans cannot carry.
+ * Returns the same span object when nothing changed, so the common case allocates nothing.
+ */
+public final class AttributeLimiter {
+  private final int max;
+  private int truncated;
+
+  public AttributeLimiter(int maxValueLength) {
+    this.max = maxValueLength;
+  }
+
+  /** Values cut since the last call of this method. */
+  public int takeTruncatedCount() {
+    int n = truncated;
+    truncated = 0;
+    return n;
+  }
+
+  /**
+   * @throws InvalidInputException if a value has an unsupported type
+   */
+  public SpanRecord apply(SpanRecord s) {
+    Map<String, Object> res = map(s.resourceAttributes(), 0);
+    Map<String, Object> attrs = map(s.attributes(), 0);
+    List<SpanRecord.Event> events = s.events();
+    for (int i = 0; i < events.size(); i++) {
+      SpanRecord.Event e = events.get(i);
+      Map<String, Object> m = map(e.attributes(), 0);
+      if (m != e.attributes()) {
+        if (events == s.events()) {
+          events = new ArrayList<>(events);
+        }
+        events.set(i, new SpanRecord.Event(e.epochNanos(), e.name(), m));
+      }
+    }
+    List<SpanRecord.Link> links = s.links();
+    for (int i = 0; i < links.size(); i++) {
+      SpanRecord.Link l = links.get(i);
+      Map<String, Object> m = map(l.attributes(), 0);
+      if (m != l.attributes()) {
+        if (links == s.links()) {
+          links = new ArrayList<>(links);
+        }
+        links.set(i, new SpanRecord.Link(l.traceId(), l.spanId(), l.traceState(), m));
+      }
+    }
+    if (res == s.resourceAttributes() && attrs == s.attributes() && events == s.events() && links == s.links()) {
+      return s;
+    }
+    return new SpanRecord(s.traceId(), s.spanId(), s.parentSpanId(), s.traceState(), s.name(), s.kind(),
+        s.startEpochNanos(), s.endEpochNanos(), s.statusCode(), s.statusMessage(), res, s.scopeName(),
+        s.scopeVersion(), attrs, events, links, s.flags());
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> map(Map<String, Object> m, int depth) {
+    Map<String, Object> out = null;
+    for (Map.Entry<String, Object> e : m.entrySet()) {
+      if (e.getKey() == null) {
+        throw new InvalidInputException("attribute key: null (expected: a string)");
+      }
+      Object v = e.getValue();
+      Object nv = value(e.getKey(), v, depth);
+      if (nv != v && out == null) {
+        out = new LinkedHashMap<>(m);
+      }
+      if (out != null) {
+        out.put(e.getKey(), nv);
+      }
+    }
+    return out == null ? m : out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Object value(String key, Object v, int depth) {
+    if (depth > 32) {
+      throw new InvalidInputException("attribute '" + key + "': nested deeper than 32 levels (expected: at most 32)");
+    }
+    if (v == null || v instanceof Boolean || v instanceof Long || v instanceof Integer || v instanceof Short
+        || v instanceof Byte || v instanceof Double || v instanceof Float) {
+      return v;
+    }
+    if (v instanceof String s) {
+      if (s.length() <= max) {
+        return s;
+      }
+      truncated++;
+      int end = max;
+      if (Character.isHighSurrogate(s.charAt(end - 1))) {
+        end--;
+      }
+      return s.substring(0, end);
+    }
+    if (v instanceof byte[] b) {
+      if (b.length <= max) {
+        return b;
+      }
+      truncated++;
+      return Arrays.copyOf(b, max);
+    }
+    if (v instanceof List<?> list) {
+      List<Object> out = null;
+      for (int i = 0; i < list.size(); i++) {
+        Object o = list.get(i);
+        Object n = value(key, o, depth + 1);
+        if (n != o && out == null) {
+          out = new ArrayList<>(list);
+        }
+        if (out != null) {
+          out.set(i, n);
+        }
+      }
+      return out == null ? list : out;
+    }
+    if (v instanceof Map<?, ?> m) {
+      return map((Map<String, Object>) m, depth + 1);
+    }
+    throw new InvalidInputException("attribute '" + key + "': value of type " + v.getClass().getName()
+        + " (expected: String, Boolean, Long, Double, byte[], List or Map)");
+  }
+}

@@ -1,0 +1,57 @@
+package io.loupe.tracestore.internal;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** Every file name of the trace store, in one place. */
+public final class SegmentFiles {
+  public static final String SEGMENT_FORMAT = "span-segment";
+  public static final int SEGMENT_VERSION = 1;
+  public static final String INDEX_FORMAT = "span-index";
+  public static final int INDEX_VERSION = 1;
+  public static final String STORE_FORMAT = "trace-store";
+  public static final int STORE_VERSION = 1;
+
+  public static final String SEGMENT_SUFFIX = ".spans";
+  public static final String INDEX_SUFFIX = ".idx";
+  public static final String TMP_SUFFIX = ".tmp";
+  /** The store's meta file in the data directory: header + shard count. */
+  public static final String META_FILE = "trace-store.meta";
+
+  private SegmentFiles() {}
+
+  public static Path shardDir(Path dataDir, int shard) {
+    return dataDir.resolve(String.format("shard-%03d", shard));
+  }
+
+  public static Path segment(Path shardDir, long seq) {
+    return shardDir.resolve(String.format("%020d", seq) + SEGMENT_SUFFIX);
+  }
+
+  public static Path index(Path shardDir, long seq) {
+    return shardDir.resolve(String.format("%020d", seq) + INDEX_SUFFIX);
+  }
+
+  /** The sequence number of a segment or index file name, -1 when the name is not one. */
+  public static long seqOf(Path file) {
+    String n = file.getFileName().toString();
+    int dot = n.indexOf('.');
+    if (dot != 20) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(n.substring(0, dot));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** Makes a created or renamed directory entry durable: without it a power loss can forget a new file. */
+  public static void fsyncDir(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}

@@ -1,0 +1,393 @@
+package io.loupe.tracestore.internal;
+
+import io.loupe.model.AppendResult;
+import io.loupe.model.RejectReason;
+import io.loupe.model.SpanRecord;
+import io.loupe.tracestore.CorruptFileException;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard of the trace store: a directory of segments, one of them active. Writers serialize on the append lock
+ * (limit check, encode, write); fsyncs run outside it, and one fsync covers every record written before it started, so
+ * concurrent writers share them (group commit).
+ */
+public final class Shard {
+  private static final Logger log = LoggerFactory.getLogger(Shard.class);
+
+  /** The settings a shard needs, taken from the store options. */
+  public record Config(long segmentMaxBytes, long segmentDurationMs, int maxSpansPerTrace) {}
+
+  private final int id;
+  private final Path dir;
+  private final Config config;
+  private final Clock clock;
+  private final StoreMetrics metrics;
+
+  private final ReentrantLock appendLock = new ReentrantLock();
+  private final ReentrantLock syncLock = new ReentrantLock();
+  private volatile ActiveSegment active;
+  private final CopyOnWriteArrayList<SealedSegment> sealed = new CopyOnWriteArrayList<>();
+  private long nextSeq;
+  private volatile long writtenSeq;
+  private volatile long syncedSeq;
+  private boolean closed;
+
+  private Shard(int id, Path dir, Config config, Clock clock, StoreMetrics metrics) {
+    this.id = id;
+    this.dir = dir;
+    this.config = config;
+    this.clock = clock;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Opens the shard in {@code dir}: re-indexes every segment without a valid index (cutting a torn tail at the last
+   * good record), then starts a new active segment.
+   */
+  public static Shard open(int id, Path dir, Config config, Clock clock, StoreMetrics metrics) throws IOException {
+    Files.createDirectories(dir);
+    Shard s = new Shard(id, dir, config, clock, metrics);
+    s.recover();
+    return s;
+  }
+
+  private void recover() throws IOException {
+    TreeSet<Long> segments = new TreeSet<>();
+    List<Path> indexes = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        String n = p.getFileName().toString();
+        if (n.endsWith(SegmentFiles.TMP_SUFFIX)) {
+          Files.deleteIfExists(p); // an index write that did not finish; the segment is re-indexed below
+        } else if (n.endsWith(SegmentFiles.SEGMENT_SUFFIX) && SegmentFiles.seqOf(p) >= 0) {
+          segments.add(SegmentFiles.seqOf(p));
+        } else if (n.endsWith(SegmentFiles.INDEX_SUFFIX) && SegmentFiles.seqOf(p) >= 0) {
+          indexes.add(p);
+        }
+      }
+    }
+    for (Path idx : indexes) {
+      if (!segments.contains(SegmentFiles.seqOf(idx))) {
+        log.info("{}: deleting index without segment (retention interrupted)", idx);
+        Files.deleteIfExists(idx);
+      }
+    }
+    for (long seq : segments) {
+      Path seg = SegmentFiles.segment(dir, seq);
+      Path idx = SegmentFiles.index(dir, seq);
+      long size = Files.size(seg);
+      if (Files.exists(idx)) {
+        try {
+          SegmentIndex si = SegmentIndex.open(idx);
+          if (si.meta().segmentLength() == size) {
+            sealed.add(SealedSegment.open(seq, seg, si));
+            continue;
+          }
+          log.warn("{}: index says the segment has {} bytes but it has {}; re-indexing", idx,
+              si.meta().segmentLength(), size);
+        } catch (CorruptFileException e) {
+          log.warn("{}; re-indexing the segment", e.getMessage());
+        }
+        metrics.corruptions.increment();
+        Files.deleteIfExists(idx);
+      }
+      if (size < FileHeader.length(SegmentFiles.SEGMENT_FORMAT)) {
+        log.warn("{} at offset 0: {} bytes, shorter than its header (torn at creation); deleting it", seg, size);
+        metrics.corruptions.increment();
+        Files.delete(seg);
+        continue;
+      }
+      SegmentIndex.Builder b = new SegmentIndex.Builder();
+      SegmentScanner.Result r = SegmentScanner.scan(seg, b);
+      if (r.torn()) {
+        log.warn("{} at offset {}: {}; truncating the torn tail ({} of {} bytes dropped)", seg, r.goodEnd(),
+            r.problem(), r.fileSize() - r.goodEnd(), r.fileSize());
+        metrics.corruptions.increment();
+        try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.WRITE)) {
+          ch.truncate(r.goodEnd());
+          ch.force(true);
+        }
+      }
+      if (b.isEmpty()) {
+        Files.delete(seg);
+        continue;
+      }
+      b.write(idx, r.goodEnd());
+      sealed.add(SealedSegment.open(seq, seg, SegmentIndex.open(idx)));
+    }
+    nextSeq = segments.isEmpty() ? 1 : segments.last() + 1;
+    active = ActiveSegment.create(dir, nextSeq++, clock.millis());
+  }
+
+  public int id() {
+    return id;
+  }
+
+  /**
+   * Appends the spans of {@code traces} (trace id → spans) of {@code tenant} to the active segment, refusing spans over
+   * the per-trace limit into {@code result}. Returns the write's sequence number for {@link #sync}, or 0 when nothing
+   * was written.
+   */
+  public long append(String tenant, Map<String, List<SpanRecord>> traces, AppendResult.Builder result)
+      throws IOException {
+    appendLock.lock();
+    try {
+      if (closed) {
+        throw new ClosedChannelException();
+      }
+      long now = clock.millis();
+      if (!active.isEmpty() && (active.size() >= config.segmentMaxBytes()
+          || now - active.createdMs() >= config.segmentDurationMs())) {
+        roll(now);
+      }
+      SealedSegment previous = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
+      Map<String, List<SpanRecord>> accepted = new LinkedHashMap<>();
+      int spans = 0;
+      for (Map.Entry<String, List<SpanRecord>> t : traces.entrySet()) {
+        List<SpanRecord> list = t.getValue();
+        TraceKey key = TraceKey.of(tenant, TraceIds.fromHex(t.getKey(), 16, "traceId"));
+        // The limit counts the trace's spans in the active segment and the one before it: the window in which
+        // a live trace keeps arriving, without a lookup in every segment on the write path.
+        int have = active.index().spanCount(key) + (previous == null ? 0 : previous.index().spanCount(key));
+        int room = Math.max(0, config.maxSpansPerTrace() - have);
+        if (list.size() > room) {
+          for (int i = room; i < list.size(); i++) {
+            result.reject(RejectReason.TRACE_TOO_LARGE, "span " + list.get(i).spanId() + " of trace " + t.getKey()
+                + ": trace has " + have + " spans stored (expected: at most " + config.maxSpansPerTrace() + ")");
+            metrics.rejected(RejectReason.TRACE_TOO_LARGE).increment();
+          }
+          list = list.subList(0, room);
+        }
+        if (!list.isEmpty()) {
+          accepted.put(t.getKey(), list);
+          spans += list.size();
+        }
+      }
+      if (accepted.isEmpty()) {
+        return 0;
+      }
+      byte[] payload = SpanCodec.encode(tenant, now, accepted);
+      active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
+      result.accept(spans);
+      return ++writtenSeq;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** Returns once write {@code seq} is on disk; one fsync serves every writer waiting when it starts. */
+  public void sync(long seq) throws IOException {
+    if (seq <= 0 || syncedSeq >= seq) {
+      return;
+    }
+    syncLock.lock();
+    try {
+      if (syncedSeq >= seq) {
+        return;
+      }
+      forceLocked();
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  /** Forces whatever was written (the background fsync of {@code FsyncPolicy.every}). */
+  public void syncAll() throws IOException {
+    syncLock.lock();
+    try {
+      if (syncedSeq < writtenSeq) {
+        forceLocked();
+      }
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  private void forceLocked() throws IOException {
+    // Roll swaps the active segment only while holding syncLock, so `active` is stable here; every write numbered
+    // up to `target` is in it or in a segment that roll already forced.
+    long target = writtenSeq;
+    long t0 = System.nanoTime();
+    active.force();
+    metrics.fsync.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    syncedSeq = target;
+  }
+
+  /** Seals the active segment if it is older than the segment duration. */
+  public void rollIfDue() throws IOException {
+    appendLock.lock();
+    try {
+      long now = clock.millis();
+      if (!closed && !active.isEmpty() && now - active.createdMs() >= config.segmentDurationMs()) {
+        roll(now);
+      }
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** Seals the active segment now if it holds anything. */
+  public void roll() throws IOException {
+    appendLock.lock();
+    try {
+      if (!closed && !active.isEmpty()) {
+        roll(clock.millis());
+      }
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  private void roll(long now) throws IOException {
+    syncLock.lock();
+    try {
+      ActiveSegment old = active;
+      long target = writtenSeq;
+      SealedSegment s = old.seal(); // forces the file before writing its index
+      syncedSeq = target;
+      if (s != null) {
+        sealed.add(s);
+      }
+      active = ActiveSegment.create(dir, nextSeq++, now);
+      log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  /** Spans of {@code key} in every segment of this shard, in write order. */
+  public List<SpanRecord> trace(TraceKey key, byte[] traceId) {
+    List<SpanRecord> out = new ArrayList<>();
+    for (SealedSegment s : sealed) {
+      for (long off : s.index().offsets(key)) {
+        read(s.reader(), off, key.tenant(), traceId, out);
+      }
+    }
+    ActiveSegment a;
+    long[] offs;
+    appendLock.lock();
+    try {
+      a = active;
+      offs = a.index().offsets(key);
+    } finally {
+      appendLock.unlock();
+    }
+    for (long off : offs) {
+      read(a.reader(), off, key.tenant(), traceId, out);
+    }
+    return out;
+  }
+
+  private void read(SegmentReader r, long off, String tenant, byte[] traceId, List<SpanRecord> out) {
+    try {
+      out.addAll(SpanCodec.decode(r.read(off), tenant, traceId));
+    } catch (ClosedChannelException e) {
+      if (!r.isClosed()) {
+        log.warn("{} at offset {}: channel closed while reading", r.path(), off);
+      }
+      // else: dropped by retention while this lookup ran; its spans are expired.
+    } catch (CorruptFileException e) {
+      metrics.corruptions.increment();
+      log.warn("skipping a damaged record: {}", e.getMessage());
+    } catch (IllegalStateException e) {
+      metrics.corruptions.increment();
+      log.warn("{} at offset {}: skipping an undecodable record: {}", r.path(), off, e.getMessage());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(r.path() + " at offset " + off + ": read failed", e);
+    }
+  }
+
+  /** Sealed segments, oldest first. */
+  public List<SealedSegment> sealedSegments() {
+    return List.copyOf(sealed);
+  }
+
+  public int segmentCount() {
+    return sealed.size() + 1;
+  }
+
+  public long activeBytes() {
+    return active.size();
+  }
+
+  /** Deletes {@code s} with its index. */
+  public void drop(SealedSegment s) throws IOException {
+    if (sealed.remove(s)) {
+      log.info("shard {}: dropping segment {} (newest write {})", id, s.path(),
+          java.time.Instant.ofEpochMilli(s.index().meta().maxWrittenMs()));
+      s.delete();
+    }
+  }
+
+  /** Drops sealed segments whose newest write is older than {@code cutoffMs}. */
+  public int dropOlderThan(long cutoffMs) throws IOException {
+    int n = 0;
+    for (SealedSegment s : sealed) {
+      if (s.index().meta().maxWrittenMs() < cutoffMs) {
+        drop(s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Seals the active segment and closes every file. */
+  public void close() throws IOException {
+    appendLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      syncLock.lock();
+      try {
+        SealedSegment s = active.seal();
+        syncedSeq = writtenSeq;
+        if (s != null) {
+          s.close();
+        }
+      } finally {
+        syncLock.unlock();
+      }
+      for (SealedSegment s : sealed) {
+        s.close();
+      }
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** Closes every file without sealing, as a crash would leave them. For recovery tests. */
+  public void crash() throws IOException {
+    appendLock.lock();
+    try {
+      closed = true;
+      active.abandon();
+      for (SealedSegment s : sealed) {
+        s.close();
+      }
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  static Comparator<SealedSegment> byNewestWrite() {
+    return Comparator.comparingLong(s -> s.index().meta().maxWrittenMs());
+  }
+}

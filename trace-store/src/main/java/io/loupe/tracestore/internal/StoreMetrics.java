@@ -1,0 +1,35 @@
+package io.loupe.tracestore.internal;
+
+import io.loupe.model.RejectReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The trace store's meters. */
+public final class StoreMetrics {
+  public final Counter spansWritten;
+  public final Counter corruptions;
+  public final Counter attributesTruncated;
+  public final Timer fsync;
+  private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+
+  public StoreMetrics(MeterRegistry registry) {
+    spansWritten = Counter.builder("loupe.tracestore.spans.written")
+        .description("Spans durably appended to a segment").register(registry);
+    corruptions = Counter.builder("loupe.tracestore.corruptions")
+        .description("Torn or damaged records and files found at recovery or read time").register(registry);
+    attributesTruncated = Counter.builder("loupe.tracestore.attributes.truncated")
+        .description("Attribute values cut to the maximum attribute value length").register(registry);
+    fsync = Timer.builder("loupe.tracestore.fsync").description("Segment fsync latency").register(registry);
+    for (RejectReason r : RejectReason.values()) {
+      rejected.put(r, Counter.builder("loupe.tracestore.spans.rejected").tag("reason", r.metricTag())
+          .description("Spans refused by the trace store").register(registry));
+    }
+  }
+
+  public Counter rejected(RejectReason r) {
+    return rejected.get(r);
+  }
+}
