@@ -1,0 +1,57 @@
+package io.loupe.tracestore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.loupe.model.SpanRecord;
+import io.loupe.model.Tenant;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every span acknowledged before a SIGKILL is readable after a restart. */
+class TraceStoreKillIT {
+  @TempDir Path dir;
+
+  @Test
+  void acknowledgedSpansSurviveKill9() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process child = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        CrashWriter.class.getName(), dir.toString())
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String[]> acked = new ArrayList<>();
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.startsWith("ACK ")) {
+          acked.add(line.substring(4).split(" "));
+          if (acked.size() == 300) {
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no close
+            break;
+          }
+        }
+      }
+    } finally {
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(acked).hasSize(300);
+
+    try (TraceStore store =
+        TraceStore.open(TraceStoreOptions.defaults(dir).withShards(2), new SimpleMeterRegistry())) {
+      Tenant tenant = new Tenant("crash");
+      for (String[] a : acked) {
+        assertThat(store.trace(tenant, a[0])).extracting(SpanRecord::spanId)
+            .containsExactlyInAnyOrderElementsOf(Arrays.asList(a).subList(1, a.length));
+      }
+    }
+  }
+}
