@@ -1,0 +1,182 @@
+package io.loupe.query.api.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.loupe.model.Exemplar;
+import io.loupe.model.Labels;
+import io.loupe.model.MetricMetadata;
+import io.loupe.model.SeriesExemplars;
+import io.loupe.query.promql.Matrix;
+import io.loupe.query.promql.Scalar;
+import io.loupe.query.promql.StringValue;
+import io.loupe.query.promql.Value;
+import io.loupe.query.promql.Vector;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/** Prometheus's JSON encodings of results (docs/querying/api.md, "Expression query result formats"). */
+public final class PromJson {
+  /** The warning Prometheus attaches when {@code limit} cut a result. */
+  public static final String TRUNCATED = "results truncated due to limit";
+
+  private PromJson() {}
+
+  /** A label set as an object, in label order. */
+  public static void labels(JsonGenerator g, Labels labels) throws IOException {
+    g.writeStartObject();
+    for (int i = 0; i < labels.size(); i++) {
+      g.writeStringField(labels.name(i), labels.value(i));
+    }
+    g.writeEndObject();
+  }
+
+  /** {@code [<seconds>, "<value>"]}. */
+  public static void point(JsonGenerator g, long timestampMs, double value) throws IOException {
+    g.writeStartArray();
+    g.writeNumber(ValueFormat.timestamp(timestampMs));
+    g.writeString(ValueFormat.value(value));
+    g.writeEndArray();
+  }
+
+  /**
+   * {@code {"resultType":..., "result":...}} of a query, at most {@code limit} series (0: all); adds {@link
+   * #TRUNCATED} to {@code warnings} when it cut.
+   */
+  public static void queryData(JsonGenerator g, Value v, int limit, List<String> warnings) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("resultType", v.typeName());
+    g.writeFieldName("result");
+    if (v instanceof Scalar s) {
+      point(g, s.timestampMs(), s.value());
+    } else if (v instanceof StringValue s) {
+      g.writeStartArray();
+      g.writeNumber(ValueFormat.timestamp(s.timestampMs()));
+      g.writeString(s.value());
+      g.writeEndArray();
+    } else if (v instanceof Vector vec) {
+      g.writeStartArray();
+      int n = 0;
+      for (Vector.Sample s : vec.samples()) {
+        if (limit > 0 && n == limit) {
+          warnings.add(TRUNCATED);
+          break;
+        }
+        g.writeStartObject();
+        g.writeFieldName("metric");
+        labels(g, s.labels());
+        g.writeFieldName("value");
+        point(g, s.timestampMs(), s.value());
+        g.writeEndObject();
+        n++;
+      }
+      g.writeEndArray();
+    } else if (v instanceof Matrix m) {
+      g.writeStartArray();
+      int n = 0;
+      for (Matrix.Series s : m.series()) {
+        if (s.length() == 0) {
+          continue; // Prometheus never returns a series without points
+        }
+        if (limit > 0 && n == limit) {
+          warnings.add(TRUNCATED);
+          break;
+        }
+        g.writeStartObject();
+        g.writeFieldName("metric");
+        labels(g, s.labels());
+        g.writeArrayFieldStart("values");
+        long[] ts = s.timestamps();
+        double[] vs = s.values();
+        for (int i = 0; i < s.length(); i++) {
+          point(g, ts[i], vs[i]);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        n++;
+      }
+      g.writeEndArray();
+    } else {
+      throw new IllegalStateException("unknown value type: " + v.getClass().getName());
+    }
+    g.writeEndObject();
+  }
+
+  /** {@code [{"seriesLabels":{...},"exemplars":[{"labels":{...},"value":"6","timestamp":1600096945.479}]}]}. */
+  public static void exemplars(JsonGenerator g, List<SeriesExemplars> all) throws IOException {
+    g.writeStartArray();
+    for (SeriesExemplars se : all) {
+      g.writeStartObject();
+      g.writeFieldName("seriesLabels");
+      labels(g, se.seriesLabels());
+      g.writeArrayFieldStart("exemplars");
+      for (Exemplar e : se.exemplars()) {
+        g.writeStartObject();
+        g.writeFieldName("labels");
+        labels(g, e.labels());
+        g.writeStringField("value", ValueFormat.value(e.value()));
+        g.writeFieldName("timestamp");
+        g.writeNumber(ValueFormat.timestamp(e.timestampMs()));
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  /** {@code {"metric":[{"type":"counter","help":"...","unit":""}]}}, at most {@code perMetric} entries each (< 0: all). */
+  public static void metadata(JsonGenerator g, Map<String, List<MetricMetadata>> byFamily, int perMetric)
+      throws IOException {
+    g.writeStartObject();
+    for (Map.Entry<String, List<MetricMetadata>> e : byFamily.entrySet()) {
+      g.writeArrayFieldStart(e.getKey());
+      int n = 0;
+      for (MetricMetadata m : e.getValue()) {
+        if (perMetric >= 0 && n == perMetric) {
+          break;
+        }
+        g.writeStartObject();
+        g.writeStringField("type", m.type().text());
+        g.writeStringField("help", m.help());
+        g.writeStringField("unit", m.unit());
+        g.writeEndObject();
+        n++;
+      }
+      g.writeEndArray();
+    }
+    g.writeEndObject();
+  }
+
+  /** A JSON-like tree (maps, lists, strings, numbers, booleans, null), for {@code parse_query}. */
+  public static void tree(JsonGenerator g, Object o) throws IOException {
+    if (o == null) {
+      g.writeNull();
+    } else if (o instanceof Map<?, ?> m) {
+      g.writeStartObject();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        g.writeFieldName(String.valueOf(e.getKey()));
+        tree(g, e.getValue());
+      }
+      g.writeEndObject();
+    } else if (o instanceof Iterable<?> it) {
+      g.writeStartArray();
+      for (Object x : it) {
+        tree(g, x);
+      }
+      g.writeEndArray();
+    } else if (o instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (o instanceof Double || o instanceof Float) {
+      double d = ((Number) o).doubleValue();
+      if (Double.isFinite(d)) {
+        g.writeNumber(d);
+      } else {
+        g.writeString(ValueFormat.value(d));
+      }
+    } else if (o instanceof Number n) {
+      g.writeNumber(n.toString());
+    } else {
+      g.writeString(o.toString());
+    }
+  }
+}

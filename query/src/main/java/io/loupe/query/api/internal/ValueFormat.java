@@ -1,0 +1,58 @@
+package io.loupe.query.api.internal;
+
+import java.math.BigDecimal;
+
+/** Numbers as Prometheus's JSON writes them. */
+public final class ValueFormat {
+  private ValueFormat() {}
+
+  /**
+   * A sample value as Go's {@code strconv.FormatFloat(v, 'f', -1, 64)}: shortest digits, never an exponent; {@code
+   * NaN}, {@code +Inf}, {@code -Inf}.
+   */
+  public static String value(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (v == Double.POSITIVE_INFINITY) {
+      return "+Inf";
+    }
+    if (v == Double.NEGATIVE_INFINITY) {
+      return "-Inf";
+    }
+    if (v == 0) {
+      return Double.doubleToRawLongBits(v) == 0 ? "0" : "-0";
+    }
+    // fast path: most samples are counters and gauges with integral values
+    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+      return Long.toString((long) v);
+    }
+    return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+  }
+
+  /**
+   * A millisecond timestamp as Prometheus's float seconds: {@code 1435781451.781}, {@code 1767436620} when whole, the
+   * fraction always three digits ({@code 1.500}) as its {@code marshalTimestamp} writes it.
+   */
+  public static String timestamp(long ms) {
+    StringBuilder sb = new StringBuilder(20);
+    long t = ms;
+    if (t < 0) {
+      sb.append('-');
+      t = -t; // Long.MIN_VALUE never reaches here: times are clamped to a quarter of the range
+    }
+    sb.append(t / 1000);
+    long frac = t % 1000;
+    if (frac != 0) {
+      sb.append('.');
+      if (frac < 100) {
+        sb.append('0');
+      }
+      if (frac < 10) {
+        sb.append('0');
+      }
+      sb.append(frac);
+    }
+    return sb.toString();
+  }
+}
