@@ -18,7 +18,7 @@ import java.util.zip.CRC32C;
 /**
  * The trace index of one segment. While the segment is active it lives in memory ({@link Builder}); when it is sealed
  * it is written to a {@code .idx} file of fixed-size entries sorted by trace id, which {@link #open} maps and binary
- * searches. Format in docs/format/span-index.md.
+ * searches. Format in docs/format/span-segment.md.
  */
 public final class SegmentIndex {
   static final int ENTRY_BYTES = 32;
