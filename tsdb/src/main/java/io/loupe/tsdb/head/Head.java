@@ -501,7 +501,13 @@ public final class Head implements Closeable {
   @Override
   public void close() throws IOException {
     if (syncer != null) {
-      syncer.shutdownNow();
+      // shutdown, not shutdownNow: interrupting a thread inside FileChannel.force closes the channel
+      syncer.shutdown();
+      try {
+        syncer.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     IOException first = null;
     for (HeadShard sh : shards) {

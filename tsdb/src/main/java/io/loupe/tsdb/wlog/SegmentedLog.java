@@ -31,8 +31,16 @@ public final class SegmentedLog implements Closeable {
   private final CRC32C crc = new CRC32C();
   private final ByteBuffer frame = ByteBuffer.allocate(FRAME_HEADER);
 
-  private FileChannel channel;
-  private Path file;
+  /** The open segment: a channel and the file it belongs to, swapped together. */
+  private record Seg(FileChannel ch, Path file) {}
+
+  /** One I/O step on the current segment's channel. */
+  @FunctionalInterface
+  private interface IoOp {
+    void run(FileChannel ch) throws IOException;
+  }
+
+  private volatile Seg current;
   private int segment;
   private long offset; // next write position in the current segment
   private volatile long written; // logical bytes appended since open, across segments
@@ -63,7 +71,7 @@ public final class SegmentedLog implements Closeable {
 
   /** The segment being written. */
   public Path currentFile() {
-    return file;
+    return current.file();
   }
 
   /**
@@ -85,15 +93,17 @@ public final class SegmentedLog implements Closeable {
     frame.putInt(len).putInt((int) crc.getValue()).flip();
     long start = offset;
     try {
-      writeFully(frame, start);
-      writeFully(ByteBuffer.wrap(data, off, len), start + FRAME_HEADER);
+      io(ch -> {
+        writeFully(ch, frame.duplicate(), start);
+        writeFully(ch, ByteBuffer.wrap(data, off, len), start + FRAME_HEADER);
+      });
     } catch (IOException e) {
       try {
-        channel.truncate(start); // best effort: replay would also stop at the torn frame
+        io(ch -> ch.truncate(start)); // best effort: replay would also stop at the torn frame
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw new IOException("writing WAL segment " + file + " at offset " + start + ": " + e.getMessage(), e);
+      throw new IOException("writing WAL segment " + current.file() + " at offset " + start + ": " + e, e);
     }
     offset = start + need;
     long pos = written + need;
@@ -146,9 +156,9 @@ public final class SegmentedLog implements Closeable {
     }
     long t0 = System.nanoTime();
     try {
-      channel.force(false);
+      io(ch -> ch.force(false));
     } catch (IOException e) {
-      throw new IOException("fsync of WAL segment " + file + ": " + e.getMessage(), e);
+      throw new IOException("fsync of WAL segment " + current.file() + ": " + e, e);
     }
     fsyncTimer.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     synced = target;
@@ -161,13 +171,17 @@ public final class SegmentedLog implements Closeable {
     FileChannel next = createSegment(nextFile);
     syncLock.lock();
     try {
-      channel.force(false);
+      io(ch -> ch.force(false));
       synced = written;
-      channel.close();
-      channel = next;
-      file = nextFile;
+      Seg old = current;
+      current = new Seg(next, nextFile);
+      old.ch().close();
       segment = nextIndex;
       offset = SegmentHeader.LENGTH;
+    } catch (IOException e) {
+      next.close();
+      Files.deleteIfExists(nextFile);
+      throw e;
     } finally {
       syncLock.unlock();
     }
@@ -175,8 +189,7 @@ public final class SegmentedLog implements Closeable {
 
   private void openSegment(int index) throws IOException {
     Path f = dir.resolve(Segments.name(index));
-    channel = createSegment(f);
-    file = f;
+    current = new Seg(createSegment(f), f);
     segment = index;
     offset = SegmentHeader.LENGTH;
   }
@@ -210,9 +223,44 @@ public final class SegmentedLog implements Closeable {
     }
   }
 
-  private void writeFully(ByteBuffer b, long pos) throws IOException {
+  private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
     while (b.hasRemaining()) {
-      pos += channel.write(b, pos);
+      pos += ch.write(b, pos);
+    }
+  }
+
+  /**
+   * Runs {@code op} on the current channel. An interrupt of a thread inside FileChannel I/O closes the channel for
+   * every thread (Java's interruptible channels), and request threads do get interrupted (cancelled requests): so
+   * the interrupt status is cleared around the I/O and restored after, and a channel closed by someone else's
+   * interrupt is reopened and the (positional, idempotent) operation retried.
+   */
+  private void io(IoOp op) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (int attempt = 0; ; attempt++) {
+        Seg seg = current;
+        try {
+          op.run(seg.ch());
+          return;
+        } catch (java.nio.channels.ClosedChannelException e) {
+          interrupted |= Thread.interrupted();
+          if (closed || attempt >= 3) {
+            throw e;
+          }
+          reopen(seg);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private synchronized void reopen(Seg dead) throws IOException {
+    if (current == dead && !dead.ch().isOpen()) {
+      current = new Seg(FileChannel.open(dead.file(), StandardOpenOption.WRITE), dead.file());
     }
   }
 
@@ -226,7 +274,7 @@ public final class SegmentedLog implements Closeable {
       }
       forceLocked();
       closed = true;
-      channel.close();
+      current.ch().close();
     } finally {
       syncLock.unlock();
     }
