@@ -1,0 +1,81 @@
+package io.loupe.query.promql;
+
+import static java.util.Objects.requireNonNull;
+
+import io.loupe.model.Queryable;
+import io.loupe.model.Tenant;
+import io.loupe.query.promql.internal.Evaluator;
+import io.loupe.query.promql.parser.Expr;
+import io.loupe.query.promql.parser.Parser;
+import io.loupe.query.promql.parser.ValueType;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The PromQL engine: parses a query and evaluates it step-wise over a {@link Queryable}, loading each selected series
+ * once per selector for the whole range. Thread-safe and stateless between queries.
+ */
+public final class Engine implements QueryEngine {
+  private final Queryable queryable;
+  private final EngineOptions options;
+
+  public Engine(Queryable queryable, EngineOptions options) {
+    this.queryable = requireNonNull(queryable, "queryable");
+    this.options = requireNonNull(options, "options");
+  }
+
+  public Engine(Queryable queryable) {
+    this(queryable, EngineOptions.defaults());
+  }
+
+  public EngineOptions options() {
+    return options;
+  }
+
+  /** Parses {@code query} with this engine's options (experimental functions on or off). */
+  public Expr parse(String query) {
+    requireNonNull(query, "query");
+    return Parser.parse(query, options.experimentalFunctions());
+  }
+
+  @Override
+  public Value instantQuery(Tenant tenant, String query, long timeMs, Duration timeout, BooleanSupplier cancelled) {
+    return instantQuery(tenant, parse(query), timeMs, timeout, cancelled);
+  }
+
+  /** An instant query of an already parsed expression. */
+  public Value instantQuery(Tenant tenant, Expr expr, long timeMs, Duration timeout, BooleanSupplier cancelled) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(expr, "expr");
+    requireNonNull(timeout, "timeout");
+    requireNonNull(cancelled, "cancelled");
+    return new Evaluator(queryable, options, tenant, timeout, cancelled, timeMs, timeMs, 1).instant(expr);
+  }
+
+  @Override
+  public Value rangeQuery(Tenant tenant, String query, long startMs, long endMs, long stepMs, Duration timeout,
+      BooleanSupplier cancelled) {
+    return rangeQuery(tenant, parse(query), startMs, endMs, stepMs, timeout, cancelled);
+  }
+
+  /** A range query of an already parsed expression. */
+  public Value rangeQuery(Tenant tenant, Expr expr, long startMs, long endMs, long stepMs, Duration timeout,
+      BooleanSupplier cancelled) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(expr, "expr");
+    requireNonNull(timeout, "timeout");
+    requireNonNull(cancelled, "cancelled");
+    if (stepMs <= 0) {
+      throw new QueryException(QueryException.ErrorType.BAD_DATA,
+          "zero or negative query resolution step widths are not accepted. Try a positive integer");
+    }
+    if (endMs < startMs) {
+      throw new QueryException(QueryException.ErrorType.BAD_DATA, "end timestamp must not be before start time");
+    }
+    if (expr.type() != ValueType.SCALAR && expr.type() != ValueType.VECTOR) {
+      throw new QueryException(QueryException.ErrorType.BAD_DATA, "invalid expression type \"" + expr.type().text()
+          + "\" for range query, must be Scalar or instant Vector");
+    }
+    return new Evaluator(queryable, options, tenant, timeout, cancelled, startMs, endMs, stepMs).range(expr);
+  }
+}

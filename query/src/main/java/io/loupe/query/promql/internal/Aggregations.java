@@ -1,0 +1,424 @@
+package io.loupe.query.promql.internal;
+
+import static io.loupe.query.promql.internal.Data.present;
+
+import io.loupe.model.Labels;
+import io.loupe.query.promql.internal.Data.Result;
+import io.loupe.query.promql.internal.Data.Scal;
+import io.loupe.query.promql.internal.Data.Str;
+import io.loupe.query.promql.internal.Data.Vec;
+import io.loupe.query.promql.internal.Evaluator.Ctx;
+import io.loupe.query.promql.parser.Expr;
+import io.loupe.query.promql.parser.Expr.AggOp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Aggregation operators. The group of each input series is computed once (labels do not change across steps); each
+ * step then folds the present values into per-group primitive accumulators.
+ */
+final class Aggregations {
+  private Aggregations() {}
+
+  static Result eval(Evaluator ev, Expr.Aggregate a, Ctx c) {
+    double[] param = null;
+    String strParam = null;
+    if (a.param() != null) {
+      Result p = ev.eval(a.param(), c);
+      if (p instanceof Scal s) {
+        param = s.v;
+      } else {
+        strParam = ((Str) p).s;
+      }
+    }
+    Vec in = (Vec) ev.eval(a.expr(), c);
+    return switch (a.op()) {
+      case TOPK, BOTTOMK, LIMITK -> selectK(ev, a, in, param, c);
+      case LIMIT_RATIO -> limitRatio(a, in, param, c);
+      case COUNT_VALUES -> countValues(ev, a, in, strParam, c);
+      default -> grouped(ev, a, in, param, c);
+    };
+  }
+
+  static Labels groupLabels(Labels l, List<String> grouping, boolean without) {
+    if (without) {
+      Labels.Builder b = l.toBuilder();
+      for (String g : grouping) {
+        b.remove(g);
+      }
+      b.remove(Labels.METRIC_NAME);
+      return b.build();
+    }
+    if (grouping.isEmpty()) {
+      return Labels.EMPTY;
+    }
+    return l.keepOnly(grouping);
+  }
+
+  /** Group index of every input series; fills {@code groups} with each group's labels. */
+  private static int[] groupIds(List<Data.Series> in, Expr.Aggregate a, List<Labels> groups) {
+    Map<Labels, Integer> ids = new HashMap<>();
+    int[] out = new int[in.size()];
+    for (int k = 0; k < out.length; k++) {
+      Labels g = groupLabels(in.get(k).labels, a.grouping(), a.without());
+      Integer id = ids.get(g);
+      if (id == null) {
+        id = groups.size();
+        ids.put(g, id);
+        groups.add(g);
+      }
+      out[k] = id;
+    }
+    return out;
+  }
+
+  private static Vec grouped(Evaluator ev, Expr.Aggregate a, Vec in, double[] param, Ctx c) {
+    List<Labels> groups = new ArrayList<>();
+    int[] gid = groupIds(in.series, a, groups);
+    int g = groups.size();
+    AggOp op = a.op();
+    double[][] out = new double[g][];
+    boolean[] dropName = new boolean[g];
+    for (int i = 0; i < g; i++) {
+      out[i] = Data.absentArray(c.n);
+    }
+    int[] stamp = new int[g];
+    double[] val = new double[g];
+    double[] comp = new double[g];
+    double[] mean = new double[g];
+    double[] count = new double[g];
+    boolean[] incremental = new boolean[g];
+    double[][] bufs = op == AggOp.QUANTILE ? new double[g][] : null;
+    int[] bufLen = op == AggOp.QUANTILE ? new int[g] : null;
+    int ns = in.series.size();
+    for (int i = 0; i < c.n; i++) {
+      if ((i & 63) == 0) {
+        ev.check();
+      }
+      int mark = i + 1;
+      for (int k = 0; k < ns; k++) {
+        Data.Series s = in.series.get(k);
+        double f = s.v[i];
+        if (!present(f)) {
+          continue;
+        }
+        int gi = gid[k];
+        if (stamp[gi] != mark) {
+          stamp[gi] = mark;
+          count[gi] = 1;
+          comp[gi] = 0;
+          mean[gi] = f;
+          incremental[gi] = false;
+          if (s.dropName) {
+            dropName[gi] = true;
+          }
+          switch (op) {
+            case STDDEV, STDVAR -> val[gi] = Double.isNaN(f) || Double.isInfinite(f) ? Double.NaN : 0;
+            case GROUP -> val[gi] = 1;
+            case QUANTILE -> {
+              if (bufs[gi] == null) {
+                bufs[gi] = new double[8];
+              }
+              bufs[gi][0] = f;
+              bufLen[gi] = 1;
+            }
+            default -> val[gi] = f;
+          }
+          continue;
+        }
+        if (s.dropName) {
+          dropName[gi] = true;
+        }
+        switch (op) {
+          case SUM -> kahanAdd(f, val, comp, gi);
+          case AVG -> {
+            count[gi]++;
+            if (!incremental[gi]) {
+              double t = val[gi] + f;
+              if (!Double.isInfinite(t)) {
+                kahanAdd(f, val, comp, gi);
+                break;
+              }
+              incremental[gi] = true;
+              mean[gi] = val[gi] / (count[gi] - 1);
+              comp[gi] /= count[gi] - 1;
+            }
+            double q = (count[gi] - 1) / count[gi];
+            double m = q * mean[gi];
+            double cc = q * comp[gi];
+            double inc = f / count[gi];
+            double t = m + inc;
+            if (Double.isInfinite(t)) {
+              cc = 0;
+            } else if (Math.abs(m) >= Math.abs(inc)) {
+              cc += (m - t) + inc;
+            } else {
+              cc += (inc - t) + m;
+            }
+            mean[gi] = t;
+            comp[gi] = cc;
+          }
+          case MAX -> {
+            if (val[gi] < f || Double.isNaN(val[gi])) {
+              val[gi] = f;
+            }
+          }
+          case MIN -> {
+            if (val[gi] > f || Double.isNaN(val[gi])) {
+              val[gi] = f;
+            }
+          }
+          case COUNT -> count[gi]++;
+          case GROUP -> { }
+          case STDDEV, STDVAR -> {
+            count[gi]++;
+            double delta = f - mean[gi];
+            mean[gi] += delta / count[gi];
+            val[gi] += delta * (f - mean[gi]);
+          }
+          case QUANTILE -> {
+            if (bufLen[gi] == bufs[gi].length) {
+              bufs[gi] = Arrays.copyOf(bufs[gi], bufLen[gi] * 2);
+            }
+            bufs[gi][bufLen[gi]++] = f;
+          }
+          default -> throw new IllegalStateException("not a grouped aggregation: " + op);
+        }
+      }
+      for (int gi = 0; gi < g; gi++) {
+        if (stamp[gi] != mark) {
+          continue;
+        }
+        out[gi][i] = switch (op) {
+          case SUM -> Double.isInfinite(val[gi]) ? val[gi] : val[gi] + comp[gi];
+          case AVG -> {
+            if (count[gi] == 1) {
+              yield val[gi];
+            }
+            if (incremental[gi]) {
+              yield mean[gi] + comp[gi];
+            }
+            yield Double.isInfinite(val[gi]) ? val[gi] / count[gi] : val[gi] / count[gi] + comp[gi] / count[gi];
+          }
+          case COUNT -> count[gi];
+          case STDVAR -> val[gi] / count[gi];
+          case STDDEV -> Math.sqrt(val[gi] / count[gi]);
+          case QUANTILE -> Functions.quantile(param[i], bufs[gi], bufLen[gi]);
+          default -> val[gi];
+        };
+      }
+    }
+    List<Data.Series> res = new ArrayList<>(g);
+    for (int gi = 0; gi < g; gi++) {
+      res.add(new Data.Series(groups.get(gi), out[gi], dropName[gi]));
+    }
+    return new Vec(res);
+  }
+
+  static void kahanAdd(double inc, double[] sum, double[] c, int i) {
+    double s = sum[i];
+    double t = s + inc;
+    if (Double.isInfinite(t)) {
+      c[i] = 0;
+    } else if (Math.abs(s) >= Math.abs(inc)) {
+      c[i] += (s - t) + inc;
+    } else {
+      c[i] += (inc - t) + s;
+    }
+    sum[i] = t;
+  }
+
+  private static Vec selectK(Evaluator ev, Expr.Aggregate a, Vec in, double[] param, Ctx c) {
+    double max = Double.NEGATIVE_INFINITY;
+    boolean nan = false;
+    for (double p : param) {
+      if (Double.isNaN(p)) {
+        nan = true;
+      } else {
+        max = Math.max(max, p);
+      }
+    }
+    if (!nan && max < 1) {
+      return Vec.empty();
+    }
+    if (nan) {
+      throw Evaluator.execError("Parameter value is NaN");
+    }
+    for (double p : param) {
+      if (p >= 9.223372036854775807E18) {
+        throw Evaluator.execError("Scalar value " + io.loupe.query.promql.parser.Printer.formatNumber(p)
+            + " overflows int64");
+      }
+      if (p <= -9.223372036854775807E18) {
+        throw Evaluator.execError("Scalar value " + io.loupe.query.promql.parser.Printer.formatNumber(p)
+            + " underflows int64");
+      }
+    }
+    List<Labels> groups = new ArrayList<>();
+    int[] gid = groupIds(in.series, a, groups);
+    int ns = in.series.size();
+    double[][] out = new double[ns][];
+    for (int k = 0; k < ns; k++) {
+      out[k] = Data.absentArray(c.n);
+    }
+    // members of each group, in input order
+    List<List<Integer>> members = new ArrayList<>();
+    for (int gi = 0; gi < groups.size(); gi++) {
+      members.add(new ArrayList<>());
+    }
+    for (int k = 0; k < ns; k++) {
+      members.get(gid[k]).add(k);
+    }
+    boolean top = a.op() == AggOp.TOPK;
+    Integer[] order = new Integer[0];
+    List<Integer> instantOrder = new ArrayList<>();
+    for (int i = 0; i < c.n; i++) {
+      ev.check();
+      long k = Math.min((long) param[i], ns);
+      if (k < 1) {
+        continue;
+      }
+      final int step = i;
+      for (List<Integer> mem : members) {
+        List<Integer> present = new ArrayList<>();
+        for (int m : mem) {
+          if (present(in.series.get(m).v[step])) {
+            present.add(m);
+          }
+        }
+        if (present.isEmpty()) {
+          continue;
+        }
+        order = present.toArray(order);
+        Integer[] sel = Arrays.copyOf(order, present.size());
+        if (a.op() != AggOp.LIMITK) {
+          Arrays.sort(sel, (x, y) -> {
+            double vx = in.series.get(x).v[step];
+            double vy = in.series.get(y).v[step];
+            boolean nx = Double.isNaN(vx);
+            boolean ny = Double.isNaN(vy);
+            if (nx || ny) {
+              return nx == ny ? 0 : (nx ? 1 : -1); // NaN last
+            }
+            return top ? Double.compare(vy, vx) : Double.compare(vx, vy);
+          });
+        }
+        int take = (int) Math.min(k, sel.length);
+        for (int j = 0; j < take; j++) {
+          out[sel[j]][step] = in.series.get(sel[j]).v[step];
+          if (c.n == 1) {
+            instantOrder.add(sel[j]);
+          }
+        }
+      }
+    }
+    List<Data.Series> res = new ArrayList<>();
+    if (c.n == 1) {
+      for (int k : instantOrder) {
+        Data.Series s = in.series.get(k);
+        res.add(new Data.Series(s.labels, out[k], s.dropName));
+      }
+      return new Vec(res);
+    }
+    for (int k = 0; k < ns; k++) {
+      Data.Series s = in.series.get(k);
+      Data.Series o = new Data.Series(s.labels, out[k], s.dropName);
+      if (o.any()) {
+        res.add(o);
+      }
+    }
+    return new Vec(res);
+  }
+
+  private static Vec limitRatio(Expr.Aggregate a, Vec in, double[] param, Ctx c) {
+    boolean allZero = true;
+    for (double p : param) {
+      if (Double.isNaN(p)) {
+        throw Evaluator.execError("Ratio value is NaN");
+      }
+      if (p != 0) {
+        allZero = false;
+      }
+    }
+    if (allZero) {
+      return Vec.empty();
+    }
+    List<Data.Series> res = new ArrayList<>();
+    for (Data.Series s : in.series) {
+      // A stable per-series offset in [0, 1): the same series is kept for the same ratio on every step and query.
+      double offset = (s.labels.stableHash() >>> 11) * 0x1.0p-53;
+      double[] o = Data.absentArray(c.n);
+      for (int i = 0; i < c.n; i++) {
+        double r = Math.max(-1, Math.min(1, param[i]));
+        if (present(s.v[i]) && ((r >= 0 && offset < r) || (r < 0 && offset >= 1 + r))) {
+          o[i] = s.v[i];
+        }
+      }
+      Data.Series ns = new Data.Series(s.labels, o, s.dropName);
+      if (ns.any()) {
+        res.add(ns);
+      }
+    }
+    return new Vec(res);
+  }
+
+  private static Vec countValues(Evaluator ev, Expr.Aggregate a, Vec in, String label, Ctx c) {
+    if (!validLabelName(label)) {
+      throw Evaluator.execError("invalid label name " + io.loupe.query.promql.parser.Printer.quote(label));
+    }
+    List<Labels> base = new ArrayList<>();
+    for (Data.Series s : in.series) {
+      base.add(groupLabels(s.labels, a.grouping(), a.without()));
+    }
+    Map<Labels, double[]> outs = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < c.n; i++) {
+      ev.check();
+      for (int k = 0; k < in.series.size(); k++) {
+        double f = in.series.get(k).v[i];
+        if (!present(f)) {
+          continue;
+        }
+        Labels l = base.get(k).toBuilder().set(label, formatValue(f)).build();
+        double[] o = outs.computeIfAbsent(l, x -> Data.absentArray(c.n));
+        o[i] = present(o[i]) ? o[i] + 1 : 1;
+      }
+    }
+    List<Data.Series> res = new ArrayList<>();
+    outs.forEach((l, v) -> res.add(new Data.Series(l, v, false)));
+    return new Vec(res);
+  }
+
+  static boolean validLabelName(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch == '\uFFFD' || Character.isSurrogate(ch) && !(Character.isHighSurrogate(ch) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1)))) {
+        return false;
+      }
+      if (Character.isLowSurrogate(ch) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Go's {@code strconv.FormatFloat(f, 'f', -1, 64)}. */
+  static String formatValue(double f) {
+    if (Double.isNaN(f)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(f)) {
+      return f > 0 ? "+Inf" : "-Inf";
+    }
+    if (f == 0) {
+      return 1 / f < 0 ? "-0" : "0";
+    }
+    return new java.math.BigDecimal(Double.toString(f)).stripTrailingZeros().toPlainString();
+  }
+}

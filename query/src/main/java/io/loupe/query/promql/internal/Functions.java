@@ -1,0 +1,1210 @@
+package io.loupe.query.promql.internal;
+
+import static io.loupe.query.promql.internal.Data.ABSENT;
+import static io.loupe.query.promql.internal.Data.present;
+
+import io.loupe.model.Labels;
+import io.loupe.model.Matcher;
+import io.loupe.query.promql.QueryException;
+import io.loupe.query.promql.internal.Data.Mat;
+import io.loupe.query.promql.internal.Data.RangeSeries;
+import io.loupe.query.promql.internal.Data.Result;
+import io.loupe.query.promql.internal.Data.Scal;
+import io.loupe.query.promql.internal.Data.Str;
+import io.loupe.query.promql.internal.Data.Vec;
+import io.loupe.query.promql.internal.Evaluator.Ctx;
+import io.loupe.query.promql.parser.Expr;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** PromQL functions. Range functions run over primitive arrays, one window per step, moved with two cursors. */
+final class Functions {
+  private Functions() {}
+
+  /** A function of the samples {@code [lo, hi)} of one series in the window {@code (start, end]}. */
+  @FunctionalInterface
+  interface RangeFn {
+    double apply(long[] ts, double[] vs, int lo, int hi, long start, long end, int step);
+  }
+
+  static Result call(Evaluator ev, Expr.Call call, Ctx c) {
+    String name = call.func().name();
+    List<Expr> args = call.args();
+    switch (name) {
+      case "time": {
+        double[] v = new double[c.n];
+        for (int i = 0; i < c.n; i++) {
+          v[i] = c.time(i) / 1000.0;
+        }
+        return new Scal(v);
+      }
+      case "pi": {
+        double[] v = new double[c.n];
+        Arrays.fill(v, Math.PI);
+        return new Scal(v);
+      }
+      case "vector": {
+        Scal s = (Scal) ev.eval(args.get(0), c);
+        List<Data.Series> l = new ArrayList<>();
+        l.add(new Data.Series(Labels.EMPTY, s.v.clone(), false));
+        return new Vec(l);
+      }
+      case "scalar": {
+        Vec v = (Vec) ev.eval(args.get(0), c);
+        double[] o = new double[c.n];
+        for (int i = 0; i < c.n; i++) {
+          int cnt = 0;
+          double x = Double.NaN;
+          for (Data.Series s : v.series) {
+            if (present(s.v[i])) {
+              cnt++;
+              x = s.v[i];
+            }
+          }
+          o[i] = cnt == 1 ? x : Double.NaN;
+        }
+        return new Scal(o);
+      }
+      case "absent":
+        return absent(ev, args.get(0), c);
+      case "timestamp": {
+        Expr a = args.get(0);
+        while (a instanceof Expr.Paren p) {
+          a = p.expr();
+        }
+        if (a instanceof Expr.VectorSelector vs) {
+          Vec v = ev.selectVector(vs, c, true);
+          v.series.forEach(s -> s.dropName = true);
+          return v;
+        }
+        Vec v = (Vec) ev.eval(a, c);
+        for (Data.Series s : v.series) {
+          for (int i = 0; i < c.n; i++) {
+            if (present(s.v[i])) {
+              s.v[i] = c.time(i) / 1000.0;
+            }
+          }
+          s.dropName = true;
+        }
+        return v;
+      }
+      case "label_replace":
+        return labelReplace(ev, args, c);
+      case "label_join":
+        return labelJoin(ev, args, c);
+      case "sort", "sort_desc":
+        return sort(ev, args, c, name.equals("sort_desc"));
+      case "sort_by_label", "sort_by_label_desc":
+        return sortByLabel(ev, args, c, name.endsWith("_desc"));
+      case "histogram_quantile":
+        return histogramQuantile(ev, args, c, false);
+      case "histogram_fraction":
+        return histogramQuantile(ev, args, c, true);
+      case "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar": {
+        ev.eval(args.get(0), c); // float samples are not native histograms: nothing to report
+        return Vec.empty();
+      }
+      case "round": {
+        double[] to = args.size() > 1 ? ((Scal) ev.eval(args.get(1), c)).v : null;
+        Vec v = (Vec) ev.eval(args.get(0), c);
+        for (Data.Series s : v.series) {
+          for (int i = 0; i < c.n; i++) {
+            if (present(s.v[i])) {
+              double inv = to == null ? 1 : 1.0 / to[i];
+              s.v[i] = Math.floor(s.v[i] * inv + 0.5) / inv;
+            }
+          }
+          s.dropName = true;
+        }
+        return v;
+      }
+      case "clamp", "clamp_min", "clamp_max": {
+        double[] lo = null;
+        double[] hi = null;
+        if (name.equals("clamp")) {
+          lo = ((Scal) ev.eval(args.get(1), c)).v;
+          hi = ((Scal) ev.eval(args.get(2), c)).v;
+        } else if (name.equals("clamp_min")) {
+          lo = ((Scal) ev.eval(args.get(1), c)).v;
+        } else {
+          hi = ((Scal) ev.eval(args.get(1), c)).v;
+        }
+        Vec v = (Vec) ev.eval(args.get(0), c);
+        List<Data.Series> out = new ArrayList<>();
+        for (Data.Series s : v.series) {
+          for (int i = 0; i < c.n; i++) {
+            if (!present(s.v[i])) {
+              continue;
+            }
+            if (lo != null && hi != null && hi[i] < lo[i]) {
+              s.v[i] = ABSENT; // clamp with max < min yields nothing
+              continue;
+            }
+            double x = s.v[i];
+            if (lo != null) {
+              x = Double.isNaN(lo[i]) ? Double.NaN : Math.max(lo[i], x);
+            }
+            if (hi != null) {
+              x = Double.isNaN(hi[i]) ? Double.NaN : Math.min(hi[i], x);
+            }
+            s.v[i] = x;
+          }
+          s.dropName = true;
+          if (s.any()) {
+            out.add(s);
+          }
+        }
+        return new Vec(out);
+      }
+      case "day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year":
+        return date(ev, name, args, c);
+      default:
+        break;
+    }
+    DoubleUnaryOperator math = mathFn(name);
+    if (math != null) {
+      Vec v = (Vec) ev.eval(args.get(0), c);
+      for (Data.Series s : v.series) {
+        for (int i = 0; i < c.n; i++) {
+          if (present(s.v[i])) {
+            s.v[i] = math.applyAsDouble(s.v[i]);
+          }
+        }
+        s.dropName = true;
+      }
+      return v;
+    }
+    return rangeFunction(ev, name, args, c);
+  }
+
+  private static DoubleUnaryOperator mathFn(String name) {
+    return switch (name) {
+      case "abs" -> Math::abs;
+      case "ceil" -> Math::ceil;
+      case "floor" -> Math::floor;
+      case "exp" -> Math::exp;
+      case "sqrt" -> Math::sqrt;
+      case "ln" -> Math::log;
+      case "log2" -> x -> Math.log(x) / Math.log(2);
+      case "log10" -> Math::log10;
+      case "sgn" -> x -> Double.isNaN(x) ? x : Math.signum(x);
+      case "deg" -> x -> x * 180 / Math.PI;
+      case "rad" -> x -> x * Math.PI / 180;
+      case "sin" -> Math::sin;
+      case "cos" -> Math::cos;
+      case "tan" -> Math::tan;
+      case "asin" -> Math::asin;
+      case "acos" -> Math::acos;
+      case "atan" -> Math::atan;
+      case "sinh" -> Math::sinh;
+      case "cosh" -> Math::cosh;
+      case "tanh" -> Math::tanh;
+      case "asinh" -> x -> Double.isInfinite(x) ? x : Math.copySign(Math.log(Math.abs(x) + Math.sqrt(x * x + 1)), x);
+      case "acosh" -> x -> x < 1 ? Double.NaN : Double.isInfinite(x) ? x : Math.log(x + Math.sqrt(x * x - 1));
+      case "atanh" -> x -> Math.abs(x) > 1 ? Double.NaN : 0.5 * Math.log((1 + x) / (1 - x));
+      default -> null;
+    };
+  }
+
+  // ---- range functions
+
+  private static Result rangeFunction(Evaluator ev, String name, List<Expr> args, Ctx c) {
+    double[] p0 = null;
+    double[] p1 = null;
+    int matIdx = 0;
+    if (name.equals("quantile_over_time")) {
+      p0 = ((Scal) ev.eval(args.get(0), c)).v;
+      matIdx = 1;
+    } else if (name.equals("predict_linear")) {
+      p0 = ((Scal) ev.eval(args.get(1), c)).v;
+    } else if (name.equals("double_exponential_smoothing")) {
+      p0 = ((Scal) ev.eval(args.get(1), c)).v;
+      p1 = ((Scal) ev.eval(args.get(2), c)).v;
+      for (int i = 0; i < c.n; i++) {
+        if (p0[i] <= 0 || p0[i] >= 1) {
+          throw Evaluator.execError("invalid smoothing factor. Expected: 0 < sf < 1, got: " + goF(p0[i]));
+        }
+        if (p1[i] <= 0 || p1[i] >= 1) {
+          throw Evaluator.execError("invalid trend factor. Expected: 0 < tf < 1, got: " + goF(p1[i]));
+        }
+      }
+    }
+    Mat m = (Mat) ev.evalMatrixArg(args.get(matIdx), c);
+    if (name.equals("absent_over_time")) {
+      return absentOverTime(m, args.get(0), c);
+    }
+    final double[] q0 = p0;
+    final double[] q1 = p1;
+    final double rangeSecs = m.range / 1000.0;
+    boolean keepName = name.equals("last_over_time") || name.equals("first_over_time");
+    RangeFn fn = switch (name) {
+      case "rate" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, true, rangeSecs);
+      case "increase" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, false, rangeSecs);
+      case "delta" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, false, false, rangeSecs);
+      case "irate" -> (ts, vs, lo, hi, s, e, i) -> instantDelta(ts, vs, lo, hi, true);
+      case "idelta" -> (ts, vs, lo, hi, s, e, i) -> instantDelta(ts, vs, lo, hi, false);
+      case "count_over_time" -> (ts, vs, lo, hi, s, e, i) -> hi - lo;
+      case "present_over_time" -> (ts, vs, lo, hi, s, e, i) -> 1;
+      case "last_over_time" -> (ts, vs, lo, hi, s, e, i) -> vs[hi - 1];
+      case "first_over_time" -> (ts, vs, lo, hi, s, e, i) -> vs[lo];
+      case "ts_of_last_over_time" -> (ts, vs, lo, hi, s, e, i) -> ts[hi - 1] / 1000.0;
+      case "ts_of_first_over_time" -> (ts, vs, lo, hi, s, e, i) -> ts[lo] / 1000.0;
+      case "sum_over_time" -> Functions::sumOverTime;
+      case "avg_over_time" -> Functions::avgOverTime;
+      case "min_over_time" -> (ts, vs, lo, hi, s, e, i) -> vs[extremeIndex(vs, lo, hi, false, false)];
+      case "max_over_time" -> (ts, vs, lo, hi, s, e, i) -> vs[extremeIndex(vs, lo, hi, true, false)];
+      case "ts_of_min_over_time" -> (ts, vs, lo, hi, s, e, i) -> ts[extremeIndex(vs, lo, hi, false, true)] / 1000.0;
+      case "ts_of_max_over_time" -> (ts, vs, lo, hi, s, e, i) -> ts[extremeIndex(vs, lo, hi, true, true)] / 1000.0;
+      case "stddev_over_time" -> (ts, vs, lo, hi, s, e, i) -> Math.sqrt(variance(vs, lo, hi));
+      case "stdvar_over_time" -> (ts, vs, lo, hi, s, e, i) -> variance(vs, lo, hi);
+      case "changes" -> (ts, vs, lo, hi, s, e, i) -> {
+        int n = 0;
+        for (int k = lo + 1; k < hi; k++) {
+          double a = vs[k - 1];
+          double b = vs[k];
+          if (!(a == b || (Double.isNaN(a) && Double.isNaN(b)))) {
+            n++;
+          }
+        }
+        return n;
+      };
+      case "resets" -> (ts, vs, lo, hi, s, e, i) -> {
+        int n = 0;
+        for (int k = lo + 1; k < hi; k++) {
+          if (vs[k] < vs[k - 1]) {
+            n++;
+          }
+        }
+        return n;
+      };
+      case "deriv" -> (ts, vs, lo, hi, s, e, i) -> {
+        if (hi - lo < 2) {
+          return ABSENT;
+        }
+        return linearRegression(ts, vs, lo, hi, ts[lo])[0];
+      };
+      case "predict_linear" -> (ts, vs, lo, hi, s, e, i) -> {
+        if (hi - lo < 2) {
+          return ABSENT;
+        }
+        double[] r = linearRegression(ts, vs, lo, hi, c.time(i));
+        return r[1] + r[0] * q0[i];
+      };
+      case "quantile_over_time" -> (ts, vs, lo, hi, s, e, i) -> quantile(q0[i], Arrays.copyOfRange(vs, lo, hi),
+          hi - lo);
+      case "mad_over_time" -> (ts, vs, lo, hi, s, e, i) -> {
+        double[] w = Arrays.copyOfRange(vs, lo, hi);
+        double med = quantile(0.5, w.clone(), w.length);
+        for (int k = 0; k < w.length; k++) {
+          w[k] = Math.abs(w[k] - med);
+        }
+        return quantile(0.5, w, w.length);
+      };
+      case "double_exponential_smoothing" -> (ts, vs, lo, hi, s, e, i) -> {
+        int l = hi - lo;
+        if (l < 2) {
+          return ABSENT;
+        }
+        double sf = q0[i];
+        double tf = q1[i];
+        double s0 = 0;
+        double s1 = vs[lo];
+        double b = vs[lo + 1] - vs[lo];
+        for (int k = 1; k < l; k++) {
+          double x = sf * vs[lo + k];
+          if (k - 1 != 0) {
+            b = tf * (s1 - s0) + (1 - tf) * b;
+          }
+          double y = (1 - sf) * (s1 + b);
+          s0 = s1;
+          s1 = x + y;
+        }
+        return s1;
+      };
+      default -> throw new QueryException(QueryException.ErrorType.BAD_DATA, "function \"" + name
+          + "\" is not supported");
+    };
+    List<Data.Series> out = new ArrayList<>(m.series.size());
+    for (RangeSeries rs : m.series) {
+      double[] o = new double[c.n];
+      boolean any = false;
+      int lo = 0;
+      int hi = 0;
+      for (int i = 0; i < c.n; i++) {
+        if ((i & 255) == 0) {
+          ev.check();
+        }
+        long we = m.windowEnd[i];
+        long ws = we - m.range;
+        while (lo < rs.n && rs.ts[lo] <= ws) {
+          lo++;
+        }
+        if (hi < lo) {
+          hi = lo;
+        }
+        while (hi < rs.n && rs.ts[hi] <= we) {
+          hi++;
+        }
+        if (hi > lo) {
+          double r = fn.apply(rs.ts, rs.vs, lo, hi, ws, we, i);
+          o[i] = r;
+          any |= present(r);
+        } else {
+          o[i] = ABSENT;
+        }
+      }
+      if (any) {
+        out.add(new Data.Series(rs.labels, o, keepName ? rs.dropName : true));
+      }
+    }
+    return new Vec(out);
+  }
+
+  private static String goF(double v) {
+    return String.format("%f", v);
+  }
+
+  static double extrapolated(long[] ts, double[] vs, int lo, int hi, long rangeStart, long rangeEnd,
+      boolean counter, boolean rate, double rangeSecs) {
+    int n = hi - lo;
+    if (n < 2) {
+      return ABSENT;
+    }
+    double first = vs[lo];
+    double last = vs[hi - 1];
+    double result = last - first;
+    if (counter) {
+      double prev = first;
+      for (int k = lo + 1; k < hi; k++) {
+        double cur = vs[k];
+        if (cur < prev) {
+          result += prev;
+        }
+        prev = cur;
+      }
+    }
+    double durationToStart = (ts[lo] - rangeStart) / 1000.0;
+    double durationToEnd = (rangeEnd - ts[hi - 1]) / 1000.0;
+    double sampledInterval = (ts[hi - 1] - ts[lo]) / 1000.0;
+    double avgBetween = sampledInterval / (n - 1);
+    double threshold = avgBetween * 1.1;
+    if (durationToStart >= threshold) {
+      durationToStart = avgBetween / 2;
+    }
+    if (counter && result > 0 && first >= 0) {
+      double durationToZero = sampledInterval * (first / result);
+      if (durationToZero < durationToStart) {
+        durationToStart = durationToZero;
+      }
+    }
+    if (durationToEnd >= threshold) {
+      durationToEnd = avgBetween / 2;
+    }
+    double factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+    if (rate) {
+      factor /= rangeSecs;
+    }
+    return result * factor;
+  }
+
+  private static double instantDelta(long[] ts, double[] vs, int lo, int hi, boolean rate) {
+    if (hi - lo < 2) {
+      return ABSENT;
+    }
+    double last = vs[hi - 1];
+    double prev = vs[hi - 2];
+    double result = rate && last < prev ? last : last - prev;
+    long interval = ts[hi - 1] - ts[hi - 2];
+    if (interval == 0) {
+      return ABSENT;
+    }
+    return rate ? result / (interval / 1000.0) : result;
+  }
+
+  private static double sumOverTime(long[] ts, double[] vs, int lo, int hi, long s, long e, int i) {
+    double sum = 0;
+    double c = 0;
+    for (int k = lo; k < hi; k++) {
+      double inc = vs[k];
+      double t = sum + inc;
+      if (Double.isInfinite(t)) {
+        c = 0;
+      } else if (Math.abs(sum) >= Math.abs(inc)) {
+        c += (sum - t) + inc;
+      } else {
+        c += (inc - t) + sum;
+      }
+      sum = t;
+    }
+    return Double.isInfinite(sum) ? sum : sum + c;
+  }
+
+  private static double avgOverTime(long[] ts, double[] vs, int lo, int hi, long s, long e, int i) {
+    double sum = 0;
+    double c = 0;
+    double mean = 0;
+    double count = 0;
+    boolean incremental = false;
+    for (int k = lo; k < hi; k++) {
+      double f = vs[k];
+      count = k - lo + 1;
+      if (!incremental) {
+        double t = sum + f;
+        if (count == 1 || !Double.isInfinite(t)) {
+          if (Double.isInfinite(t)) {
+            c = 0;
+          } else if (Math.abs(sum) >= Math.abs(f)) {
+            c += (sum - t) + f;
+          } else {
+            c += (f - t) + sum;
+          }
+          sum = t;
+          continue;
+        }
+        incremental = true;
+        mean = sum / (count - 1);
+        c /= count - 1;
+      }
+      double q = (count - 1) / count;
+      double m = q * mean;
+      double cc = q * c;
+      double inc = f / count;
+      double t = m + inc;
+      if (Double.isInfinite(t)) {
+        cc = 0;
+      } else if (Math.abs(m) >= Math.abs(inc)) {
+        cc += (m - t) + inc;
+      } else {
+        cc += (inc - t) + m;
+      }
+      mean = t;
+      c = cc;
+    }
+    if (incremental) {
+      return mean + c;
+    }
+    if (count == 1) {
+      return sum;
+    }
+    return Double.isInfinite(sum) ? sum / count : sum / count + c / count;
+  }
+
+  private static int extremeIndex(double[] vs, int lo, int hi, boolean max, boolean lastOnTie) {
+    int best = lo;
+    for (int k = lo + 1; k < hi; k++) {
+      double b = vs[best];
+      double f = vs[k];
+      boolean better = max ? (f > b) : (f < b);
+      if (better || (Double.isNaN(b) && !Double.isNaN(f)) || (lastOnTie && f == b)) {
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  private static double variance(double[] vs, int lo, int hi) {
+    double count = 0;
+    double mean = 0;
+    double cMean = 0;
+    double aux = 0;
+    double cAux = 0;
+    for (int k = lo; k < hi; k++) {
+      double f = vs[k];
+      count++;
+      double delta = f - (mean + cMean);
+      double[] r = kahan(delta / count, mean, cMean);
+      mean = r[0];
+      cMean = r[1];
+      r = kahan(delta * (f - (mean + cMean)), aux, cAux);
+      aux = r[0];
+      cAux = r[1];
+    }
+    return (aux + cAux) / count;
+  }
+
+  private static double[] kahan(double inc, double sum, double c) {
+    double t = sum + inc;
+    if (Double.isInfinite(t)) {
+      c = 0;
+    } else if (Math.abs(sum) >= Math.abs(inc)) {
+      c += (sum - t) + inc;
+    } else {
+      c += (inc - t) + sum;
+    }
+    return new double[] {t, c};
+  }
+
+  /** Slope and intercept (at {@code interceptTime}) of the least-squares line through the samples. */
+  static double[] linearRegression(long[] ts, double[] vs, int lo, int hi, long interceptTime) {
+    double n = 0;
+    double sumX = 0;
+    double cX = 0;
+    double sumY = 0;
+    double cY = 0;
+    double sumXY = 0;
+    double cXY = 0;
+    double sumX2 = 0;
+    double cX2 = 0;
+    double initY = vs[lo];
+    boolean constY = true;
+    for (int k = lo; k < hi; k++) {
+      double y = vs[k];
+      if (constY && k > lo && y != initY) {
+        constY = false;
+      }
+      n++;
+      double x = (ts[k] - interceptTime) / 1e3;
+      double[] r = kahan(x, sumX, cX);
+      sumX = r[0];
+      cX = r[1];
+      r = kahan(y, sumY, cY);
+      sumY = r[0];
+      cY = r[1];
+      r = kahan(x * y, sumXY, cXY);
+      sumXY = r[0];
+      cXY = r[1];
+      r = kahan(x * x, sumX2, cX2);
+      sumX2 = r[0];
+      cX2 = r[1];
+    }
+    if (constY) {
+      if (Double.isInfinite(initY)) {
+        return new double[] {Double.NaN, Double.NaN};
+      }
+      return new double[] {0, initY};
+    }
+    sumX += cX;
+    sumY += cY;
+    sumXY += cXY;
+    sumX2 += cX2;
+    double covXY = sumXY - sumX * sumY / n;
+    double varX = sumX2 - sumX * sumX / n;
+    double slope = covXY / varX;
+    double intercept = sumY / n - slope * sumX / n;
+    return new double[] {slope, intercept};
+  }
+
+  /** Prometheus's quantile: linear interpolation between the closest ranks; sorts {@code v[0, n)}. */
+  static double quantile(double q, double[] v, int n) {
+    if (n == 0 || Double.isNaN(q)) {
+      return Double.NaN;
+    }
+    if (q < 0) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    if (q > 1) {
+      return Double.POSITIVE_INFINITY;
+    }
+    Arrays.sort(v, 0, n); // NaN sorts last in Java, as "NaN is less" in Go only matters for equal inputs
+    double rank = q * (n - 1);
+    double lower = Math.max(0, Math.floor(rank));
+    double upper = Math.min(n - 1, lower + 1);
+    double weight = rank - Math.floor(rank);
+    return v[(int) lower] * (1 - weight) + v[(int) upper] * weight;
+  }
+
+  // ---- absent
+
+  private static Labels absentLabels(Expr arg) {
+    while (arg instanceof Expr.Paren p) {
+      arg = p.expr();
+    }
+    List<Matcher> ms;
+    if (arg instanceof Expr.VectorSelector vs) {
+      ms = vs.matchers();
+    } else if (arg instanceof Expr.MatrixSelector m) {
+      ms = m.selector().matchers();
+    } else {
+      return Labels.EMPTY;
+    }
+    Map<String, String> eq = new LinkedHashMap<>();
+    Map<String, Integer> seen = new HashMap<>();
+    for (Matcher m : ms) {
+      seen.merge(m.name(), 1, Integer::sum);
+    }
+    for (Matcher m : ms) {
+      if (m.type() == Matcher.Type.EQUAL && !m.name().equals(Labels.METRIC_NAME) && seen.get(m.name()) == 1) {
+        eq.put(m.name(), m.value());
+      }
+    }
+    return Labels.fromMap(eq);
+  }
+
+  private static Vec absent(Evaluator ev, Expr arg, Ctx c) {
+    Vec v = (Vec) ev.eval(arg, c);
+    double[] o = new double[c.n];
+    boolean any = false;
+    for (int i = 0; i < c.n; i++) {
+      boolean has = false;
+      for (Data.Series s : v.series) {
+        if (present(s.v[i])) {
+          has = true;
+          break;
+        }
+      }
+      o[i] = has ? ABSENT : 1;
+      any |= !has;
+    }
+    List<Data.Series> out = new ArrayList<>();
+    if (any) {
+      out.add(new Data.Series(absentLabels(arg), o, false));
+    }
+    return new Vec(out);
+  }
+
+  private static Vec absentOverTime(Mat m, Expr arg, Ctx c) {
+    double[] o = new double[c.n];
+    boolean any = false;
+    int[] lo = new int[m.series.size()];
+    for (int i = 0; i < c.n; i++) {
+      long we = m.windowEnd[i];
+      long ws = we - m.range;
+      boolean has = false;
+      for (int k = 0; k < m.series.size(); k++) {
+        RangeSeries rs = m.series.get(k);
+        while (lo[k] < rs.n && rs.ts[lo[k]] <= ws) {
+          lo[k]++;
+        }
+        if (lo[k] < rs.n && rs.ts[lo[k]] <= we) {
+          has = true;
+        }
+      }
+      o[i] = has ? ABSENT : 1;
+      any |= !has;
+    }
+    List<Data.Series> out = new ArrayList<>();
+    if (any) {
+      out.add(new Data.Series(absentLabels(arg), o, false));
+    }
+    return new Vec(out);
+  }
+
+  // ---- labels
+
+  private static String str(Evaluator ev, Expr e, Ctx c) {
+    return ((Str) ev.eval(e, c)).s;
+  }
+
+  private static Result labelReplace(Evaluator ev, List<Expr> args, Ctx c) {
+    String dst = str(ev, args.get(1), c);
+    String repl = str(ev, args.get(2), c);
+    String src = str(ev, args.get(3), c);
+    String re = str(ev, args.get(4), c);
+    Pattern p;
+    try {
+      p = Pattern.compile("^(?s:" + re + ")$");
+    } catch (PatternSyntaxException e) {
+      throw Evaluator.execError("invalid regular expression in label_replace(): " + re);
+    }
+    if (!Aggregations.validLabelName(dst)) {
+      throw Evaluator.execError("invalid destination label name in label_replace(): " + dst);
+    }
+    Vec v = (Vec) ev.eval(args.get(0), c);
+    for (Data.Series s : v.series) {
+      java.util.regex.Matcher m = p.matcher(s.labels.get(src));
+      if (m.matches()) {
+        String res = expand(repl, m);
+        s.labels = s.labels.toBuilder().set(dst, res).build();
+        if (dst.equals(Labels.METRIC_NAME)) {
+          s.dropName = false;
+        }
+      }
+    }
+    return merge(v, c);
+  }
+
+  /** Go's regexp Expand: $1, ${1}, $name, ${name}, $$. */
+  static String expand(String tmpl, java.util.regex.Matcher m) {
+    StringBuilder sb = new StringBuilder();
+    int i = 0;
+    while (i < tmpl.length()) {
+      char ch = tmpl.charAt(i);
+      if (ch != '$' || i + 1 >= tmpl.length()) {
+        sb.append(ch);
+        i++;
+        continue;
+      }
+      char nx = tmpl.charAt(i + 1);
+      if (nx == '$') {
+        sb.append('$');
+        i += 2;
+        continue;
+      }
+      String name;
+      int end;
+      if (nx == '{') {
+        int close = tmpl.indexOf('}', i + 2);
+        if (close < 0) {
+          sb.append(ch);
+          i++;
+          continue;
+        }
+        name = tmpl.substring(i + 2, close);
+        end = close + 1;
+      } else {
+        int j = i + 1;
+        while (j < tmpl.length() && (Character.isLetterOrDigit(tmpl.charAt(j)) || tmpl.charAt(j) == '_')) {
+          j++;
+        }
+        if (j == i + 1) {
+          sb.append(ch);
+          i++;
+          continue;
+        }
+        name = tmpl.substring(i + 1, j);
+        end = j;
+      }
+      String val = "";
+      if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+        try {
+          int g = Integer.parseInt(name);
+          if (g <= m.groupCount() && m.group(g) != null) {
+            val = m.group(g);
+          }
+        } catch (NumberFormatException e) {
+          val = "";
+        }
+      } else {
+        try {
+          String gv = m.group(name);
+          val = gv == null ? "" : gv;
+        } catch (IllegalArgumentException e) {
+          val = "";
+        }
+      }
+      sb.append(val);
+      i = end;
+    }
+    return sb.toString();
+  }
+
+  private static Result labelJoin(Evaluator ev, List<Expr> args, Ctx c) {
+    String dst = str(ev, args.get(1), c);
+    String sep = str(ev, args.get(2), c);
+    List<String> srcs = new ArrayList<>();
+    for (int i = 3; i < args.size(); i++) {
+      String s = str(ev, args.get(i), c);
+      if (!Aggregations.validLabelName(s)) {
+        throw Evaluator.execError("invalid source label name in label_join(): " + s);
+      }
+      srcs.add(s);
+    }
+    if (!Aggregations.validLabelName(dst)) {
+      throw Evaluator.execError("invalid destination label name in label_join(): " + dst);
+    }
+    Vec v = (Vec) ev.eval(args.get(0), c);
+    for (Data.Series s : v.series) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < srcs.size(); i++) {
+        if (i > 0) {
+          sb.append(sep);
+        }
+        sb.append(s.labels.get(srcs.get(i)));
+      }
+      s.labels = s.labels.toBuilder().set(dst, sb.toString()).build();
+      if (dst.equals(Labels.METRIC_NAME)) {
+        s.dropName = false;
+      }
+    }
+    return merge(v, c);
+  }
+
+  /** Merges series that now share a label set; fails when two have a value at the same step. */
+  private static Vec merge(Vec v, Ctx c) {
+    Map<Labels, Data.Series> by = new HashMap<>();
+    List<Data.Series> out = new ArrayList<>();
+    for (Data.Series s : v.series) {
+      Data.Series prev = by.get(s.labels);
+      if (prev == null) {
+        by.put(s.labels, s);
+        out.add(s);
+        continue;
+      }
+      for (int i = 0; i < c.n; i++) {
+        if (present(s.v[i])) {
+          if (present(prev.v[i])) {
+            throw Evaluator.execError("vector cannot contain metrics with the same labelset");
+          }
+          prev.v[i] = s.v[i];
+        }
+      }
+      prev.dropName |= s.dropName;
+    }
+    return new Vec(out);
+  }
+
+  // ---- sort
+
+  private static Result sort(Evaluator ev, List<Expr> args, Ctx c, boolean desc) {
+    Vec v = (Vec) ev.eval(args.get(0), c);
+    if (c.n != 1) {
+      return v; // ordering only exists for instant results
+    }
+    List<Data.Series> l = new ArrayList<>(v.series);
+    l.sort((a, b) -> {
+      double x = a.v[0];
+      double y = b.v[0];
+      boolean nx = Double.isNaN(x);
+      boolean ny = Double.isNaN(y);
+      if (nx || ny) {
+        return nx == ny ? 0 : (nx ? 1 : -1);
+      }
+      return desc ? Double.compare(y, x) : Double.compare(x, y);
+    });
+    return new Vec(l);
+  }
+
+  private static Result sortByLabel(Evaluator ev, List<Expr> args, Ctx c, boolean desc) {
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i < args.size(); i++) {
+      names.add(str(ev, args.get(i), c));
+    }
+    Vec v = (Vec) ev.eval(args.get(0), c);
+    if (c.n != 1) {
+      return v;
+    }
+    Comparator<Data.Series> cmp = (a, b) -> {
+      for (String n : names) {
+        int r = naturalCompare(a.labels.get(n), b.labels.get(n));
+        if (r != 0) {
+          return r;
+        }
+      }
+      return a.labels.compareTo(b.labels);
+    };
+    List<Data.Series> l = new ArrayList<>(v.series);
+    l.sort(desc ? cmp.reversed() : cmp);
+    return new Vec(l);
+  }
+
+  /** Natural ordering: runs of digits compare numerically ("a2" before "a10"). */
+  static int naturalCompare(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      char x = a.charAt(i);
+      char y = b.charAt(j);
+      if (Character.isDigit(x) && Character.isDigit(y)) {
+        int si = i;
+        int sj = j;
+        while (i < a.length() && Character.isDigit(a.charAt(i))) {
+          i++;
+        }
+        while (j < b.length() && Character.isDigit(b.charAt(j))) {
+          j++;
+        }
+        String na = a.substring(si, i).replaceFirst("^0+(?=.)", "");
+        String nb = b.substring(sj, j).replaceFirst("^0+(?=.)", "");
+        if (na.length() != nb.length()) {
+          return Integer.compare(na.length(), nb.length());
+        }
+        int r = na.compareTo(nb);
+        if (r != 0) {
+          return r;
+        }
+      } else {
+        if (x != y) {
+          return Character.compare(x, y);
+        }
+        i++;
+        j++;
+      }
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  }
+
+  // ---- classic histograms
+
+  private static Result histogramQuantile(Evaluator ev, List<Expr> args, Ctx c, boolean fraction) {
+    double[] q = ((Scal) ev.eval(args.get(0), c)).v;
+    double[] upper = fraction ? ((Scal) ev.eval(args.get(1), c)).v : null;
+    Vec v = (Vec) ev.eval(args.get(fraction ? 2 : 1), c);
+    // group by all labels but le (the name stays in the key: different histograms never mix)
+    Map<Labels, Integer> ids = new HashMap<>();
+    List<Labels> groups = new ArrayList<>();
+    List<Data.Series> members = new ArrayList<>();
+    List<Integer> gids = new ArrayList<>();
+    List<Double> bounds = new ArrayList<>();
+    for (Data.Series s : v.series) {
+      double le;
+      try {
+        le = parseLe(s.labels.get("le"));
+      } catch (NumberFormatException e) {
+        continue;
+      }
+      Labels g = s.labels.without("le");
+      Integer id = ids.get(g);
+      if (id == null) {
+        id = groups.size();
+        ids.put(g, id);
+        groups.add(g);
+      }
+      members.add(s);
+      gids.add(id);
+      bounds.add(le);
+    }
+    int g = groups.size();
+    double[][] out = new double[g][];
+    for (int i = 0; i < g; i++) {
+      out[i] = Data.absentArray(c.n);
+    }
+    double[][] bUpper = new double[g][];
+    double[][] bCount = new double[g][];
+    int[] len = new int[g];
+    for (int i = 0; i < c.n; i++) {
+      ev.check();
+      Arrays.fill(len, 0);
+      for (int k = 0; k < members.size(); k++) {
+        double x = members.get(k).v[i];
+        if (!present(x)) {
+          continue;
+        }
+        int gi = gids.get(k);
+        if (bUpper[gi] == null || len[gi] == bUpper[gi].length) {
+          int cap = bUpper[gi] == null ? 16 : bUpper[gi].length * 2;
+          bUpper[gi] = bUpper[gi] == null ? new double[cap] : Arrays.copyOf(bUpper[gi], cap);
+          bCount[gi] = bCount[gi] == null ? new double[cap] : Arrays.copyOf(bCount[gi], cap);
+        }
+        bUpper[gi][len[gi]] = bounds.get(k);
+        bCount[gi][len[gi]++] = x;
+      }
+      for (int gi = 0; gi < g; gi++) {
+        if (len[gi] == 0) {
+          continue;
+        }
+        out[gi][i] = fraction ? bucketFraction(q[i], upper[i], bUpper[gi], bCount[gi], len[gi])
+            : bucketQuantile(q[i], bUpper[gi], bCount[gi], len[gi]);
+      }
+    }
+    List<Data.Series> res = new ArrayList<>();
+    for (int gi = 0; gi < g; gi++) {
+      res.add(new Data.Series(groups.get(gi), out[gi], true));
+    }
+    return new Vec(res);
+  }
+
+  private static double parseLe(String s) {
+    if (s.isEmpty()) {
+      throw new NumberFormatException("empty");
+    }
+    String l = s.toLowerCase();
+    switch (l) {
+      case "+inf", "inf", "+infinity", "infinity":
+        return Double.POSITIVE_INFINITY;
+      case "-inf", "-infinity":
+        return Double.NEGATIVE_INFINITY;
+      case "nan":
+        return Double.NaN;
+      default:
+        return Double.parseDouble(s);
+    }
+  }
+
+  /** Sorts buckets by upper bound and merges equal bounds; returns the new length. */
+  private static int sortAndCoalesce(double[] up, double[] cnt, int n) {
+    Integer[] idx = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      idx[i] = i;
+    }
+    Arrays.sort(idx, (a, b) -> Double.compare(up[a], up[b]));
+    double[] u = new double[n];
+    double[] c = new double[n];
+    for (int i = 0; i < n; i++) {
+      u[i] = up[idx[i]];
+      c[i] = cnt[idx[i]];
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+      if (m > 0 && u[i] == up[m - 1]) {
+        cnt[m - 1] += c[i];
+      } else {
+        up[m] = u[i];
+        cnt[m++] = c[i];
+      }
+    }
+    return m;
+  }
+
+  static double bucketQuantile(double q, double[] up, double[] cnt, int n) {
+    if (Double.isNaN(q)) {
+      return Double.NaN;
+    }
+    if (q < 0) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    if (q > 1) {
+      return Double.POSITIVE_INFINITY;
+    }
+    n = sortAndCoalesce(up, cnt, n);
+    if (up[n - 1] != Double.POSITIVE_INFINITY) {
+      return Double.NaN;
+    }
+    double prev = cnt[0];
+    for (int i = 1; i < n; i++) {
+      double cur = cnt[i];
+      if (cur == prev) {
+        continue;
+      }
+      if (almostEqual(prev, cur, 1e-12)) {
+        cnt[i] = prev;
+        continue;
+      }
+      if (cur < prev) {
+        cnt[i] = prev;
+        continue;
+      }
+      prev = cur;
+    }
+    if (n < 2) {
+      return Double.NaN;
+    }
+    double obs = cnt[n - 1];
+    if (obs == 0) {
+      return Double.NaN;
+    }
+    double rank = q * obs;
+    int b = 0;
+    while (b < n - 1 && !(cnt[b] >= rank)) {
+      b++;
+    }
+    if (b == n - 1) {
+      return up[n - 2];
+    }
+    if (b == 0 && up[0] <= 0) {
+      return up[0];
+    }
+    double start = 0;
+    double end = up[b];
+    double count = cnt[b];
+    if (b > 0) {
+      start = up[b - 1];
+      count -= cnt[b - 1];
+      rank -= cnt[b - 1];
+    }
+    return start + (end - start) * (rank / count);
+  }
+
+  static double bucketFraction(double lower, double upper, double[] up, double[] cnt, int n) {
+    n = sortAndCoalesce(up, cnt, n);
+    if (up[n - 1] != Double.POSITIVE_INFINITY) {
+      return Double.NaN;
+    }
+    double count = cnt[n - 1];
+    if (count == 0 || Double.isNaN(lower) || Double.isNaN(upper)) {
+      return Double.NaN;
+    }
+    if (lower >= upper) {
+      return 0;
+    }
+    double rank = 0;
+    double lowerRank = 0;
+    double upperRank = 0;
+    boolean lowerSet = false;
+    boolean upperSet = false;
+    double lowerBound = up[0] <= 0 ? Double.NEGATIVE_INFINITY : 0;
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        lowerBound = up[i - 1];
+      }
+      double upperBound = up[i];
+      double bc = cnt[i];
+      if (!lowerSet && lowerBound >= lower) {
+        lowerRank = rank;
+        lowerSet = true;
+      }
+      if (!upperSet && lowerBound >= upper) {
+        upperRank = rank;
+        upperSet = true;
+      }
+      if (lowerSet && upperSet) {
+        break;
+      }
+      if (!lowerSet && lowerBound < lower && upperBound > lower) {
+        lowerRank = lowerBound == Double.NEGATIVE_INFINITY ? bc
+            : rank + (bc - rank) * (lower - lowerBound) / (upperBound - lowerBound);
+        lowerSet = true;
+      }
+      if (!upperSet && lowerBound < upper && upperBound > upper) {
+        upperRank = lowerBound == Double.NEGATIVE_INFINITY ? bc
+            : rank + (bc - rank) * (upper - lowerBound) / (upperBound - lowerBound);
+        upperSet = true;
+      }
+      if (lowerSet && upperSet) {
+        break;
+      }
+      rank = bc;
+    }
+    if (!lowerSet || lowerRank > count) {
+      lowerRank = count;
+    }
+    if (!upperSet || upperRank > count) {
+      upperRank = count;
+    }
+    return (upperRank - lowerRank) / count;
+  }
+
+  static boolean almostEqual(double a, double b, double eps) {
+    if (a == b) {
+      return true;
+    }
+    double absSum = Math.abs(a) + Math.abs(b);
+    double diff = Math.abs(a - b);
+    if (a == 0 || b == 0 || absSum < Double.MIN_NORMAL) {
+      return diff < eps * Double.MIN_NORMAL;
+    }
+    return diff / Math.min(absSum, Double.MAX_VALUE) < eps;
+  }
+
+  // ---- dates
+
+  private static Result date(Evaluator ev, String name, List<Expr> args, Ctx c) {
+    Vec v;
+    if (args.isEmpty()) {
+      double[] t = new double[c.n];
+      for (int i = 0; i < c.n; i++) {
+        t[i] = c.time(i) / 1000.0;
+      }
+      List<Data.Series> l = new ArrayList<>();
+      l.add(new Data.Series(Labels.EMPTY, t, false));
+      v = new Vec(l);
+    } else {
+      v = (Vec) ev.eval(args.get(0), c);
+    }
+    for (Data.Series s : v.series) {
+      for (int i = 0; i < c.n; i++) {
+        if (!present(s.v[i])) {
+          continue;
+        }
+        double f = s.v[i];
+        if (Double.isNaN(f) || Double.isInfinite(f)) {
+          s.v[i] = Double.NaN;
+          continue;
+        }
+        ZonedDateTime t = Instant.ofEpochSecond((long) f).atZone(ZoneOffset.UTC);
+        s.v[i] = switch (name) {
+          case "day_of_month" -> t.getDayOfMonth();
+          case "day_of_week" -> t.getDayOfWeek().getValue() % 7;
+          case "day_of_year" -> t.getDayOfYear();
+          case "days_in_month" -> t.toLocalDate().lengthOfMonth();
+          case "hour" -> t.getHour();
+          case "minute" -> t.getMinute();
+          case "month" -> t.getMonthValue();
+          default -> t.getYear();
+        };
+      }
+      s.dropName = true;
+    }
+    return v;
+  }
+}
