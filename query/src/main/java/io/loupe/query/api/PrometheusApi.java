@@ -438,13 +438,13 @@ public final class PrometheusApi {
   }
 
   private Reply parseQuery(Call c) {
-    Object tree;
+    String json;
     try {
-      tree = syntax.parseTree(c.params.get("query"));
+      json = syntax.astJson(c.params.get("query"));
     } catch (QueryException e) {
       throw queryParamError(e);
     }
-    return new Reply(g -> PromJson.tree(g, tree));
+    return new Reply(g -> g.writeRawValue(json));
   }
 
   // ---------------------------------------------------------------------------------------------- parameters
@@ -615,7 +615,7 @@ public final class PrometheusApi {
   public static final class Builder {
     private final Queryable queryable;
     private final QueryEngine engine;
-    private PromqlSyntax syntax = PromqlSyntax.seriesSelectorsOnly();
+    private PromqlSyntax syntax = PromqlSyntax.standard();
     private PrometheusApiOptions options = PrometheusApiOptions.defaults();
     private MeterRegistry registry = new SimpleMeterRegistry();
     private Clock clock = Clock.systemUTC();
@@ -625,7 +625,7 @@ public final class PrometheusApi {
       this.engine = requireNonNull(engine, "engine");
     }
 
-    /** The PromQL parser's formatting, syntax tree and selectors; default {@link PromqlSyntax#seriesSelectorsOnly}. */
+    /** The PromQL parser's formatting, syntax tree and selectors; default {@link PromqlSyntax#standard()}. */
     public Builder syntax(PromqlSyntax syntax) {
       this.syntax = requireNonNull(syntax, "syntax");
       return this;

@@ -57,13 +57,9 @@ class PrometheusApiTest {
     }
 
     @Override
-    public Object parseTree(String query) {
-      Map<String, Object> m = new java.util.LinkedHashMap<>();
-      m.put("type", "vectorSelector");
-      m.put("name", query);
-      m.put("offset", 0);
-      m.put("matchers", List.of(Map.of("type", "=", "name", "__name__", "value", query)));
-      return m;
+    public String astJson(String query) {
+      return "{\"type\":\"vectorSelector\",\"name\":\"" + query + "\",\"offset\":0,"
+          + "\"matchers\":[{\"type\":\"=\",\"name\":\"__name__\",\"value\":\"" + query + "\"}]}";
     }
 
     @Override
@@ -371,8 +367,9 @@ class PrometheusApiTest {
     assertThat(r.status).isEqualTo(200);
     assertThat(r.json.at("/status").asText()).isEqualTo("success");
     assertThat(r.json.at("/data")).isEmpty();
-    assertError(get("/api/v1/query_exemplars?query=sum(x)"), 400, "bad_data",
-        "invalid parameter \"query\": 1:4: parse error: unexpected character after selector: '('");
+    r = get("/api/v1/query_exemplars?query=sum(x");
+    assertThat(r.status).isEqualTo(400);
+    assertThat(r.json.at("/error").asText()).startsWith("invalid parameter \"query\": 1:");
   }
 
   @Test
@@ -394,11 +391,17 @@ class PrometheusApiTest {
     assertThat(r.json.at("/data/type").asText()).isEqualTo("vectorSelector");
     assertThat(r.json.at("/data/offset").asInt()).isZero();
     assertThat(r.json.at("/data/matchers/0/value").asText()).isEqualTo("up");
-    // without a wired parser: an honest unavailable, not a fake answer
-    assertError(get("/bare/api/v1/format_query?query=up"), 503, "unavailable",
-        "format_query: no PromQL parser is configured on this server");
-    assertError(get("/bare/api/v1/parse_query?query=up"), 503, "unavailable",
-        "parse_query: no PromQL parser is configured on this server");
+    // the default syntax is the engine's own parser
+    r = get("/bare/api/v1/format_query?query=sum(rate(x%5B5m%5D))by(job)");
+    assertThat(r.json.at("/data").asText()).isEqualTo("sum by (job) (rate(x[5m]))");
+    r = get("/bare/api/v1/parse_query?query=up%7Bjob%3D%22a%22%7D");
+    assertThat(r.json.at("/data/type").asText()).isEqualTo("vectorSelector");
+    r = get("/bare/api/v1/format_query?query=sum(");
+    assertThat(r.status).isEqualTo(400);
+    assertThat(r.json.at("/error").asText()).startsWith("invalid parameter \"query\": 1:");
+    r = get("/bare/api/v1/query_exemplars?query=rate(http_requests_total%5B5m%5D)%2Bon()%20group_left%20up");
+    assertThat(r.status).isEqualTo(200);
+    assertThat(r.json.at("/data/0/seriesLabels/__name__").asText()).isEqualTo("http_requests_total");
   }
 
   @Test

@@ -146,37 +146,4 @@ public final class PromJson {
     }
     g.writeEndObject();
   }
-
-  /** A JSON-like tree (maps, lists, strings, numbers, booleans, null), for {@code parse_query}. */
-  public static void tree(JsonGenerator g, Object o) throws IOException {
-    if (o == null) {
-      g.writeNull();
-    } else if (o instanceof Map<?, ?> m) {
-      g.writeStartObject();
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        g.writeFieldName(String.valueOf(e.getKey()));
-        tree(g, e.getValue());
-      }
-      g.writeEndObject();
-    } else if (o instanceof Iterable<?> it) {
-      g.writeStartArray();
-      for (Object x : it) {
-        tree(g, x);
-      }
-      g.writeEndArray();
-    } else if (o instanceof Boolean b) {
-      g.writeBoolean(b);
-    } else if (o instanceof Double || o instanceof Float) {
-      double d = ((Number) o).doubleValue();
-      if (Double.isFinite(d)) {
-        g.writeNumber(d);
-      } else {
-        g.writeString(ValueFormat.value(d));
-      }
-    } else if (o instanceof Number n) {
-      g.writeNumber(n.toString());
-    } else {
-      g.writeString(o.toString());
-    }
-  }
 }
