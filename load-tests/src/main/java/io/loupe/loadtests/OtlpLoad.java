@@ -1,0 +1,119 @@
+package io.loupe.loadtests;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.MediaType;
+import io.loupe.loadtests.internal.Flags;
+import io.loupe.loadtests.internal.NodeProcess;
+import io.loupe.loadtests.internal.OtlpMetricsWorkload;
+import io.loupe.loadtests.internal.OtlpTraceWorkload;
+import io.loupe.loadtests.internal.Runner;
+import io.loupe.loadtests.internal.Transport;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * OTLP load from a simulated fast-data pipeline (ingest gateway, Kafka, stream processor, Cassandra-like store on N
+ * hosts): metrics (counters, gauges, histograms with exemplars) or traces, over OTLP/HTTP protobuf or OTLP/gRPC, all
+ * pre-encoded and seeded. Rejected points or spans reported in OTLP partial success are counted in the summary.
+ *
+ * <pre>
+ * java -cp load-tests/target/loupe-load-tests.jar io.loupe.loadtests.OtlpLoad --start-node --signal traces
+ * </pre>
+ */
+public final class OtlpLoad {
+  static final String METRICS_GRPC_PATH = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+  static final String TRACES_GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+  private OtlpLoad() {}
+
+  /** The flags this generator takes, with their defaults. */
+  public static Flags flags() {
+    Flags f = new Flags("OtlpLoad");
+    Runner.commonFlags(f, "");
+    return f.flag("signal", "metrics", "metrics or traces")
+        .flag("protocol", "http", "http (OTLP/HTTP protobuf, HTTP/1.1) or grpc (OTLP/gRPC over h2c)")
+        .flag("hosts", "20", "hosts, each running the three pipeline services")
+        .flag("partitions", "12", "Kafka partitions per topic (3 topics), for per-partition series")
+        .flag("span", "30m", "time covered by the data: metrics send span / 15 s rounds, the last at about now")
+        .flag("resources-per-request", "1", "metrics: service instances per request (an SDK sends one)")
+        .flag("traces", "100k", "traces: how many (6 to 8 spans each)")
+        .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)");
+  }
+
+  /** Runs with parsed {@code flags}, printing progress and the summary to {@code out}. */
+  public static LoadReport run(Flags flags, PrintStream out) throws Exception {
+    requireNonNull(flags, "flags");
+    requireNonNull(out, "out");
+    String signal = flags.string("signal");
+    String protocol = flags.string("protocol");
+    if (!signal.equals("metrics") && !signal.equals("traces")) {
+      throw new IllegalArgumentException("flag --signal: '" + signal + "' (expected: metrics or traces)");
+    }
+    if (!protocol.equals("http") && !protocol.equals("grpc")) {
+      throw new IllegalArgumentException("flag --protocol: '" + protocol + "' (expected: http or grpc)");
+    }
+    boolean metrics = signal.equals("metrics");
+    boolean grpc = protocol.equals("grpc");
+    int hosts = flags.intValue("hosts", 1);
+    int partitions = flags.intValue("partitions", 1);
+    int resourcesPerRequest = flags.intValue("resources-per-request", 1);
+    int traces = flags.intValue("traces", 1);
+    int tracesPerRequest = flags.intValue("traces-per-request", 1);
+    Duration span = flags.duration("span");
+    long seed = flags.longValue("seed", Long.MIN_VALUE);
+    Duration timeout = flags.duration("timeout");
+    String path = grpc ? (metrics ? METRICS_GRPC_PATH : TRACES_GRPC_PATH) : (metrics ? "/v1/metrics" : "/v1/traces");
+    URI defaultUrl = URI.create("http://127.0.0.1:" + (grpc ? 4317 : 4318) + path);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("user-agent", "loupe-load-tests/OtlpLoad");
+    if (!flags.string("tenant").isEmpty()) {
+      headers.put("x-scope-orgid", flags.string("tenant"));
+    }
+    ToLongFunction<byte[]> rejected = metrics ? OtlpLoad::rejectedPoints : OtlpLoad::rejectedSpans;
+    String kind = "otlp-" + signal + "-" + protocol;
+    return Runner.run(kind, metrics ? "samples" : "spans", flags, defaultUrl,
+        (NodeProcess node) -> URI.create("http://127.0.0.1:" + (grpc ? node.otlpGrpcPort() : node.otlpHttpPort())
+            + path),
+        () -> {
+          long stepNanos = OtlpMetricsWorkload.STEP_NANOS;
+          long nowNanos = System.currentTimeMillis() * 1_000_000L / stepNanos * stepNanos;
+          if (metrics) {
+            int rounds = (int) Math.max(1, span.toNanos() / stepNanos);
+            return OtlpMetricsWorkload.build(hosts, partitions, rounds, resourcesPerRequest,
+                nowNanos - rounds * stepNanos, seed, grpc);
+          }
+          return OtlpTraceWorkload.build(traces, tracesPerRequest, hosts, nowNanos - span.toNanos(), span.toNanos(),
+              seed, grpc);
+        },
+        uri -> grpc ? Transport.grpc(uri, headers, timeout, rejected)
+            : Transport.http(uri, false, MediaType.create("application", "x-protobuf"), headers, timeout, rejected),
+        out);
+  }
+
+  static long rejectedPoints(byte[] body) {
+    try {
+      return ExportMetricsServiceResponse.parseFrom(body).getPartialSuccess().getRejectedDataPoints();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return 0; // not a protobuf answer (e.g. JSON): nothing to count
+    }
+  }
+
+  static long rejectedSpans(byte[] body) {
+    try {
+      return ExportTraceServiceResponse.parseFrom(body).getPartialSuccess().getRejectedSpans();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return 0;
+    }
+  }
+
+  public static void main(String[] args) {
+    Runner.main(flags(), args, f -> run(f, System.out));
+  }
+}

@@ -1,0 +1,20 @@
+package io.loupe.loadtests.internal;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One request body ready to send, encoded before the clock starts.
+ *
+ * @param body the exact bytes to put on the wire (compressed and, for gRPC, framed)
+ * @param samples what the request carries in the unit the run reports: Prometheus samples (a histogram point counts
+ *     one per bucket plus sum and count) or spans
+ * @param points OTLP data points (equal to samples for remote write and traces)
+ */
+public record Prepared(byte[] body, int samples, int points) {
+  public Prepared {
+    requireNonNull(body, "body");
+    if (samples < 0 || points < 0) {
+      throw new IllegalArgumentException("samples: " + samples + ", points: " + points + " (expected: >= 0)");
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.loupe.loadtests.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * A pre-encoded workload: the requests in the order they are sent, and what they add up to.
+ *
+ * @param description one line for the summary, e.g. "20,000 series (193 targets x 104), 120 rounds of 15 s"
+ * @param series distinct series (or, for traces, traces)
+ * @param encodeNanos how long encoding took, before the clock started
+ */
+public record Workload(String description, List<Prepared> requests, long series, long encodeNanos) {
+  public Workload {
+    requireNonNull(description, "description");
+    requests = List.copyOf(requireNonNull(requests, "requests"));
+  }
+
+  public long totalSamples() {
+    long n = 0;
+    for (Prepared p : requests) {
+      n += p.samples();
+    }
+    return n;
+  }
+
+  public long totalBytes() {
+    long n = 0;
+    for (Prepared p : requests) {
+      n += p.body().length;
+    }
+    return n;
+  }
+}
