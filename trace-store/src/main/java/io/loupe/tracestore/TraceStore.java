@@ -13,6 +13,8 @@ import io.loupe.model.Tenant;
 import io.loupe.tracestore.internal.AttributeLimiter;
 import io.loupe.tracestore.internal.FileHeader;
 import io.loupe.tracestore.internal.SealedSegment;
+import io.loupe.tracestore.internal.SearchIndex;
+import io.loupe.tracestore.internal.SearchQueries;
 import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
@@ -37,6 +39,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.lucene.search.Query;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * records through a per-segment trace index. Segments roll by age and size; retention deletes whole segments with their
  * index. Thread-safe. See docs/trace-store.md.
  */
-public final class TraceStore implements SpanWriter, SpanReader, AutoCloseable {
+public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TraceStore.class);
 
   private final TraceStoreOptions options;
@@ -238,6 +241,124 @@ public final class TraceStore implements SpanWriter, SpanReader, AutoCloseable {
     List<SpanRecord> spans = shard.trace(key, id);
     spans.sort(Comparator.comparingLong(SpanRecord::startEpochNanos));
     return spans;
+  }
+
+  @Override
+  public List<TraceSummary> search(Tenant tenant, TraceQuery query) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(query, "query");
+    ensureOpen();
+    Query q = SearchQueries.of(tenant.id(), query);
+    // A trace with many matching spans takes several hits: ask each segment for more spans than traces wanted.
+    int perSegment = Math.min(TraceQuery.MAX_LIMIT, query.limit() * 20);
+    Map<String, Long> newest = new HashMap<>();
+    try {
+      for (Shard s : shards) {
+        for (SearchIndex.Hit h : s.search(q, query.startEpochNanos(), query.endEpochNanos(), perSegment)) {
+          newest.merge(TraceIds.toHex(h.traceId()), h.startNanos(), Math::max);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("trace search failed", e);
+    }
+    List<Map.Entry<String, Long>> order = new ArrayList<>(newest.entrySet());
+    order.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+    List<TraceSummary> out = new ArrayList<>();
+    for (Map.Entry<String, Long> e : order) {
+      if (out.size() >= query.limit()) {
+        break;
+      }
+      TraceSummary s = summarize(e.getKey(), trace(tenant, e.getKey()));
+      if (s != null) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private static TraceSummary summarize(String traceId, List<SpanRecord> spans) {
+    if (spans.isEmpty()) {
+      return null; // dropped by retention between search and read
+    }
+    SpanRecord root = null;
+    long start = Long.MAX_VALUE;
+    long end = Long.MIN_VALUE;
+    for (SpanRecord s : spans) {
+      start = Math.min(start, s.startEpochNanos());
+      end = Math.max(end, s.endEpochNanos());
+      if (s.isRoot() && (root == null || s.startEpochNanos() < root.startEpochNanos())) {
+        root = s;
+      }
+    }
+    if (root == null) {
+      root = spans.get(0); // sorted by start: the earliest span stands in for a root not yet arrived
+    }
+    return new TraceSummary(traceId, root.serviceName(), root.name(), start, end - start, spans.size());
+  }
+
+  @Override
+  public List<String> services(Tenant tenant) {
+    requireNonNull(tenant, "tenant");
+    return terms(SearchIndex.SERVICE, SearchIndex.key(tenant.id(), ""), Integer.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> operations(Tenant tenant, String service) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(service, "service");
+    return terms(SearchIndex.OPERATION, SearchIndex.key(tenant.id(), service + '\u0000'), Integer.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> tagNames(Tenant tenant, TagScope scope) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(scope, "scope");
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    if (scope != TagScope.SPAN) {
+      out.addAll(terms(SearchIndex.TAG, SearchIndex.key(tenant.id(), SearchIndex.RESOURCE_PREFIX), Integer.MAX_VALUE));
+    }
+    if (scope != TagScope.RESOURCE) {
+      out.addAll(terms(SearchIndex.TAG, SearchIndex.key(tenant.id(), SearchIndex.SPAN_PREFIX), Integer.MAX_VALUE));
+    }
+    return List.copyOf(out);
+  }
+
+  @Override
+  public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit) {
+    requireNonNull(tenant, "tenant");
+    requireNonNull(scope, "scope");
+    requireNonNull(key, "key");
+    if (limit < 1) {
+      throw new InvalidInputException("limit: " + limit + " (expected: > 0)");
+    }
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    String prefix = SearchIndex.key(tenant.id(), "");
+    if (scope != TagScope.SPAN) {
+      out.addAll(terms(SearchIndex.RESOURCE_PREFIX + key, prefix, limit));
+    }
+    if (scope != TagScope.RESOURCE) {
+      out.addAll(terms(SearchIndex.SPAN_PREFIX + key, prefix, limit));
+    }
+    return out.stream().limit(limit).toList();
+  }
+
+  private List<String> terms(String field, String prefix, int limit) {
+    ensureOpen();
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    try {
+      for (Shard s : shards) {
+        s.terms(field, prefix, limit, out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + field + " terms failed", e);
+    }
+    return out.stream().limit(limit).toList();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new StorageUnavailableException("trace store is closed");
+    }
   }
 
   /**

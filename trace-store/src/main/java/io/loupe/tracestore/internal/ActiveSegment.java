@@ -21,9 +21,11 @@ public final class ActiveSegment {
   private volatile long size;
   private final SegmentReader reader;
   private final SegmentIndex.Builder index = new SegmentIndex.Builder();
+  private final SearchIndex search;
 
-  private ActiveSegment(long seq, Path path, Path indexPath, long createdMs, FileChannel ch, long size)
-      throws IOException {
+  private ActiveSegment(long seq, Path path, Path indexPath, long createdMs, FileChannel ch, long size,
+      SearchIndex search) throws IOException {
+    this.search = search;
     this.seq = seq;
     this.path = path;
     this.indexPath = indexPath;
@@ -45,9 +47,11 @@ public final class ActiveSegment {
       }
       ch.force(true);
       SegmentFiles.fsyncDir(shardDir);
-      return new ActiveSegment(seq, p, SegmentFiles.index(shardDir, seq), nowMs, ch, n);
+      SearchIndex search = SearchIndex.create(SegmentFiles.lucene(shardDir, seq));
+      return new ActiveSegment(seq, p, SegmentFiles.index(shardDir, seq), nowMs, ch, n, search);
     } catch (IOException | RuntimeException e) {
       ch.close();
+      SearchIndex.deleteRecursively(SegmentFiles.lucene(shardDir, seq));
       Files.deleteIfExists(p);
       throw e;
     }
@@ -71,6 +75,10 @@ public final class ActiveSegment {
 
   public SegmentReader reader() {
     return reader;
+  }
+
+  public SearchIndex search() {
+    return search;
   }
 
   public boolean isEmpty() {
@@ -117,18 +125,22 @@ public final class ActiveSegment {
     if (index.isEmpty()) {
       ch.close();
       reader.close();
+      search.delete();
       Files.deleteIfExists(path);
       return null;
     }
     ch.force(true);
     ch.close();
+    // The Lucene commit comes before the .idx file: an index file is the mark of a completely sealed segment.
+    search.seal();
     index.write(indexPath, size);
-    return new SealedSegment(seq, path, reader, SegmentIndex.open(indexPath));
+    return new SealedSegment(seq, path, reader, SegmentIndex.open(indexPath), search);
   }
 
   /** Closes without sealing: what a crash leaves behind. For tests of recovery. */
   public void abandon() throws IOException {
     ch.close();
     reader.close();
+    search.close();
   }
 }

@@ -10,16 +10,22 @@ public final class SealedSegment {
   private final Path path;
   private final SegmentReader reader;
   private final SegmentIndex index;
+  private final SearchIndex search;
 
-  public SealedSegment(long seq, Path path, SegmentReader reader, SegmentIndex index) {
+  public SealedSegment(long seq, Path path, SegmentReader reader, SegmentIndex index, SearchIndex search) {
+    this.search = search;
     this.seq = seq;
     this.path = path;
     this.reader = reader;
     this.index = index;
   }
 
-  public static SealedSegment open(long seq, Path path, SegmentIndex index) throws IOException {
-    return new SealedSegment(seq, path, new SegmentReader(path), index);
+  public static SealedSegment open(long seq, Path path, SegmentIndex index, SearchIndex search) throws IOException {
+    return new SealedSegment(seq, path, new SegmentReader(path), index, search);
+  }
+
+  public SearchIndex search() {
+    return search;
   }
 
   public long seq() {
@@ -40,25 +46,28 @@ public final class SealedSegment {
 
   /** Bytes on disk: segment plus index. */
   public long bytes() {
-    return index.meta().segmentLength() + indexBytes();
+    long b = bytes;
+    if (b < 0) {
+      b = index.meta().segmentLength() + SegmentFiles.sizeOf(index.file()) + SegmentFiles.sizeOf(search.dir());
+      bytes = b;
+    }
+    return b;
   }
 
-  private long indexBytes() {
-    try {
-      return Files.size(index.file());
-    } catch (IOException e) {
-      return 0;
-    }
-  }
+  private volatile long bytes = -1;
+
+
 
   public void close() throws IOException {
     reader.close();
+    search.close();
   }
 
   /** Closes and deletes the segment, index first so that a crash in between leaves a segment recovery re-indexes. */
   public void delete() throws IOException {
     reader.close();
     Files.deleteIfExists(index.file());
+    search.delete();
     Files.deleteIfExists(path);
   }
 }

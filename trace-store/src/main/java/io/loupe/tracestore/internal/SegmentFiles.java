@@ -17,6 +17,7 @@ public final class SegmentFiles {
   public static final String SEGMENT_SUFFIX = ".spans";
   public static final String INDEX_SUFFIX = ".idx";
   public static final String TMP_SUFFIX = ".tmp";
+  public static final String LUCENE_SUFFIX = ".lucene";
   /** The store's meta file in the data directory: header + shard count. */
   public static final String META_FILE = "trace-store.meta";
 
@@ -34,6 +35,11 @@ public final class SegmentFiles {
     return shardDir.resolve(String.format("%020d", seq) + INDEX_SUFFIX);
   }
 
+  /** The Lucene index directory of segment {@code seq}. */
+  public static Path lucene(Path shardDir, long seq) {
+    return shardDir.resolve(String.format("%020d", seq) + LUCENE_SUFFIX);
+  }
+
   /** The sequence number of a segment or index file name, -1 when the name is not one. */
   public static long seqOf(Path file) {
     String n = file.getFileName().toString();
@@ -45,6 +51,21 @@ public final class SegmentFiles {
       return Long.parseLong(n.substring(0, dot));
     } catch (NumberFormatException e) {
       return -1;
+    }
+  }
+
+  /** Bytes of a file or of every file under a directory; 0 for what vanished meanwhile. */
+  public static long sizeOf(Path p) {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
+      return s.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> {
+        try {
+          return java.nio.file.Files.size(f);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return 0;
     }
   }
 

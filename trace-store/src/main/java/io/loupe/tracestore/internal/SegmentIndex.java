@@ -180,6 +180,14 @@ public final class SegmentIndex {
       return maxWritten;
     }
 
+    public long minStartNanos() {
+      return minStart;
+    }
+
+    public long maxEndNanos() {
+      return maxEnd;
+    }
+
     /** Spans of {@code key} in this segment so far. */
     public int spanCount(TraceKey key) {
       Locations l = byKey.get(key);

@@ -25,6 +25,16 @@ public final class SegmentScanner {
    * @throws CorruptFileException if the header is not a span-segment header (a foreign or damaged file)
    */
   public static Result scan(Path file, SegmentIndex.Builder index) throws IOException {
+    return scan(file, index, null);
+  }
+
+  /** Receives each good record during a scan. */
+  public interface RecordConsumer {
+    void accept(long offset, byte[] payload) throws IOException;
+  }
+
+  /** Scans {@code file} into {@code index}, handing every good record to {@code consumer} (when not null). */
+  public static Result scan(Path file, SegmentIndex.Builder index, RecordConsumer consumer) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       int headerLen = FileHeader.length(SegmentFiles.SEGMENT_FORMAT);
@@ -63,6 +73,9 @@ public final class SegmentScanner {
           return new Result(pos, size, "undecodable record: " + e.getMessage());
         }
         index.add(h, pos);
+        if (consumer != null) {
+          consumer.accept(pos, payload);
+        }
         pos += SegmentReader.FRAME_HEADER + len;
       }
       return new Result(pos, size, null);

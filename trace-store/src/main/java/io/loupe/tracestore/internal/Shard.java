@@ -77,7 +77,8 @@ public final class Shard {
           Files.deleteIfExists(p); // an index write that did not finish; the segment is re-indexed below
         } else if (n.endsWith(SegmentFiles.SEGMENT_SUFFIX) && SegmentFiles.seqOf(p) >= 0) {
           segments.add(SegmentFiles.seqOf(p));
-        } else if (n.endsWith(SegmentFiles.INDEX_SUFFIX) && SegmentFiles.seqOf(p) >= 0) {
+        } else if ((n.endsWith(SegmentFiles.INDEX_SUFFIX) || n.endsWith(SegmentFiles.LUCENE_SUFFIX))
+            && SegmentFiles.seqOf(p) >= 0) {
           indexes.add(p);
         }
       }
@@ -85,7 +86,7 @@ public final class Shard {
     for (Path idx : indexes) {
       if (!segments.contains(SegmentFiles.seqOf(idx))) {
         log.info("{}: deleting index without segment (retention interrupted)", idx);
-        Files.deleteIfExists(idx);
+        SearchIndex.deleteRecursively(idx);
       }
     }
     for (long seq : segments) {
@@ -96,7 +97,12 @@ public final class Shard {
         try {
           SegmentIndex si = SegmentIndex.open(idx);
           if (si.meta().segmentLength() == size) {
-            sealed.add(SealedSegment.open(seq, seg, si));
+            SearchIndex search = SearchIndex.openSealed(SegmentFiles.lucene(dir, seq));
+            if (search == null) {
+              log.warn("{}: no usable search index; rebuilding it from the segment", seg);
+              search = rebuildSearch(seq, seg);
+            }
+            sealed.add(SealedSegment.open(seq, seg, si, search));
             continue;
           }
           log.warn("{}: index says the segment has {} bytes but it has {}; re-indexing", idx,
@@ -114,7 +120,14 @@ public final class Shard {
         continue;
       }
       SegmentIndex.Builder b = new SegmentIndex.Builder();
-      SegmentScanner.Result r = SegmentScanner.scan(seg, b);
+      SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
+      SegmentScanner.Result r;
+      try {
+        r = SegmentScanner.scan(seg, b, (off, payload) -> index(search, payload));
+      } catch (IOException | RuntimeException e) {
+        search.delete();
+        throw e;
+      }
       if (r.torn()) {
         log.warn("{} at offset {}: {}; truncating the torn tail ({} of {} bytes dropped)", seg, r.goodEnd(),
             r.problem(), r.fileSize() - r.goodEnd(), r.fileSize());
@@ -125,14 +138,33 @@ public final class Shard {
         }
       }
       if (b.isEmpty()) {
+        search.delete();
         Files.delete(seg);
         continue;
       }
+      search.seal();
       b.write(idx, r.goodEnd());
-      sealed.add(SealedSegment.open(seq, seg, SegmentIndex.open(idx)));
+      sealed.add(SealedSegment.open(seq, seg, SegmentIndex.open(idx), search));
     }
     nextSeq = segments.isEmpty() ? 1 : segments.last() + 1;
     active = ActiveSegment.create(dir, nextSeq++, clock.millis());
+  }
+
+  private SearchIndex rebuildSearch(long seq, Path seg) throws IOException {
+    SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
+    try {
+      SegmentScanner.scan(seg, new SegmentIndex.Builder(), (off, payload) -> index(search, payload));
+      search.seal();
+      return search;
+    } catch (IOException | RuntimeException e) {
+      search.delete();
+      throw e;
+    }
+  }
+
+  private static void index(SearchIndex search, byte[] payload) throws IOException {
+    SpanCodec.Header h = SpanCodec.header(payload);
+    search.add(h.tenant(), SpanCodec.decode(payload, null, null));
   }
 
   public int id() {
@@ -185,6 +217,14 @@ public final class Shard {
       byte[] payload = SpanCodec.encode(tenant, now, accepted);
       active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
       result.accept(spans);
+      try {
+        for (List<SpanRecord> list : accepted.values()) {
+          active.search().add(tenant, list);
+        }
+      } catch (IOException | RuntimeException e) {
+        // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
+        log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
+      }
       return ++writtenSeq;
     } finally {
       appendLock.unlock();
@@ -313,6 +353,50 @@ public final class Shard {
     }
   }
 
+  /** The newest {@code n} matching spans of every segment overlapping {@code [startNanos, endNanos]}. */
+  public List<SearchIndex.Hit> search(org.apache.lucene.search.Query q, long startNanos, long endNanos, int n)
+      throws IOException {
+    List<SearchIndex.Hit> out = new ArrayList<>();
+    for (SealedSegment s : sealed) {
+      SegmentIndex.Meta m = s.index().meta();
+      if (m.maxEndNanos() < startNanos || m.minStartNanos() > endNanos) {
+        continue;
+      }
+      try {
+        out.addAll(s.search().search(q, n));
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped by retention during the search
+      }
+    }
+    ActiveSegment a = active;
+    try {
+      out.addAll(a.search().search(q, n));
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      // sealed during the search: its hits are in the sealed list
+      SealedSegment last = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
+      if (last != null && last.seq() == a.seq()) {
+        out.addAll(last.search().search(q, n));
+      }
+    }
+    return out;
+  }
+
+  /** Adds the terms of {@code field} starting with {@code prefix} in any segment to {@code out}. */
+  public void terms(String field, String prefix, int limit, java.util.Collection<String> out) throws IOException {
+    for (SealedSegment s : sealed) {
+      try {
+        s.search().terms(field, prefix, limit, out);
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped by retention
+      }
+    }
+    try {
+      active.search().terms(field, prefix, limit, out);
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      // sealed meanwhile; its terms were seen in the sealed list or are seen next time
+    }
+  }
+
   /** Sealed segments, oldest first. */
   public List<SealedSegment> sealedSegments() {
     return List.copyOf(sealed);
@@ -322,8 +406,10 @@ public final class Shard {
     return sealed.size() + 1;
   }
 
+  /** Bytes of the active segment and its search index. */
   public long activeBytes() {
-    return active.size();
+    ActiveSegment a = active;
+    return a.size() + SegmentFiles.sizeOf(a.search().dir());
   }
 
   /** Deletes {@code s} with its index. */

@@ -1,0 +1,85 @@
+package io.loupe.tracestore;
+
+import static java.util.Objects.requireNonNull;
+
+import io.loupe.model.InvalidInputException;
+import io.loupe.model.SpanRecord;
+import java.util.List;
+
+/**
+ * A trace search: traces having at least one span, started within {@code [startEpochNanos, endEpochNanos]}, that
+ * matches every given condition at once. Null or empty strings and null kind/status mean "any"; {@code
+ * maxDurationNanos} of {@link Long#MAX_VALUE} means no upper bound. Results are at most {@code limit} traces, newest
+ * first.
+ *
+ * <p>Belongs in model/ eventually (the query module's Tempo and Jaeger APIs build it).
+ */
+public record TraceQuery(
+    long startEpochNanos,
+    long endEpochNanos,
+    String serviceName,
+    String spanName,
+    SpanRecord.Kind kind,
+    SpanRecord.StatusCode statusCode,
+    List<AttributeCondition> attributes,
+    long minDurationNanos,
+    long maxDurationNanos,
+    int limit) {
+
+  public static final int MAX_LIMIT = 10_000;
+
+  public TraceQuery {
+    serviceName = serviceName == null ? "" : serviceName;
+    spanName = spanName == null ? "" : spanName;
+    attributes = attributes == null ? List.of() : List.copyOf(attributes);
+    if (endEpochNanos < startEpochNanos) {
+      throw new InvalidInputException(
+          "search range: end " + endEpochNanos + " < start " + startEpochNanos + " (expected: end >= start)");
+    }
+    if (minDurationNanos < 0) {
+      throw new InvalidInputException("minDuration: " + minDurationNanos + "ns (expected: >= 0)");
+    }
+    if (maxDurationNanos < minDurationNanos) {
+      throw new InvalidInputException("maxDuration: " + maxDurationNanos + "ns < minDuration " + minDurationNanos
+          + "ns (expected: max >= min)");
+    }
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new InvalidInputException("limit: " + limit + " (expected: 1 to " + MAX_LIMIT + ")");
+    }
+  }
+
+  /** Every trace in the time range, up to {@code limit}. */
+  public static TraceQuery between(long startEpochNanos, long endEpochNanos, int limit) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, "", "", null, null, List.of(), 0, Long.MAX_VALUE, limit);
+  }
+
+  public TraceQuery withService(String s) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, s, spanName, kind, statusCode, attributes,
+        minDurationNanos, maxDurationNanos, limit);
+  }
+
+  public TraceQuery withSpanName(String s) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, serviceName, s, kind, statusCode, attributes,
+        minDurationNanos, maxDurationNanos, limit);
+  }
+
+  public TraceQuery withKind(SpanRecord.Kind k) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, serviceName, spanName, k, statusCode, attributes,
+        minDurationNanos, maxDurationNanos, limit);
+  }
+
+  public TraceQuery withStatusCode(SpanRecord.StatusCode c) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, serviceName, spanName, kind, c, attributes,
+        minDurationNanos, maxDurationNanos, limit);
+  }
+
+  public TraceQuery withAttributes(List<AttributeCondition> a) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, serviceName, spanName, kind, statusCode, a,
+        minDurationNanos, maxDurationNanos, limit);
+  }
+
+  public TraceQuery withDuration(long minNanos, long maxNanos) {
+    return new TraceQuery(startEpochNanos, endEpochNanos, serviceName, spanName, kind, statusCode, attributes,
+        minNanos, maxNanos, limit);
+  }
+}
