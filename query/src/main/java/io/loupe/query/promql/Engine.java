@@ -45,11 +45,23 @@ public final class Engine implements QueryEngine {
 
   /** An instant query of an already parsed expression. */
   public Value instantQuery(Tenant tenant, Expr expr, long timeMs, Duration timeout, BooleanSupplier cancelled) {
+    return instant(tenant, expr, timeMs, timeout, cancelled).value();
+  }
+
+  /** An instant query, with the warnings and infos Prometheus would attach to its response. */
+  public QueryResult instant(Tenant tenant, String query, long timeMs, Duration timeout, BooleanSupplier cancelled) {
+    return instant(tenant, parse(query), timeMs, timeout, cancelled);
+  }
+
+  /** An instant query of a parsed expression, with annotations. */
+  public QueryResult instant(Tenant tenant, Expr expr, long timeMs, Duration timeout, BooleanSupplier cancelled) {
     requireNonNull(tenant, "tenant");
     requireNonNull(expr, "expr");
     requireNonNull(timeout, "timeout");
     requireNonNull(cancelled, "cancelled");
-    return new Evaluator(queryable, options, tenant, timeout, cancelled, timeMs, timeMs, 1).instant(expr);
+    Evaluator ev = new Evaluator(queryable, options, tenant, timeout, cancelled, timeMs, timeMs, 1);
+    Value v = ev.instant(expr);
+    return new QueryResult(v, ev.warnings(), ev.infos());
   }
 
   @Override
@@ -60,6 +72,18 @@ public final class Engine implements QueryEngine {
 
   /** A range query of an already parsed expression. */
   public Value rangeQuery(Tenant tenant, Expr expr, long startMs, long endMs, long stepMs, Duration timeout,
+      BooleanSupplier cancelled) {
+    return range(tenant, expr, startMs, endMs, stepMs, timeout, cancelled).value();
+  }
+
+  /** A range query, with the warnings and infos Prometheus would attach to its response. */
+  public QueryResult range(Tenant tenant, String query, long startMs, long endMs, long stepMs, Duration timeout,
+      BooleanSupplier cancelled) {
+    return range(tenant, parse(query), startMs, endMs, stepMs, timeout, cancelled);
+  }
+
+  /** A range query of a parsed expression, with annotations. */
+  public QueryResult range(Tenant tenant, Expr expr, long startMs, long endMs, long stepMs, Duration timeout,
       BooleanSupplier cancelled) {
     requireNonNull(tenant, "tenant");
     requireNonNull(expr, "expr");
@@ -76,6 +100,8 @@ public final class Engine implements QueryEngine {
       throw new QueryException(QueryException.ErrorType.BAD_DATA, "invalid expression type \"" + expr.type().text()
           + "\" for range query, must be Scalar or instant Vector");
     }
-    return new Evaluator(queryable, options, tenant, timeout, cancelled, startMs, endMs, stepMs).range(expr);
+    Evaluator ev = new Evaluator(queryable, options, tenant, timeout, cancelled, startMs, endMs, stepMs);
+    Value v = ev.range(expr);
+    return new QueryResult(v, ev.warnings(), ev.infos());
   }
 }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class PromqlConformanceTest {
   /** Raise as coverage grows; never lower. */
-  private static final int FLOOR = 1027;
+  private static final int FLOOR = 1055;
 
   @Test
   void promqltestScripts() throws IOException {

@@ -58,6 +58,10 @@ final class PromqlTestScript {
       String cmd = lines[i];
       int start = i;
       i++;
+      if (cmd.split("\\s+")[0].equalsIgnoreCase("clear")) {
+        storage.clear(); // a one-line command: the next line may already be a load
+        continue;
+      }
       List<String> body = new ArrayList<>();
       while (i < lines.length && !lines[i].isEmpty()) {
         body.add(lines[i]);
@@ -88,9 +92,9 @@ final class PromqlTestScript {
       }
       SeriesLine sl;
       try {
-        sl = parseSeriesLine(line);
+        sl = parseSeriesLine(line, true);
       } catch (RuntimeException e) {
-        continue; // native histograms and other unsupported values
+        continue; // values this runner cannot represent
       }
       for (int k = 0; k < sl.values.size(); k++) {
         Double v = sl.values.get(k);
@@ -103,7 +107,33 @@ final class PromqlTestScript {
 
   record SeriesLine(Labels labels, List<Double> values) {}
 
-  static SeriesLine parseSeriesLine(String line) {
+  /** Splits on whitespace, keeping {{...}} histogram items whole. */
+  private static List<String> splitItems(String s) {
+    List<String> out = new ArrayList<>();
+    int i = 0;
+    while (i < s.length()) {
+      while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+      if (i >= s.length()) {
+        break;
+      }
+      int j = i;
+      if (s.startsWith("{{", i)) {
+        int close = s.indexOf("}}", i);
+        j = close < 0 ? s.length() : close + 2;
+      }
+      while (j < s.length() && !Character.isWhitespace(s.charAt(j))) {
+        j++;
+      }
+      out.add(s.substring(i, j));
+      i = j;
+    }
+    return out;
+  }
+
+  /** A series line; with {@code lenientHistograms}, native-histogram items become gaps (the engine is float-only). */
+  static SeriesLine parseSeriesLine(String line, boolean lenientHistograms) {
     int p = 0;
     while (p < line.length() && !Character.isWhitespace(line.charAt(p)) && line.charAt(p) != '{') {
       p++;
@@ -134,7 +164,18 @@ final class PromqlTestScript {
     Labels labels = parseLabels(metric);
     List<Double> values = new ArrayList<>();
     if (!rest.isEmpty()) {
-      for (String item : rest.split("\\s+")) {
+      for (String item : splitItems(rest)) {
+        if (item.startsWith("{{")) {
+          if (!lenientHistograms) {
+            throw new IllegalArgumentException("native histogram");
+          }
+          int x = item.lastIndexOf("}}x");
+          int n = x > 0 ? Integer.parseInt(item.substring(x + 3)) + 1 : 1;
+          for (int k = 0; k < n; k++) {
+            values.add(null);
+          }
+          continue;
+        }
         expand(item, values);
       }
     }
@@ -169,7 +210,7 @@ final class PromqlTestScript {
       return;
     }
     int x = item.lastIndexOf('x');
-    if (x > 0 && !item.startsWith("0x") && x + 1 < item.length() && item.substring(x + 1).chars()
+    if (x > 0 && x + 1 < item.length() && item.substring(x + 1).chars()
         .allMatch(Character::isDigit)) {
       String head = item.substring(0, x);
       int n = Integer.parseInt(item.substring(x + 1));
@@ -242,7 +283,18 @@ final class PromqlTestScript {
 
   // ---- eval
 
+  /** One {@code expect warn|info|no_warn|no_info} line: a kind and an optional exact or regex message. */
+  private record AnnotationExpect(String kind, String msg, Pattern regex) {
+    boolean matches(String s) {
+      if (msg != null) {
+        return msg.equals(s);
+      }
+      return regex == null || regex.matcher(s).find();
+    }
+  }
+
   private static final class Expect {
+    final List<AnnotationExpect> annotations = new ArrayList<>();
     boolean fail;
     String failMsg;
     Pattern failRegex;
@@ -304,7 +356,9 @@ final class PromqlTestScript {
               }
             }
             case "ordered" -> ex.ordered = true;
-            default -> { } // annotations are not produced by this engine yet
+            default -> ex.annotations.add(new AnnotationExpect(em.group(1),
+                "msg".equals(em.group(2)) ? em.group(3).trim() : null,
+                "regex".equals(em.group(2)) ? Pattern.compile(em.group(3).trim()) : null));
           }
         } else if (b.startsWith("expected_fail_message")) {
           ex.failMsg = b.substring("expected_fail_message".length()).trim();
@@ -323,7 +377,7 @@ final class PromqlTestScript {
           ex.scalarValue = num(b);
           break;
         } else {
-          SeriesLine sl = parseSeriesLine(b);
+          SeriesLine sl = parseSeriesLine(b, false);
           ex.order.add(sl.labels);
           ex.series.put(sl.labels, sl.values);
         }
@@ -352,8 +406,37 @@ final class PromqlTestScript {
     }
   }
 
-  private Value instant(String q, long t) {
-    return engine.instantQuery(Tenant.ANONYMOUS, q, t, Duration.ofSeconds(100), () -> false);
+  private Value instant(String q, long t, Expect ex) {
+    QueryResult r = engine.instant(Tenant.ANONYMOUS, q, t, Duration.ofSeconds(100), () -> false);
+    checkAnnotations(r, ex);
+    return r.value();
+  }
+
+  /** DSL.md: annotations are checked only when the eval has an expect warn/info/no_warn/no_info line. */
+  private static void checkAnnotations(QueryResult r, Expect ex) {
+    checkKind(r.warnings(), ex, "warn");
+    checkKind(r.infos(), ex, "info");
+  }
+
+  private static void checkKind(List<String> got, Expect ex, String kind) {
+    List<AnnotationExpect> want = ex.annotations.stream().filter(a -> a.kind().equals(kind)).toList();
+    boolean none = ex.annotations.stream().anyMatch(a -> a.kind().equals("no_" + kind));
+    if (none && !got.isEmpty()) {
+      throw new AssertionError("expected no " + kind + " annotations but got " + got);
+    }
+    for (AnnotationExpect a : want) {
+      if (got.stream().noneMatch(a::matches)) {
+        throw new AssertionError("expected " + kind + " annotation " + (a.msg() != null ? a.msg() : a.regex())
+            + " but got " + got);
+      }
+    }
+    if (!want.isEmpty()) {
+      for (String g : got) {
+        if (want.stream().noneMatch(a -> a.matches(g))) {
+          throw new AssertionError("unexpected " + kind + " annotation " + g);
+        }
+      }
+    }
   }
 
   private void checkFailure(RuntimeException e, Expect ex) {
@@ -389,7 +472,7 @@ final class PromqlTestScript {
       long et = times.get(k);
       Value v;
       try {
-        v = instant(q, et);
+        v = instant(q, et, ex);
       } catch (QueryException e) {
         if (ex.fail) {
           checkFailure(e, ex);
@@ -447,7 +530,11 @@ final class PromqlTestScript {
   private void checkRange(String query, long start, long end, long step, Expect ex) {
     Value v;
     try {
-      v = engine.rangeQuery(Tenant.ANONYMOUS, query, start, end, step, Duration.ofSeconds(100), () -> false);
+      QueryResult r = engine.range(Tenant.ANONYMOUS, query, start, end, step, Duration.ofSeconds(100), () -> false);
+      if (!ex.fail) {
+        checkAnnotations(r, ex);
+      }
+      v = r.value();
     } catch (QueryException e) {
       if (ex.fail) {
         checkFailure(e, ex);

@@ -35,6 +35,28 @@ final class Aggregations {
       }
     }
     Vec in = (Vec) ev.eval(a.expr(), c);
+    if (a.op() == AggOp.QUANTILE) {
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      boolean nan = false;
+      for (double p : param) {
+        if (Double.isNaN(p)) {
+          nan = true;
+          continue;
+        }
+        min = Math.min(min, p);
+        max = Math.max(max, p);
+      }
+      if (nan) {
+        ev.warn("quantile value should be between 0 and 1, got NaN");
+      }
+      if (max > 1) {
+        ev.warn("quantile value should be between 0 and 1, got " + Functions.goG(max));
+      }
+      if (min < 0) {
+        ev.warn("quantile value should be between 0 and 1, got " + Functions.goG(min));
+      }
+    }
     return switch (a.op()) {
       case TOPK, BOTTOMK, LIMITK -> selectK(ev, a, in, param, c);
       case LIMIT_RATIO -> limitRatio(a, in, param, c);

@@ -53,6 +53,8 @@ public final class Evaluator {
   private final long lookback;
   private long samples;
   private long seriesLoaded;
+  private final java.util.LinkedHashSet<String> warnings = new java.util.LinkedHashSet<>();
+  private final java.util.LinkedHashSet<String> infos = new java.util.LinkedHashSet<>();
 
   public Evaluator(Queryable queryable, EngineOptions opts, Tenant tenant, Duration timeout,
       BooleanSupplier cancelled, long start, long end, long step) {
@@ -88,6 +90,24 @@ public final class Evaluator {
     long time(int i) {
       return start + i * step;
     }
+  }
+
+  // ---- annotations
+
+  void warn(String msg) {
+    warnings.add("PromQL warning: " + msg);
+  }
+
+  void info(String msg) {
+    infos.add("PromQL info: " + msg);
+  }
+
+  public List<String> warnings() {
+    return new ArrayList<>(warnings);
+  }
+
+  public List<String> infos() {
+    return new ArrayList<>(infos);
   }
 
   // ---- limits

@@ -14,6 +14,7 @@ import io.loupe.query.promql.internal.Data.Str;
 import io.loupe.query.promql.internal.Data.Vec;
 import io.loupe.query.promql.internal.Evaluator.Ctx;
 import io.loupe.query.promql.parser.Expr;
+import io.loupe.query.promql.parser.Printer;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -104,8 +105,10 @@ final class Functions {
       case "label_join":
         return labelJoin(ev, args, c);
       case "sort", "sort_desc":
+        sortWarning(ev, c);
         return sort(ev, args, c, name.equals("sort_desc"));
       case "sort_by_label", "sort_by_label_desc":
+        sortWarning(ev, c);
         return sortByLabel(ev, args, c, name.endsWith("_desc"));
       case "histogram_quantile":
         return histogramQuantile(ev, args, c, false);
@@ -335,6 +338,11 @@ final class Functions {
       default -> throw new QueryException(QueryException.ErrorType.BAD_DATA, "function \"" + name
           + "\" is not supported");
     };
+    Expr matArg = args.get(matIdx);
+    while (matArg instanceof Expr.Paren p) {
+      matArg = p.expr();
+    }
+    boolean counterCheck = (name.equals("rate") || name.equals("increase")) && matArg instanceof Expr.MatrixSelector;
     List<Data.Series> out = new ArrayList<>(m.series.size());
     for (RangeSeries rs : m.series) {
       double[] o = new double[c.n];
@@ -366,9 +374,30 @@ final class Functions {
       }
       if (any) {
         out.add(new Data.Series(rs.labels, o, keepName ? rs.dropName : true));
+        if (counterCheck) {
+          String metric = rs.labels.metricName();
+          if (!metric.isEmpty() && !metric.endsWith("_total") && !metric.endsWith("_sum")
+              && !metric.endsWith("_count") && !metric.endsWith("_bucket")) {
+            ev.info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \""
+                + metric + "\"");
+          }
+        }
+        if (q0 != null && name.equals("quantile_over_time")) {
+          for (int i = 0; i < c.n; i++) {
+            if (present(o[i]) && (Double.isNaN(q0[i]) || q0[i] < 0 || q0[i] > 1)) {
+              ev.warn("quantile value should be between 0 and 1, got " + goG(q0[i]));
+              break;
+            }
+          }
+        }
       }
     }
     return new Vec(out);
+  }
+
+  /** Go's %g for the values annotations print. */
+  static String goG(double v) {
+    return Printer.formatNumber(v);
   }
 
   private static String goF(double v) {
@@ -606,12 +635,25 @@ final class Functions {
     if (q > 1) {
       return Double.POSITIVE_INFINITY;
     }
-    Arrays.sort(v, 0, n); // NaN sorts last in Java, as "NaN is less" in Go only matters for equal inputs
+    sortNaNFirst(v, n);
     double rank = q * (n - 1);
     double lower = Math.max(0, Math.floor(rank));
     double upper = Math.min(n - 1, lower + 1);
     double weight = rank - Math.floor(rank);
     return v[(int) lower] * (1 - weight) + v[(int) upper] * weight;
+  }
+
+  /** Sorts {@code v[0, n)} ascending with NaNs first, the order Prometheus's quantile sees. */
+  static void sortNaNFirst(double[] v, int n) {
+    Arrays.sort(v, 0, n); // Java puts NaN last
+    int nan = 0;
+    while (nan < n && Double.isNaN(v[n - 1 - nan])) {
+      nan++;
+    }
+    if (nan > 0 && nan < n) {
+      System.arraycopy(v, 0, v, nan, n - nan);
+      Arrays.fill(v, 0, nan, Double.NaN);
+    }
   }
 
   // ---- absent
@@ -846,6 +888,12 @@ final class Functions {
 
   // ---- sort
 
+  private static void sortWarning(Evaluator ev, Ctx c) {
+    if (c.n > 1) {
+      ev.warn("sort is ineffective for range queries since results are always ordered by labels");
+    }
+  }
+
   private static Result sort(Evaluator ev, List<Expr> args, Ctx c, boolean desc) {
     Vec v = (Vec) ev.eval(args.get(0), c);
     if (c.n != 1) {
@@ -936,11 +984,22 @@ final class Functions {
     List<Data.Series> members = new ArrayList<>();
     List<Integer> gids = new ArrayList<>();
     List<Double> bounds = new ArrayList<>();
+    if (!v.series.isEmpty() && !fraction) {
+      for (int i = 0; i < c.n; i++) {
+        if (Double.isNaN(q[i]) || q[i] < 0 || q[i] > 1) {
+          ev.warn("quantile value should be between 0 and 1, got " + goG(q[i]));
+          break;
+        }
+      }
+    }
     for (Data.Series s : v.series) {
       double le;
       try {
         le = parseLe(s.labels.get("le"));
       } catch (NumberFormatException e) {
+        String metric = s.labels.metricName();
+        ev.warn("bucket label \"le\" is missing or has a malformed value of " + Printer.quote(s.labels.get("le"))
+            + (metric.isEmpty() ? "" : " for metric name " + Printer.quote(metric)));
         continue;
       }
       Labels g = s.labels.without("le");
@@ -959,6 +1018,7 @@ final class Functions {
     for (int i = 0; i < g; i++) {
       out[i] = Data.absentArray(c.n);
     }
+    boolean[] fixed = new boolean[1];
     double[][] bUpper = new double[g][];
     double[][] bCount = new double[g][];
     int[] len = new int[g];
@@ -983,8 +1043,18 @@ final class Functions {
         if (len[gi] == 0) {
           continue;
         }
-        out[gi][i] = fraction ? bucketFraction(q[i], upper[i], bUpper[gi], bCount[gi], len[gi])
-            : bucketQuantile(q[i], bUpper[gi], bCount[gi], len[gi]);
+        if (fraction) {
+          out[gi][i] = bucketFraction(q[i], upper[i], bUpper[gi], bCount[gi], len[gi]);
+        } else {
+          fixed[0] = false;
+          out[gi][i] = bucketQuantile(q[i], bUpper[gi], bCount[gi], len[gi], fixed);
+          if (fixed[0]) {
+            String metric = groups.get(gi).metricName();
+            ev.info("input to histogram_quantile needed to be fixed for monotonicity (see "
+                + "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)"
+                + (metric.isEmpty() ? "" : " for metric name " + Printer.quote(metric)));
+          }
+        }
       }
     }
     List<Data.Series> res = new ArrayList<>();
@@ -1036,7 +1106,8 @@ final class Functions {
     return m;
   }
 
-  static double bucketQuantile(double q, double[] up, double[] cnt, int n) {
+  /** The quantile of classic buckets; sets {@code fixed[0]} when counts had to be forced monotonic. */
+  static double bucketQuantile(double q, double[] up, double[] cnt, int n, boolean[] fixed) {
     if (Double.isNaN(q)) {
       return Double.NaN;
     }
@@ -1062,6 +1133,7 @@ final class Functions {
       }
       if (cur < prev) {
         cnt[i] = prev;
+        fixed[0] = true;
         continue;
       }
       prev = cur;
