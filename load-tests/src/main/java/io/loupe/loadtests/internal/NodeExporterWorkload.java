@@ -170,6 +170,6 @@ public final class NodeExporterWorkload {
     }
     String desc = String.format(Locale.ROOT, "%,d series (%,d targets x %d), %,d rounds of 15 s, batches of %,d", n,
         targets, seriesPerTarget(cpus), rounds, batchSize);
-    return new Workload(desc, requests, n, System.nanoTime() - t0);
+    return new Workload(desc, requests, n, System.nanoTime() - t0, RemoteWriteEncoder.compress(new byte[0]));
   }
 }

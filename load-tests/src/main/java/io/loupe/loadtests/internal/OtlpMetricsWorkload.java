@@ -129,7 +129,8 @@ public final class OtlpMetricsWorkload {
     String desc = String.format(Locale.ROOT,
         "%,d Prometheus series from %d hosts x %d services (%d partitions), %,d rounds of 15 s, %d resource(s)"
             + " per request", seriesCount, hosts, Otlp.SERVICES.length, partitions, rounds, resourcesPerRequest);
-    return new Workload(desc, requests, seriesCount, System.nanoTime() - t0);
+    return new Workload(desc, requests, seriesCount, System.nanoTime() - t0,
+        grpc ? Transport.grpcFrame(new byte[0]) : new byte[0]);
   }
 
   private static List<Instrument> instruments(String svc, int partitions, Random rnd) {

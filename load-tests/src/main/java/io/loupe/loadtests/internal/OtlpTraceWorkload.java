@@ -53,7 +53,8 @@ public final class OtlpTraceWorkload {
     }
     String desc = String.format(Locale.ROOT, "%,d pipeline traces (%,d spans, %.1f per trace) over %d hosts, %d"
         + " traces per request", traces, totalSpans, totalSpans / (double) traces, hosts, tracesPerRequest);
-    return new Workload(desc, requests, traces, System.nanoTime() - t0);
+    return new Workload(desc, requests, traces, System.nanoTime() - t0,
+        grpc ? Transport.grpcFrame(new byte[0]) : new byte[0]);
   }
 
   /** Adds one trace's spans to their resources; returns how many. */

@@ -77,6 +77,13 @@ public final class Runner {
       try (Transport t = transport.apply(url)) {
         out.printf(Locale.ROOT, "%s: sending to %s for up to %s with %d in flight%n", kind, url,
             duration.toString().substring(2).toLowerCase(Locale.ROOT), concurrency);
+        for (int i = 0; i < concurrency; i++) {
+          Outcome o = t.send(w.warmup());
+          if (o.kind() != Outcome.Kind.ACCEPTED && i == 0) {
+            out.printf(Locale.ROOT, "%s: warm-up request (no data) answered %s %d %s%n", kind, o.kind(), o.status(),
+                o.message());
+          }
+        }
         double cpu0 = nodePid > 0 ? ProcStat.cpuSeconds(nodePid) : Double.NaN;
         double self0 = ProcStat.cpuSeconds(self);
         LoadDriver.Result r = LoadDriver.run(w, t, concurrency, duration, maxRetries,

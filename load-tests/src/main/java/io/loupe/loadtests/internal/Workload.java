@@ -10,10 +10,13 @@ import java.util.List;
  * @param description one line for the summary, e.g. "20,000 series (193 targets x 104), 120 rounds of 15 s"
  * @param series distinct series (or, for traces, traces)
  * @param encodeNanos how long encoding took, before the clock started
+ * @param warmup a valid request carrying no data (an empty WriteRequest or Export request), sent before the clock
+ *     starts to open connections and load the client's classes: the first request of a cold JVM takes seconds
  */
-public record Workload(String description, List<Prepared> requests, long series, long encodeNanos) {
+public record Workload(String description, List<Prepared> requests, long series, long encodeNanos, byte[] warmup) {
   public Workload {
     requireNonNull(description, "description");
+    requireNonNull(warmup, "warmup");
     requests = List.copyOf(requireNonNull(requests, "requests"));
   }
 

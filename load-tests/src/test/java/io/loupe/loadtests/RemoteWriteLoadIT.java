@@ -1,0 +1,142 @@
+package io.loupe.loadtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.testing.junit5.server.ServerExtension;
+import io.loupe.loadtests.internal.RemoteWriteProto;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Runs the remote-write generator for a second against a tiny receiver that decodes and counts what arrives. */
+class RemoteWriteLoadIT {
+  static final AtomicLong received = new AtomicLong();
+  static final AtomicInteger throttleFirst = new AtomicInteger();
+  static final Set<Map<String, String>> series = ConcurrentHashMap.newKeySet();
+  static volatile boolean reject;
+  static volatile boolean slow;
+  static final AtomicInteger warmups = new AtomicInteger();
+
+  @RegisterExtension
+  static final ServerExtension server = new ServerExtension() {
+    @Override
+    protected void configure(ServerBuilder sb) {
+      sb.service("/api/v1/write", (ctx, req) -> HttpResponse.of(req.aggregate().thenApply(agg -> {
+        if (!"snappy".equals(agg.headers().get("content-encoding"))
+            || !"0.1.0".equals(agg.headers().get("x-prometheus-remote-write-version"))) {
+          return HttpResponse.of(HttpStatus.BAD_REQUEST, MediaType.PLAIN_TEXT, "missing remote-write headers");
+        }
+        if (reject) {
+          return HttpResponse.of(HttpStatus.BAD_REQUEST, MediaType.PLAIN_TEXT, "out of order sample for series x");
+        }
+        try {
+          List<RemoteWriteProto.DecodedSample> got = RemoteWriteProto.decodeCompressed(agg.content().array());
+          if (got.isEmpty()) {
+            warmups.incrementAndGet();
+          } else if (throttleFirst.getAndDecrement() > 0) {
+            return HttpResponse.of(ResponseHeaders.builder(HttpStatus.TOO_MANY_REQUESTS).add("retry-after", "0")
+                .build());
+          }
+          got.forEach(s -> series.add(s.labels()));
+          received.addAndGet(got.size());
+        } catch (Exception e) {
+          return HttpResponse.of(HttpStatus.BAD_REQUEST, MediaType.PLAIN_TEXT, e.toString());
+        }
+        return slow ? HttpResponse.delayed(HttpResponse.of(HttpStatus.NO_CONTENT), java.time.Duration.ofMillis(50))
+            : HttpResponse.of(HttpStatus.NO_CONTENT);
+      })));
+    }
+  };
+
+  @BeforeEach
+  void reset() {
+    received.set(0);
+    throttleFirst.set(0);
+    series.clear();
+    reject = false;
+    slow = false;
+    warmups.set(0);
+  }
+
+  private static LoadReport run(ByteArrayOutputStream out, String... extra) throws Exception {
+    String[] base = {"--url", server.httpUri() + "/api/v1/write", "--series", "500", "--span", "2m",
+        "--batch-size", "200", "--duration", "20s", "--concurrency", "2",
+        "--node-pid", Long.toString(ProcessHandle.current().pid())};
+    String[] args = new String[base.length + extra.length];
+    System.arraycopy(base, 0, args, 0, base.length);
+    System.arraycopy(extra, 0, args, base.length, extra.length);
+    return RemoteWriteLoad.run(RemoteWriteLoad.flags().parse(args), new PrintStream(out, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void sendsTheWholeWorkloadAndRetriesThrottledRequests() throws Exception {
+    throttleFirst.set(2);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LoadReport r = run(out);
+
+    // 500 series x 8 rounds (2 m / 15 s), in 3 requests per round (200, 200, 100), plus 2 throttled attempts.
+    assertThat(received.get()).isEqualTo(4000);
+    assertThat(warmups.get()).isEqualTo(2); // one empty request per connection, before the clock starts
+    assertThat(series).hasSize(500);
+    assertThat(r.samplesAccepted()).isEqualTo(4000);
+    assertThat(r.samplesSent()).isEqualTo(4000);
+    assertThat(r.accepted()).isEqualTo(24);
+    assertThat(r.throttled()).isEqualTo(2);
+    assertThat(r.requests()).isEqualTo(26);
+    assertThat(r.failed()).isZero();
+    assertThat(r.exhausted()).isTrue();
+    assertThat(r.p99Millis()).isGreaterThanOrEqualTo(r.p50Millis()).isPositive();
+    assertThat(r.nodeCpuSeconds()).isNotNaN().isGreaterThanOrEqualTo(0);
+    assertThat(r.nodePeakRssBytes()).isPositive();
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("remote-write summary", "samples accepted", "| 4,000", "429 2",
+        "all pre-encoded requests sent", "node cpu s / M samples");
+  }
+
+  @Test
+  void countsRejectedRequestsAsFailedWithTheServersMessage() throws Exception {
+    reject = true;
+    LoadReport r = run(new ByteArrayOutputStream(), "--span", "30s");
+    assertThat(r.failed()).isEqualTo(6);
+    assertThat(r.accepted()).isZero();
+    assertThat(r.samplesAccepted()).isZero();
+    assertThat(r.firstError()).isEqualTo("HTTP 400: out of order sample for series x");
+  }
+
+  @Test
+  void stopsAtTheDurationEvenWithRequestsLeft() throws Exception {
+    slow = true;
+    LoadReport r = run(new ByteArrayOutputStream(), "--span", "10m", "--series", "100", "--batch-size", "50",
+        "--duration", "1s", "--concurrency", "1");
+    // 100 series x 40 rounds = 80 requests, answered in 50 ms each: 4 s of work, one at a time.
+    assertThat(r.exhausted()).isFalse();
+    assertThat(r.elapsedSeconds()).isBetween(0.9, 3.9);
+    assertThat(r.accepted()).isBetween(1L, 25L);
+    assertThat(r.p50Millis()).isGreaterThanOrEqualTo(50);
+  }
+
+  @Test
+  void refusesNonLoopbackTargets() {
+    assertThatThrownBy(() -> RemoteWriteLoad.run(RemoteWriteLoad.flags().parse("--url",
+        "http://10.20.30.40:9090/api/v1/write"), new PrintStream(new ByteArrayOutputStream(), true,
+        StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected: a loopback address");
+    assertThat(received.get()).isZero();
+  }
+}
