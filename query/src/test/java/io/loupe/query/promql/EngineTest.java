@@ -40,7 +40,7 @@ class EngineTest {
     Matrix m = (Matrix) e.rangeQuery(Tenant.ANONYMOUS, "sum by (job) (rate(req_total[1m]))", 300_000, 600_000,
         60_000, T, () -> false);
     assertThat(m.series()).hasSize(2);
-    assertThat(m.series().get(0).labels()).isEqualTo(Labels.of("job", "a"));
+    assertThat(m.series().get(0).labels().toString()).isEqualTo(Labels.of("job", "a").toString());
     assertThat(m.series().get(0).length()).isEqualTo(6);
     assertThat(m.series().get(0).values()[5]).isCloseTo(a, org.assertj.core.data.Offset.offset(1e-9));
   }
