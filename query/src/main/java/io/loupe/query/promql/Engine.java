@@ -40,7 +40,7 @@ public final class Engine implements QueryEngine {
 
   @Override
   public Value instantQuery(Tenant tenant, String query, long timeMs, Duration timeout, BooleanSupplier cancelled) {
-    return instantQuery(tenant, parse(query), timeMs, timeout, cancelled);
+    return instant(tenant, query, timeMs, timeout, cancelled).value();
   }
 
   /** An instant query of an already parsed expression. */
@@ -50,7 +50,9 @@ public final class Engine implements QueryEngine {
 
   /** An instant query, with the warnings and infos Prometheus would attach to its response. */
   public QueryResult instant(Tenant tenant, String query, long timeMs, Duration timeout, BooleanSupplier cancelled) {
-    return instant(tenant, parse(query), timeMs, timeout, cancelled);
+    requireNonNull(query, "query");
+    return instant(tenant, Parser.parse(query, options.experimentalFunctions(), new Parser.QueryContext(0, 0)),
+        timeMs, timeout, cancelled);
   }
 
   /** An instant query of a parsed expression, with annotations. */
@@ -67,7 +69,7 @@ public final class Engine implements QueryEngine {
   @Override
   public Value rangeQuery(Tenant tenant, String query, long startMs, long endMs, long stepMs, Duration timeout,
       BooleanSupplier cancelled) {
-    return rangeQuery(tenant, parse(query), startMs, endMs, stepMs, timeout, cancelled);
+    return range(tenant, query, startMs, endMs, stepMs, timeout, cancelled).value();
   }
 
   /** A range query of an already parsed expression. */
@@ -79,7 +81,9 @@ public final class Engine implements QueryEngine {
   /** A range query, with the warnings and infos Prometheus would attach to its response. */
   public QueryResult range(Tenant tenant, String query, long startMs, long endMs, long stepMs, Duration timeout,
       BooleanSupplier cancelled) {
-    return range(tenant, parse(query), startMs, endMs, stepMs, timeout, cancelled);
+    requireNonNull(query, "query");
+    return range(tenant, Parser.parse(query, options.experimentalFunctions(),
+        new Parser.QueryContext(stepMs, endMs - startMs)), startMs, endMs, stepMs, timeout, cancelled);
   }
 
   /** A range query of a parsed expression, with annotations. */

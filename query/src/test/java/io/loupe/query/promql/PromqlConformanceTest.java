@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class PromqlConformanceTest {
   /** Raise as coverage grows; never lower. */
-  private static final int FLOOR = 1055;
+  private static final int FLOOR = 1132;
 
   @Test
   void promqltestScripts() throws IOException {

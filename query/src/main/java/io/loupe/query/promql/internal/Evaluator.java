@@ -49,7 +49,8 @@ public final class Evaluator {
   private final BooleanSupplier cancelled;
   final long qStart;
   final long qEnd;
-  private final long qStep;
+  final long qStep;
+  final boolean isInstant;
   private final long lookback;
   private long samples;
   private long seriesLoaded;
@@ -67,6 +68,7 @@ public final class Evaluator {
     this.qStart = start;
     this.qEnd = end;
     this.qStep = step;
+    this.isInstant = start == end && step == 1;
     this.lookback = opts.lookbackDelta().toMillis();
   }
 

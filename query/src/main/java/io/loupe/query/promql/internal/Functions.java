@@ -50,6 +50,27 @@ final class Functions {
         }
         return new Scal(v);
       }
+      case "step", "range", "start", "end": {
+        double x = switch (name) {
+          case "step" -> ev.isInstant ? 0 : ev.qStep / 1000.0;
+          case "range" -> (ev.qEnd - ev.qStart) / 1000.0;
+          case "start" -> ev.qStart / 1000.0;
+          default -> ev.qEnd / 1000.0;
+        };
+        double[] v = new double[c.n];
+        Arrays.fill(v, x);
+        return new Scal(v);
+      }
+      case "min_of", "max_of": {
+        double[] a = ((Scal) ev.eval(args.get(0), c)).v;
+        double[] b = ((Scal) ev.eval(args.get(1), c)).v;
+        double[] v = new double[c.n];
+        for (int i = 0; i < c.n; i++) {
+          v[i] = Double.isNaN(a[i]) || Double.isNaN(b[i]) ? Double.NaN
+              : name.equals("min_of") ? Math.min(a[i], b[i]) : Math.max(a[i], b[i]);
+        }
+        return new Scal(v);
+      }
       case "pi": {
         double[] v = new double[c.n];
         Arrays.fill(v, Math.PI);

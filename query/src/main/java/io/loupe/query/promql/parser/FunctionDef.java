@@ -63,6 +63,11 @@ public record FunctionDef(String name, List<ValueType> argTypes, int variadic, V
     def("sort_by_label", VECTOR, -1, true, VECTOR, STRING);
     def("sort_by_label_desc", VECTOR, -1, true, VECTOR, STRING);
     def("time", SCALAR, 0, false);
+    for (String f : new String[] {"step", "range", "start", "end"}) {
+      def(f, SCALAR, 0, true);
+    }
+    def("min_of", SCALAR, 0, true, SCALAR, SCALAR);
+    def("max_of", SCALAR, 0, true, SCALAR, SCALAR);
     def("vector", VECTOR, 0, false, SCALAR);
   }
 

@@ -23,12 +23,20 @@ public final class Parser {
   private final String input;
   private final List<Token> tokens;
   private final boolean experimental;
+  private final QueryContext context;
   private int p;
 
-  private Parser(String input, boolean experimental) {
+  /**
+   * What {@code step()} and {@code range()} mean inside duration expressions ({@code x[step()*2]}, Prometheus 3
+   * experimental): they are folded to constants while parsing, so they need the query's step and range.
+   */
+  public record QueryContext(long stepMs, long rangeMs) {}
+
+  private Parser(String input, boolean experimental, QueryContext context) {
     this.input = input;
     this.tokens = new Lexer(input).tokens();
     this.experimental = experimental;
+    this.context = context;
   }
 
   /** Parses a query, allowing experimental functions and aggregations. */
@@ -38,8 +46,16 @@ public final class Parser {
 
   /** Parses a query; experimental functions are rejected unless {@code experimental}. */
   public static Expr parse(String input, boolean experimental) {
+    return parse(input, experimental, null);
+  }
+
+  /**
+   * Parses a query for execution: {@code step()} and {@code range()} in durations fold to {@code context}'s values
+   * (null: such durations are a parse error).
+   */
+  public static Expr parse(String input, boolean experimental, QueryContext context) {
     requireNonNull(input, "input");
-    Parser ps = new Parser(input, experimental);
+    Parser ps = new Parser(input, experimental, context);
     if (ps.peek().kind() == Kind.EOF) {
       throw ps.err(ps.peek(), "no expression found in input");
     }
@@ -756,6 +772,34 @@ public final class Parser {
 
   private double durAtom() {
     Token t = take();
+    if (t.kind() == Kind.IDENT && peek().kind() == Kind.LPAREN) {
+      String fn = t.text().toLowerCase();
+      switch (fn) {
+        case "step", "range" -> {
+          take();
+          expect(Kind.RPAREN, "duration expression");
+          if (!experimental) {
+            throw err(t, "function \"" + fn + "\" is not enabled");
+          }
+          if (context == null) {
+            throw err(t, fn + "() in a duration needs the query's step and range");
+          }
+          return (fn.equals("step") ? context.stepMs() : context.rangeMs()) / 1000.0;
+        }
+        case "min_of", "max_of" -> {
+          take();
+          double a = durExpr(0);
+          expect(Kind.COMMA, "duration expression");
+          double b = durExpr(0);
+          expect(Kind.RPAREN, "duration expression");
+          if (Double.isNaN(a) || Double.isNaN(b)) {
+            return Double.NaN;
+          }
+          return fn.equals("min_of") ? Math.min(a, b) : Math.max(a, b);
+        }
+        default -> throw err(t, "unexpected " + t.describe() + ", expected duration");
+      }
+    }
     switch (t.kind()) {
       case DURATION:
         return parseDurationMs(t) / 1000.0;
