@@ -30,9 +30,11 @@ import io.loupe.query.api.internal.PromJson;
 import io.loupe.query.api.internal.ResponseBodyStream.ClientGoneException;
 import io.loupe.query.api.internal.SeriesSelectorParser;
 import io.loupe.query.api.internal.TimeParams;
+import io.loupe.query.promql.Engine;
 import io.loupe.query.promql.QueryEngine;
 import io.loupe.query.promql.QueryException;
 import io.loupe.query.promql.QueryException.ErrorType;
+import io.loupe.query.promql.QueryResult;
 import io.loupe.query.promql.Value;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -167,13 +169,8 @@ public final class PrometheusApi {
         g.writeStringField("status", "success");
         g.writeFieldName("data");
         r.data.write(g);
-        if (!r.warnings.isEmpty()) {
-          g.writeArrayFieldStart("warnings");
-          for (String w : r.warnings) {
-            g.writeString(w);
-          }
-          g.writeEndArray();
-        }
+        annotations(g, "warnings", r.warnings);
+        annotations(g, "infos", r.infos);
         g.writeEndObject();
       });
     } catch (ClientGoneException e) {
@@ -213,6 +210,17 @@ public final class PrometheusApi {
     }
   }
 
+  private static void annotations(JsonGenerator g, String field, List<String> list) throws IOException {
+    if (list.isEmpty()) {
+      return;
+    }
+    g.writeArrayFieldStart(field);
+    for (String w : list) {
+      g.writeString(w);
+    }
+    g.writeEndArray();
+  }
+
   private static void sendError(HttpResponseWriter res, ApiError err) throws IOException {
     JsonResponses.send(res, err.status(), err.retryAfter(), g -> {
       g.writeStartObject();
@@ -239,11 +247,15 @@ public final class PrometheusApi {
     String q = c.params.get("query");
     Value v;
     try {
-      v = engine.instantQuery(c.tenant, q, time, timeout, c.cancelled);
+      if (engine instanceof Engine e) {
+        v = annotated(c, e.instant(c.tenant, q, time, timeout, c.cancelled));
+      } else {
+        v = engine.instantQuery(c.tenant, q, time, timeout, c.cancelled);
+      }
     } catch (QueryException e) {
       throw queryParamError(e);
     }
-    return new Reply(g -> PromJson.queryData(g, v, limit, warningsOf(c)), c.warnings);
+    return new Reply(g -> PromJson.queryData(g, v, limit, c.warnings), c.warnings, c.infos, null);
   }
 
   private Reply queryRange(Call c) {
@@ -272,11 +284,15 @@ public final class PrometheusApi {
     String q = c.params.get("query");
     Value v;
     try {
-      v = engine.rangeQuery(c.tenant, q, start, end, step, timeout, c.cancelled);
+      if (engine instanceof Engine e) {
+        v = annotated(c, e.range(c.tenant, q, start, end, step, timeout, c.cancelled));
+      } else {
+        v = engine.rangeQuery(c.tenant, q, start, end, step, timeout, c.cancelled);
+      }
     } catch (QueryException e) {
       throw queryParamError(e);
     }
-    return new Reply(g -> PromJson.queryData(g, v, limit, warningsOf(c)), c.warnings);
+    return new Reply(g -> PromJson.queryData(g, v, limit, c.warnings), c.warnings, c.infos, null);
   }
 
   private Reply queryExemplars(Call c) {
@@ -327,7 +343,7 @@ public final class PrometheusApi {
           n++;
         }
         g.writeEndArray();
-      }, c.warnings, querier);
+      }, c.warnings, List.of(), querier);
     } catch (RuntimeException e) {
       querier.close();
       throw e;
@@ -465,8 +481,14 @@ public final class PrometheusApi {
     }, c.warnings);
   }
 
-  private static List<String> warningsOf(Call c) {
-    return c.warnings;
+  /**
+   * Keeps the warnings and infos of the engine's answer for the response. Only {@link Engine} reports them today:
+   * {@link QueryEngine} returns a bare value (a default {@code QueryResult} method there would remove this test).
+   */
+  private static Value annotated(Call c, QueryResult r) {
+    c.warnings.addAll(r.warnings());
+    c.infos.addAll(r.infos());
+    return r.value();
   }
 
   /** A parse error of the query reads {@code invalid parameter "query": 1:5: parse error: ...}, as Prometheus's. */
@@ -584,6 +606,7 @@ public final class PrometheusApi {
     final Tenant tenant;
     final BooleanSupplier cancelled;
     final List<String> warnings = new ArrayList<>(1);
+    final List<String> infos = new ArrayList<>(1);
 
     Call(ServiceRequestContext ctx, HttpResponseWriter res, Params params, Tenant tenant) {
       this.ctx = ctx;
@@ -600,14 +623,17 @@ public final class PrometheusApi {
 
   private record Endpoint(String name, Set<HttpMethod> methods, Handler handler) {}
 
-  /** The {@code data} of a success answer, warnings that writing it may add to, and what to close afterwards. */
-  private record Reply(JsonResponses.Body data, List<String> warnings, AutoCloseable resource) {
+  /**
+   * The {@code data} of a success answer, the warnings (which writing it may add to, so they follow it) and infos, and
+   * what to close once it is written.
+   */
+  private record Reply(JsonResponses.Body data, List<String> warnings, List<String> infos, AutoCloseable resource) {
     Reply(JsonResponses.Body data) {
-      this(data, List.of(), null);
+      this(data, List.of(), List.of(), null);
     }
 
     Reply(JsonResponses.Body data, List<String> warnings) {
-      this(data, warnings, null);
+      this(data, warnings, List.of(), null);
     }
   }
 

@@ -96,6 +96,14 @@ class PrometheusApiEngineTest {
   }
 
   @Test
+  void engineAnnotationsBecomeWarnings() throws Exception {
+    JsonNode r = json(post("/api/v1/query_range", "query=sort(up)&start=0&end=60&step=15"));
+    assertThat(r.at("/warnings").toString()).isEqualTo(
+        "[\"PromQL warning: sort is ineffective for range queries since results are always ordered by labels\"]");
+    assertThat(r.has("infos")).isFalse();
+  }
+
+  @Test
   void engineErrorsKeepPrometheusTypes() throws Exception {
     AggregatedHttpResponse r = post("/api/v1/query", "query=sum(up");
     assertThat(r.status().code()).isEqualTo(400);
