@@ -152,7 +152,6 @@ public final class OtlpMetricsTranslator {
     // Labels from the resource and scope, computed once per ResourceMetrics / ScopeMetrics.
     final List<String> promoted = new ArrayList<>(4); // name, value, ...: added unless the point has the label
     final List<String> overrides = new ArrayList<>(8); // name, value, ...: scope labels, job, instance
-    int resourceOverrides; // overrides.size() after job/instance (scope labels follow)
     long resourceMaxTimestampMs;
 
     // The point's attribute labels (sanitised name, original key, value), reused point after point.
@@ -208,7 +207,6 @@ public final class OtlpMetricsTranslator {
         overrides.add(INSTANCE);
         overrides.add(serviceInstance);
       }
-      resourceOverrides = overrides.size();
       resourceMaxTimestampMs = Long.MIN_VALUE;
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
         scope(sm);
@@ -219,38 +217,33 @@ public final class OtlpMetricsTranslator {
     }
 
     void scope(ScopeMetrics sm) {
-      while (overrides.size() > resourceOverrides) {
-        overrides.remove(overrides.size() - 1);
-      }
-      if (options.keepScopeInfo()) {
-        InstrumentationScope scope = sm.getScope();
-        List<String> scopeLabels = new ArrayList<>();
-        for (KeyValue kv : scope.getAttributesList()) {
-          String k = kv.getKey();
-          if (k.equals("name") || k.equals("version") || k.equals("schema_url")) {
-            continue; // would collide with the fixed scope labels
-          }
-          try {
-            scopeLabels.add(labelName("otel_scope_" + k));
-            scopeLabels.add(AnyValues.toLabelValue(kv.getValue()));
-          } catch (NamingException e) {
-            // otel_scope_ prefixed names cannot be empty or all underscores: unreachable
-          }
-        }
-        scopeLabels.addAll(List.of("otel_scope_name", scope.getName(), "otel_scope_version", scope.getVersion(),
-            "otel_scope_schema_url", sm.getSchemaUrl()));
-        // Scope labels go before job/instance so that those still win.
-        overrides.addAll(0, scopeLabels);
-        resourceOverrides += 0;
-      }
+      List<String> scopeLabels = options.keepScopeInfo() ? scopeLabels(sm) : List.of();
+      // Scope labels go before job and instance, so that those still win; they are removed again after the scope.
+      overrides.addAll(0, scopeLabels);
       for (Metric m : sm.getMetricsList()) {
         metric(m);
       }
-      if (options.keepScopeInfo()) {
-        // Restore the resource-only overrides for the next scope.
-        int scopeCount = overrides.size() - resourceOverrides;
-        overrides.subList(0, scopeCount).clear();
+      overrides.subList(0, scopeLabels.size()).clear();
+    }
+
+    private List<String> scopeLabels(ScopeMetrics sm) {
+      InstrumentationScope scope = sm.getScope();
+      List<String> out = new ArrayList<>();
+      for (KeyValue kv : scope.getAttributesList()) {
+        String k = kv.getKey();
+        if (k.equals("name") || k.equals("version") || k.equals("schema_url")) {
+          continue; // would collide with the fixed scope labels: the spec says drop them
+        }
+        try {
+          out.add(labelName("otel_scope_" + k));
+          out.add(AnyValues.toLabelValue(kv.getValue()));
+        } catch (NamingException e) {
+          // unreachable: a name starting with "otel_scope_" is never empty nor only underscores
+        }
       }
+      out.addAll(List.of("otel_scope_name", scope.getName(), "otel_scope_version", scope.getVersion(),
+          "otel_scope_schema_url", sm.getSchemaUrl()));
+      return out;
     }
 
     void metric(Metric m) {

@@ -145,11 +145,14 @@ class OtlpMetricsTranslatorTest {
   }
 
   @Test
-  void nonMonotonicSumIsAGaugeWithoutTotal() {
-    translate(request(service(), sum("db.connections", "{connection}", false, CUMULATIVE, point(T0, 3))));
+  void nonMonotonicSumIsAGaugeWithoutTotalNorExemplars() {
+    NumberDataPoint.Builder p = point(T0, 3);
+    p.addExemplars(io.opentelemetry.proto.metrics.v1.Exemplar.newBuilder().setAsDouble(1).setTraceId(hex(TRACE)));
+    translate(request(service(), sum("db.connections", "{connection}", false, CUMULATIVE, p)));
 
     assertThat(appender.named("db_connections")).hasSize(1);
     assertThat(appender.metadata.get("db_connections").type()).isEqualTo(MetricMetadata.Type.GAUGE);
+    assertThat(appender.exemplars).isEmpty();
   }
 
   private static Metric histogram(String name, String unit, AggregationTemporality t, HistogramDataPoint.Builder p) {
