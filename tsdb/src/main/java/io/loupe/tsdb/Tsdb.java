@@ -25,22 +25,68 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loupe's time-series store: a sharded in-memory head made durable by a write-ahead log. Writers get an {@link
  * Appender} per tenant and batch; readers a {@link Querier}. Thread-safe. See docs/tsdb.md.
  */
 public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Tsdb.class);
+
   private final TsdbOptions options;
   private final Head head;
   private final FileChannel lockChannel;
   private final FileLock lock;
+  private final ScheduledExecutorService compactor;
 
   private Tsdb(TsdbOptions options, Head head, FileChannel lockChannel, FileLock lock) {
     this.options = options;
     this.head = head;
     this.lockChannel = lockChannel;
     this.lock = lock;
+    this.compactor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "loupe-tsdb-compactor");
+      t.setDaemon(true);
+      return t;
+    });
+    compactor.scheduleWithFixedDelay(this::compactQuietly, 1, 1, TimeUnit.MINUTES);
+  }
+
+  private void compactQuietly() {
+    try {
+      head.compactIfNeeded();
+    } catch (IOException | RuntimeException e) {
+      log.error("cutting the head into a block failed (will retry in a minute): {}", e.toString());
+    }
+  }
+
+  /**
+   * Cuts every whole block range before the one holding each tenant's newest sample into blocks now, and drops those
+   * chunks from memory ({@code POST /api/v1/admin/tsdb/flush}). Later samples before the cut are refused as too old.
+   * The background compactor does the same on its own for ranges 1.5 ranges behind. Returns blocks written.
+   *
+   * @throws StorageUnavailableException if a block cannot be written; the head keeps the data
+   */
+  public int flushHead() {
+    try {
+      return head.flush();
+    } catch (IOException e) {
+      throw new StorageUnavailableException("cutting a block in " + options.dataDir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs the background compactor's check now (for tests and admin calls). Returns blocks written. */
+  public int compactHead() {
+    try {
+      return head.compactIfNeeded();
+    } catch (IOException e) {
+      throw new StorageUnavailableException("cutting a block in " + options.dataDir() + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -141,6 +187,12 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
   /** Fsyncs and closes the WAL and releases the directory lock. Later commits throw StorageUnavailableException. */
   @Override
   public void close() {
+    compactor.shutdown(); // not shutdownNow: an interrupt inside file I/O would close the channel mid-write
+    try {
+      compactor.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       head.close();
     } catch (IOException e) {

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param maxSeriesPerTenant head series a tenant may have; new series over it are rejected; 0: unlimited; default 1M
  * @param maxExemplarsPerTenant exemplars kept per tenant (a ring buffer, oldest dropped first); 0 disables; default 100k
  * @param walSegmentSize size at which a WAL segment is closed and the next one started; default 128 MiB
+ * @param blockRange time range of a block: head chunks never span a multiple of it, and once the head spans 1.5
+ *     ranges its oldest whole range is written to a block and dropped from memory; default 2 h
  */
 public record TsdbOptions(
     Path dataDir,
@@ -23,7 +25,8 @@ public record TsdbOptions(
     Duration outOfOrderWindow,
     long maxSeriesPerTenant,
     int maxExemplarsPerTenant,
-    long walSegmentSize) {
+    long walSegmentSize,
+    Duration blockRange) {
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_WAL_SEGMENT_SIZE = 4096;
   public static final long MAX_WAL_SEGMENT_SIZE = 1L << 30;
@@ -32,6 +35,10 @@ public record TsdbOptions(
     requireNonNull(dataDir, "dataDir");
     requireNonNull(fsync, "fsync");
     requireNonNull(outOfOrderWindow, "outOfOrderWindow");
+    requireNonNull(blockRange, "blockRange");
+    if (blockRange.toMillis() < 60_000) {
+      throw new IllegalArgumentException("blockRange: " + blockRange + " (expected: >= 1 minute)");
+    }
     if (shards < 1 || shards > MAX_SHARDS) {
       throw new IllegalArgumentException("shards: " + shards + " (expected: 1 to " + MAX_SHARDS + ")");
     }
@@ -53,32 +60,41 @@ public record TsdbOptions(
 
   public static TsdbOptions defaults(Path dataDir) {
     return new TsdbOptions(dataDir, Runtime.getRuntime().availableProcessors(), FsyncPolicy.ALWAYS,
-        Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20);
+        Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20, Duration.ofHours(2));
   }
 
   public TsdbOptions withShards(int n) {
     return new TsdbOptions(dataDir, n, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize);
+        walSegmentSize, blockRange);
   }
 
   public TsdbOptions withFsync(FsyncPolicy p) {
     return new TsdbOptions(dataDir, shards, p, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize);
+        walSegmentSize, blockRange);
   }
 
   public TsdbOptions withOutOfOrderWindow(Duration d) {
-    return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize);
+    return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize,
+        blockRange);
   }
 
   public TsdbOptions withMaxSeriesPerTenant(long n) {
-    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize);
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize,
+        blockRange);
   }
 
   public TsdbOptions withMaxExemplarsPerTenant(int n) {
-    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize);
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize,
+        blockRange);
   }
 
   public TsdbOptions withWalSegmentSize(long bytes) {
-    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes);
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes,
+        blockRange);
+  }
+
+  public TsdbOptions withBlockRange(Duration d) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize, d);
   }
 }

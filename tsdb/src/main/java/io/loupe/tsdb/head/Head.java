@@ -13,6 +13,11 @@ import io.loupe.model.Tenant;
 import io.loupe.tsdb.FsyncPolicy;
 import io.loupe.tsdb.TsdbOptions;
 import io.loupe.tsdb.TsdbStats;
+import io.loupe.tsdb.block.Block;
+import io.loupe.tsdb.block.BlockMeta;
+import io.loupe.tsdb.block.BlockWriter;
+import io.loupe.tsdb.block.SeriesChunks;
+import io.loupe.tsdb.chunkenc.XorChunk;
 import io.loupe.tsdb.record.RecordDecoder;
 import io.loupe.tsdb.wlog.CorruptFileException;
 import io.loupe.tsdb.wlog.SegmentedLog;
@@ -59,6 +64,10 @@ public final class Head implements Closeable {
   private final ConcurrentHashMap<Tenant, TenantState> tenants = new ConcurrentHashMap<>();
   private final AtomicLong totalSeries = new AtomicLong();
   private final long oooWindowMs;
+  private final long blockRangeMs;
+  private final Object compactionLock = new Object();
+  private final Counter blocksWritten;
+  private final Counter blocksCorrupt;
   private final Counter appended;
   private final Counter[] rejected = new Counter[RejectReason.values().length];
   private final Counter corruptions;
@@ -70,11 +79,15 @@ public final class Head implements Closeable {
   private static final class TenantState {
     final AtomicLong series = new AtomicLong();
     final ConcurrentHashMap<String, MetricMetadata> metadata = new ConcurrentHashMap<>();
+    // Samples before this are in blocks: the head refuses them (too_old) and replay skips them.
+    volatile long minValidTime = Long.MIN_VALUE;
+    volatile List<Block> blocks = List.of(); // sorted by minT
   }
 
   private Head(TsdbOptions opts, MeterRegistry registry) {
     this.opts = opts;
     this.oooWindowMs = opts.outOfOrderWindow().toMillis();
+    this.blockRangeMs = opts.blockRange().toMillis();
     this.shards = new HeadShard[opts.shards()];
     for (int i = 0; i < shards.length; i++) {
       shards[i] = new HeadShard(i, this);
@@ -90,6 +103,12 @@ public final class Head implements Closeable {
     corruptions = Counter.builder("loupe.tsdb.wal.corruptions")
         .description("torn or damaged WAL tails found and truncated at replay").register(registry);
     fsyncTimer = Timer.builder("loupe.tsdb.wal.fsync").description("WAL fsync latency").register(registry);
+    blocksWritten = Counter.builder("loupe.tsdb.blocks.written").description("blocks cut from the head")
+        .register(registry);
+    blocksCorrupt = Counter.builder("loupe.tsdb.blocks.corrupt")
+        .description("blocks that failed verification at open and were quarantined").register(registry);
+    Gauge.builder("loupe.tsdb.blocks.loaded", tenants, m -> m.values().stream().mapToInt(t -> t.blocks.size()).sum())
+        .description("blocks open for queries").register(registry);
     walBytes = Counter.builder("loupe.tsdb.wal.bytes").baseUnit("bytes").description("bytes appended to the WAL")
         .register(registry);
   }
@@ -101,6 +120,7 @@ public final class Head implements Closeable {
     Files.createDirectories(walDir);
     Timer replayTimer = Timer.builder("loupe.tsdb.wal.replay.duration").description("time to replay the WAL at open")
         .register(registry);
+    h.loadBlocks(opts.dataDir().resolve("blocks"));
     long t0 = System.nanoTime();
     Replayer r = h.new Replayer();
     List<Path> dirs = new ArrayList<>();
@@ -147,6 +167,57 @@ public final class Head implements Closeable {
     return h;
   }
 
+  private void loadBlocks(Path blocksDir) throws IOException {
+    if (!Files.isDirectory(blocksDir)) {
+      return;
+    }
+    List<Path> tenantDirs;
+    try (Stream<Path> s = Files.list(blocksDir)) {
+      tenantDirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path td : tenantDirs) {
+      Tenant tenant = new Tenant(td.getFileName().toString());
+      List<Path> dirs;
+      try (Stream<Path> s = Files.list(td)) {
+        dirs = s.filter(Files::isDirectory).sorted().toList();
+      }
+      List<Block> loaded = new ArrayList<>();
+      for (Path d : dirs) {
+        String name = d.getFileName().toString();
+        if (name.endsWith(".tmp")) {
+          log.info("deleting incomplete block {} (a cut interrupted by a crash)", d);
+          deleteTree(d);
+          continue;
+        }
+        if (name.endsWith(".corrupt")) {
+          continue;
+        }
+        try {
+          loaded.add(Block.open(d));
+        } catch (IOException e) {
+          Path q = d.resolveSibling(name + ".corrupt");
+          log.error("block {} is damaged and was quarantined as {}: {}", d, q, e.getMessage());
+          blocksCorrupt.increment();
+          Files.move(d, q);
+        }
+      }
+      if (!loaded.isEmpty()) {
+        loaded.sort(Comparator.comparingLong(b -> b.meta().minT()));
+        TenantState ts = tenants.computeIfAbsent(tenant, k -> new TenantState());
+        ts.blocks = List.copyOf(loaded);
+        ts.minValidTime = loaded.stream().mapToLong(b -> b.meta().maxT()).max().orElseThrow();
+      }
+    }
+  }
+
+  private static void deleteTree(Path d) throws IOException {
+    try (Stream<Path> s = Files.walk(d)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   /** Applies WAL records to the head, single-threaded, before any writer exists. */
   private final class Replayer implements RecordDecoder.Visitor {
     private final HashMap<Long, MemSeries> byId = new HashMap<>();
@@ -190,8 +261,11 @@ public final class Head implements Closeable {
             .add(new long[] {ts, Double.doubleToRawLongBits(value)});
         return;
       }
+      if (ts < minValidTime(ownerOf.get(seriesId).tenant)) {
+        return; // already in a block
+      }
       if (s.lookup(ts, Double.doubleToRawLongBits(value)) == MemSeries.ABSENT) {
-        s.append(ts, value);
+        s.append(ts, value, blockRangeMs);
         samples++;
       }
     }
@@ -221,6 +295,16 @@ public final class Head implements Closeable {
     }
 
     void finish() {
+      // Series whose samples all went to blocks have nothing left in the head.
+      long collected = 0;
+      for (HeadShard sh : shards) {
+        for (TenantIndex ti : sh.tenants.values()) {
+          collected += collectEmpty(ti);
+        }
+      }
+      if (collected > 0) {
+        log.info("WAL replay: {} series with all samples in blocks left the head", collected);
+      }
       if (!pending.isEmpty()) {
         long n = pending.values().stream().mapToLong(List::size).sum();
         log.warn("WAL replay: {} samples of {} series whose series record is missing were dropped", n, pending.size());
@@ -261,6 +345,37 @@ public final class Head implements Closeable {
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
     return (int) Long.remainderUnsigned(h, n);
+  }
+
+  long blockRangeMs() {
+    return blockRangeMs;
+  }
+
+  long minValidTime(Tenant t) {
+    TenantState s = tenants.get(t);
+    return s == null ? Long.MIN_VALUE : s.minValidTime;
+  }
+
+  List<Block> blocks(Tenant t) {
+    TenantState s = tenants.get(t);
+    return s == null ? List.of() : s.blocks;
+  }
+
+  /** Removes the series of {@code ti} that have no chunks; call under its shard's lock. Returns how many. */
+  private long collectEmpty(TenantIndex ti) {
+    long n = 0;
+    for (int r = 0; r < ti.size(); r++) {
+      MemSeries s = ti.get(r);
+      if (s != null && s.chunks.isEmpty()) {
+        ti.remove(s);
+        n++;
+      }
+    }
+    if (n > 0) {
+      tenants.get(ti.tenant).series.addAndGet(-n);
+      totalSeries.addAndGet(-n);
+    }
+    return n;
   }
 
   long outOfOrderWindowMs() {
@@ -411,8 +526,11 @@ public final class Head implements Closeable {
           }
         });
         byRef.forEach((ref, list) -> {
-          list.sort(Comparator.comparingLong(Exemplar::timestampMs));
-          out.add(new SeriesExemplars(ti.get(ref).labels, list));
+          MemSeries s = ti.get(ref);
+          if (s != null) {
+            list.sort(Comparator.comparingLong(Exemplar::timestampMs));
+            out.add(new SeriesExemplars(s.labels, list));
+          }
         });
       } finally {
         sh.lock.unlock();
@@ -451,16 +569,19 @@ public final class Head implements Closeable {
         if (ti == null) {
           continue;
         }
-        numSeries += ti.size();
+        numSeries += ti.byLabels.size();
         for (int r = 0; r < ti.size(); r++) {
           MemSeries s = ti.get(r);
+          if (s == null) {
+            continue;
+          }
           chunks += s.chunks.size();
           if (!s.chunks.isEmpty()) {
             minT = Math.min(minT, s.minT);
             maxT = Math.max(maxT, s.maxT);
           }
         }
-        ti.postings.forEach((name, values) -> {
+        ti.postings.byName().forEach((name, values) -> {
           java.util.HashSet<String> set = valuesByName.computeIfAbsent(name, k -> new java.util.HashSet<>());
           values.forEach((value, bm) -> {
             long card = bm.getLongCardinality();
@@ -497,6 +618,143 @@ public final class Head implements Closeable {
         .toList();
   }
 
+  /**
+   * Cuts, for every tenant, each whole block range that lies 1.5 ranges or more behind the tenant's newest head
+   * sample (Prometheus's rule: a range is cut once no in-window sample can still arrive for it). Returns blocks written.
+   */
+  public int compactIfNeeded() throws IOException {
+    return cut(false);
+  }
+
+  /** Cuts every whole block range older than the range holding each tenant's newest sample. Returns blocks written. */
+  public int flush() throws IOException {
+    return cut(true);
+  }
+
+  private int cut(boolean all) throws IOException {
+    synchronized (compactionLock) {
+      int written = 0;
+      for (Tenant t : List.copyOf(tenants.keySet())) {
+        while (true) {
+          long[] range = headRange(t);
+          if (range[0] > range[1]) {
+            break;
+          }
+          long start = Math.floorDiv(range[0], blockRangeMs) * blockRangeMs;
+          long end = start + blockRangeMs;
+          boolean due = all ? end <= Math.floorDiv(range[1], blockRangeMs) * blockRangeMs
+              : range[1] - start >= blockRangeMs * 3 / 2;
+          if (!due) {
+            break;
+          }
+          if (cutRange(t, start, end)) {
+            written++;
+          }
+        }
+      }
+      return written;
+    }
+  }
+
+  /** Oldest and newest sample of the tenant's head (min > max when empty). */
+  private long[] headRange(Tenant t) {
+    long min = Long.MAX_VALUE;
+    long max = Long.MIN_VALUE;
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(t);
+        if (ti == null) {
+          continue;
+        }
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s != null && !s.chunks.isEmpty()) {
+            min = Math.min(min, s.minT);
+            max = Math.max(max, s.maxT);
+          }
+        }
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    return new long[] {min, max};
+  }
+
+  private boolean cutRange(Tenant t, long start, long end) throws IOException {
+    TenantState ts = tenants.get(t);
+    // From here on the head refuses samples before end, so the chunks collected below are final.
+    ts.minValidTime = Math.max(ts.minValidTime, end);
+    List<SeriesChunks> collected = new ArrayList<>();
+    long chunks = 0;
+    long samples = 0;
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(t);
+        if (ti == null) {
+          continue;
+        }
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s == null) {
+            continue;
+          }
+          List<XorChunk> cs = new ArrayList<>();
+          for (XorChunk c : s.chunks) {
+            if (c.maxT() >= end) {
+              break;
+            }
+            if (c.minT() >= start) {
+              cs.add(c.freeze());
+              samples += c.count();
+            }
+          }
+          if (!cs.isEmpty()) {
+            collected.add(new SeriesChunks(s.labels, cs));
+            chunks += cs.size();
+          }
+        }
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    if (!collected.isEmpty()) {
+      collected.sort((a, b) -> a.labels().compareTo(b.labels()));
+      BlockMeta meta = new BlockMeta(t, start, end, collected.size(), chunks, samples);
+      long t0 = System.nanoTime();
+      Path dir = BlockWriter.write(opts.dataDir().resolve("blocks").resolve(t.id()), meta, collected);
+      Block b = Block.open(dir);
+      List<Block> next = new ArrayList<>(ts.blocks);
+      next.add(b);
+      next.sort(Comparator.comparingLong(x -> x.meta().minT()));
+      ts.blocks = List.copyOf(next);
+      blocksWritten.increment();
+      log.info("cut block {} for tenant {}: {} series, {} chunks, {} samples in {} ms", dir.getFileName(), t,
+          collected.size(), chunks, samples, (System.nanoTime() - t0) / 1_000_000);
+    }
+    // Only now, with the block readable, drop the chunks from the head.
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(t);
+        if (ti == null) {
+          continue;
+        }
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s != null) {
+            s.dropBefore(end);
+          }
+        }
+        collectEmpty(ti);
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    return !collected.isEmpty();
+  }
+
   /** Stops writes, fsyncs and closes every WAL. */
   @Override
   public void close() throws IOException {
@@ -525,6 +783,17 @@ public final class Head implements Closeable {
         }
       } finally {
         sh.lock.unlock();
+      }
+    }
+    for (TenantState ts : tenants.values()) {
+      for (Block b : ts.blocks) {
+        try {
+          b.close();
+        } catch (IOException e) {
+          if (first == null) {
+            first = e;
+          }
+        }
       }
     }
     if (first != null) {

@@ -6,48 +6,70 @@ import io.loupe.model.Querier;
 import io.loupe.model.SampleIterator;
 import io.loupe.model.SelectHints;
 import io.loupe.model.Series;
+import io.loupe.model.StorageUnavailableException;
 import io.loupe.model.Tenant;
+import io.loupe.tsdb.block.Block;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Reads one tenant's head over {@code [mint, maxt]}. Selection copies what it needs under each shard's lock (frozen
- * chunks are shared, the open chunk is copied), so iteration runs without locks while appends continue.
+ * Reads one tenant's blocks and head over {@code [mint, maxt]}. Selection copies what it needs from the head under
+ * each shard's lock (frozen chunks are shared, the open chunk is copied), so iteration runs without locks while appends
+ * continue. Series present in several sources (blocks, head) are merged into one.
  */
 final class HeadQuerier implements Querier {
   private final Head head;
   private final Tenant tenant;
   private final long mint;
   private final long maxt;
+  private final List<Block> blocks;
 
   HeadQuerier(Head head, Tenant tenant, long mint, long maxt) {
     this.head = head;
     this.tenant = tenant;
     this.mint = mint;
     this.maxt = maxt;
+    this.blocks = head.blocks(tenant);
   }
 
-  /** A selected series: labels and the chunks overlapping the range, as of selection time. */
-  private record SnapshotSeries(Labels labels, byte[][] chunks, long[] maxTs, long lo, long hi) implements Series {
+  /** One source's part of a series: its chunks overlapping the range, as of selection time. */
+  private record Part(Labels labels, byte[][] chunks, long[] maxTs) {}
+
+  private record MergedSeries(Labels labels, List<Part> parts, long lo, long hi) implements Series {
     @Override
     public SampleIterator iterator() {
-      return chunks.length == 0 ? SampleIterator.EMPTY : new ChunksIterator(chunks, maxTs, lo, hi);
+      if (parts.size() == 1) {
+        Part p = parts.get(0);
+        return p.chunks.length == 0 ? SampleIterator.EMPTY : new ChunksIterator(p.chunks, p.maxTs, lo, hi);
+      }
+      SampleIterator[] its = new SampleIterator[parts.size()];
+      for (int i = 0; i < its.length; i++) {
+        Part p = parts.get(i);
+        its[i] = new ChunksIterator(p.chunks, p.maxTs, lo, hi);
+      }
+      return new MergeIterator(its);
     }
   }
 
-  @Override
-  public Iterator<Series> select(SelectHints hints, List<Matcher> matchers) {
-    long lo = Math.max(mint, hints.startMs());
-    long hi = Math.min(maxt, hints.endMs());
-    List<SnapshotSeries> out = new ArrayList<>();
-    if (lo > hi) {
-      return List.<Series>of().iterator();
+  private List<Part> parts(List<Matcher> matchers, long lo, long hi, boolean withChunks) {
+    List<Part> parts = new ArrayList<>();
+    for (Block b : blocks) {
+      if (b.overlaps(lo, hi)) {
+        try {
+          for (Block.SelectedSeries s : b.select(matchers, lo, hi, withChunks)) {
+            parts.add(new Part(s.labels(), s.chunks(), s.maxTs()));
+          }
+        } catch (IOException e) {
+          throw new StorageUnavailableException("reading block " + b.dir() + ": " + e.getMessage(), e);
+        }
+      }
     }
     head.forEachMatching(tenant, matchers, lo, hi, s -> {
-      if (!hints.needSamples()) {
-        out.add(new SnapshotSeries(s.labels, new byte[0][], new long[0], lo, hi));
+      if (!withChunks) {
+        parts.add(new Part(s.labels, new byte[0][], new long[0]));
         return;
       }
       int from = 0;
@@ -65,36 +87,54 @@ final class HeadQuerier implements Querier {
         chunks[i - from] = s.chunks.get(i).bytes();
         maxTs[i - from] = s.chunks.get(i).maxT();
       }
-      out.add(new SnapshotSeries(s.labels, chunks, maxTs, lo, hi));
+      parts.add(new Part(s.labels, chunks, maxTs));
     });
-    out.sort((a, b) -> a.labels().compareTo(b.labels()));
-    List<Series> result = new ArrayList<>(out);
-    if (hints.limit() > 0 && result.size() > hints.limit()) {
-      result = result.subList(0, hints.limit());
+    // stable sort: blocks (older) before head for equal labels
+    parts.sort((a, b) -> a.labels().compareTo(b.labels()));
+    return parts;
+  }
+
+  @Override
+  public Iterator<Series> select(SelectHints hints, List<Matcher> matchers) {
+    long lo = Math.max(mint, hints.startMs());
+    long hi = Math.min(maxt, hints.endMs());
+    if (lo > hi) {
+      return List.<Series>of().iterator();
     }
-    return result.iterator();
+    List<Part> parts = parts(matchers, lo, hi, hints.needSamples());
+    List<Series> out = new ArrayList<>();
+    int i = 0;
+    while (i < parts.size() && (hints.limit() == 0 || out.size() < hints.limit())) {
+      int j = i + 1;
+      while (j < parts.size() && parts.get(j).labels().equals(parts.get(i).labels())) {
+        j++;
+      }
+      out.add(new MergedSeries(parts.get(i).labels(), List.copyOf(parts.subList(i, j)), lo, hi));
+      i = j;
+    }
+    return out.iterator();
   }
 
   @Override
   public List<String> labelNames(List<Matcher> matchers) {
     TreeSet<String> names = new TreeSet<>();
-    head.forEachMatching(tenant, matchers, mint, maxt, s -> {
-      for (int i = 0; i < s.labels.size(); i++) {
-        names.add(s.labels.name(i));
+    for (Part p : parts(matchers, mint, maxt, false)) {
+      for (int i = 0; i < p.labels().size(); i++) {
+        names.add(p.labels().name(i));
       }
-    });
+    }
     return new ArrayList<>(names);
   }
 
   @Override
   public List<String> labelValues(String name, List<Matcher> matchers) {
     TreeSet<String> values = new TreeSet<>();
-    head.forEachMatching(tenant, matchers, mint, maxt, s -> {
-      String v = s.labels.get(name);
+    for (Part p : parts(matchers, mint, maxt, false)) {
+      String v = p.labels().get(name);
       if (!v.isEmpty()) {
         values.add(v);
       }
-    });
+    }
     return new ArrayList<>(values);
   }
 

@@ -102,11 +102,12 @@ final class HeadShard {
           continue;
         }
         MemSeries s = ordSeries.get(g);
-        long newest = b.ts[order[start[g + 1] - 1]];
-        if (s != null && s.maxT > newest) {
-          newest = s.maxT;
+        // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
+        // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
+        long oldestOk = head.minValidTime(tenant);
+        if (s != null && !s.chunks.isEmpty()) {
+          oldestOk = Math.max(oldestOk, s.maxT - window);
         }
-        long oldestOk = newest - window;
         long lastT = Long.MIN_VALUE;
         long lastBits = 0;
         boolean any = false;
@@ -246,7 +247,7 @@ final class HeadShard {
           if (overLimit[g] && verdict[k] != 0) {
             reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, ordLabels.get(g), b.ts[x]);
           } else if (verdict[k] == 1) {
-            s.append(b.ts[x], b.values[x]);
+            s.append(b.ts[x], b.values[x], head.blockRangeMs());
             accepted++;
           } else if (verdict[k] == 2) {
             accepted++;

@@ -54,11 +54,15 @@ final class MemSeries {
     return ABSENT;
   }
 
-  /** Adds a sample that {@link #lookup} reported {@link #ABSENT}; out-of-order ones are merged into their chunk. */
-  void append(long t, double v) {
+  /**
+   * Adds a sample that {@link #lookup} reported {@link #ABSENT}; out-of-order ones are merged into their chunk. Chunks
+   * never span a multiple of {@code rangeMs}, so the head can hand whole chunks to a block.
+   */
+  void append(long t, double v, long rangeMs) {
     if (chunks.isEmpty() || t > maxT) {
       XorChunk last = chunks.isEmpty() ? null : chunks.get(chunks.size() - 1);
-      if (last == null || last.count() >= XorChunk.TARGET_SAMPLES) {
+      if (last == null || last.frozen() || last.count() >= XorChunk.TARGET_SAMPLES
+          || Math.floorDiv(t, rangeMs) != Math.floorDiv(last.minT(), rangeMs)) {
         if (last != null) {
           last.freeze();
         }
@@ -73,16 +77,27 @@ final class MemSeries {
       }
       return;
     }
-    insertOutOfOrder(t, v);
+    insertOutOfOrder(t, v, rangeMs);
     if (t < minT) {
       minT = t;
     }
   }
 
-  private void insertOutOfOrder(long t, double v) {
+  private void insertOutOfOrder(long t, double v, long rangeMs) {
     // Out-of-order samples are rare (a late batch, a retry): rebuilding one ~120-sample chunk is cheaper than keeping a
     // second structure that every read would have to merge.
     int ci = chunkFor(t);
+    long window = Math.floorDiv(t, rangeMs);
+    if (Math.floorDiv(chunks.get(ci).minT(), rangeMs) != window) {
+      if (ci > 0 && Math.floorDiv(chunks.get(ci - 1).minT(), rangeMs) == window) {
+        ci--; // t goes at the end of the previous chunk, which is in its window
+      } else {
+        XorChunk alone = new XorChunk(); // the first sample of its window
+        alone.append(t, v);
+        chunks.add(ci, alone.freeze());
+        return;
+      }
+    }
     XorChunk c = chunks.get(ci);
     int n = c.count();
     long[] ts = new long[n + 1];
@@ -104,10 +119,39 @@ final class MemSeries {
       vs[k++] = v;
     }
     XorChunk rebuilt = XorChunk.of(ts, vs, k);
-    if (ci < chunks.size() - 1) {
+    if (ci < chunks.size() - 1 || c.frozen()) {
       rebuilt.freeze();
     }
     chunks.set(ci, rebuilt);
+  }
+
+  /** Adds a frozen chunk after all others (checkpoint replay). */
+  void appendChunk(XorChunk c) {
+    chunks.add(c.freeze());
+    if (c.minT() < minT) {
+      minT = c.minT();
+    }
+    maxT = c.maxT();
+    XorIterator it = c.iterator();
+    while (it.next()) {
+      lastValueBits = it.valueBits();
+    }
+  }
+
+  /** Drops the chunks that end before {@code t}; returns how many. */
+  int dropBefore(long t) {
+    int n = 0;
+    while (n < chunks.size() && chunks.get(n).maxT() < t) {
+      n++;
+    }
+    if (n > 0) {
+      chunks.subList(0, n).clear();
+      minT = chunks.isEmpty() ? Long.MAX_VALUE : chunks.get(0).minT();
+      if (chunks.isEmpty()) {
+        maxT = Long.MIN_VALUE;
+      }
+    }
+    return n;
   }
 
   /** The first chunk whose maxT is at or after {@code t} (the last chunk if none). */

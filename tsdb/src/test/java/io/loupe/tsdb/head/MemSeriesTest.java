@@ -22,7 +22,7 @@ class MemSeriesTest {
     Collections.shuffle(ts, new Random(3));
     for (long t : ts) {
       assertThat(s.lookup(t, Double.doubleToRawLongBits(t))).isEqualTo(MemSeries.ABSENT);
-      s.append(t, t);
+      s.append(t, t, 1L << 40);
     }
     assertThat(s.minT).isZero();
     assertThat(s.maxT).isEqualTo(9990);
@@ -51,7 +51,7 @@ class MemSeriesTest {
   void cutsChunksAtTargetSize() {
     MemSeries s = new MemSeries(1, 0, Labels.of("__name__", "x"));
     for (int i = 0; i < 3 * XorChunk.TARGET_SAMPLES; i++) {
-      s.append(i * 1000L, i);
+      s.append(i * 1000L, i, 1L << 40);
     }
     assertThat(s.chunks).hasSize(3);
     assertThat(s.chunks.get(0).frozen()).isTrue();
