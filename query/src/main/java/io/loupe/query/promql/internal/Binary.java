@@ -228,6 +228,9 @@ final class Binary {
     int[] oneStamp = new int[nSig];
     int[] oneAt = new int[nSig];
     int[] matchedStamp = new int[nSig];
+    int[] manyStamp = new int[nSig];
+    Double fillMany = m.fillLeft();
+    Double fillOne = m.fillRight();
     Map<Long, Integer> pairOut = new HashMap<>();
     Map<Labels, Integer> outByLabels = new HashMap<>();
     List<Data.Series> out = new ArrayList<>();
@@ -268,11 +271,19 @@ final class Binary {
           continue;
         }
         int s = manySig[k];
+        manyStamp[s] = mark;
+        int j;
+        double ov;
         if (oneStamp[s] != mark) {
-          continue;
+          if (fillOne == null) {
+            continue;
+          }
+          j = -1; // no "one" series: the fill value stands in
+          ov = fillOne;
+        } else {
+          j = oneAt[s];
+          ov = one.get(j).v[i];
         }
-        int j = oneAt[s];
-        double ov = one.get(j).v[i];
         double vl = swap ? ov : mv;
         double vr = swap ? mv : ov;
         double res;
@@ -283,10 +294,10 @@ final class Binary {
         } else {
           res = arith(op, vl, vr);
         }
-        long pairKey = ((long) k << 32) | j;
+        long pairKey = ((long) k << 32) | (j & 0xffffffffL);
         Integer oi = pairOut.get(pairKey);
         if (oi == null) {
-          Labels lbl = resultLabels(many.get(k).labels, one.get(j).labels, op, m);
+          Labels lbl = resultLabels(many.get(k).labels, j < 0 ? Labels.EMPTY : one.get(j).labels, op, m);
           oi = outByLabels.get(lbl);
           if (oi == null) {
             oi = out.size();
@@ -317,6 +328,50 @@ final class Binary {
         os.v[i] = res;
         if (returnBool) {
           os.dropName = true;
+        }
+      }
+      if (fillMany != null) {
+        // "one" side series without any "many" partner: the fill value stands in for the many side, and the result
+        // carries the match group's labels
+        for (int j = 0; j < one.size(); j++) {
+          double ov = one.get(j).v[i];
+          if (!present(ov)) {
+            continue;
+          }
+          int s = oneSig[j];
+          if (manyStamp[s] == mark) {
+            continue;
+          }
+          double mv = fillMany;
+          double vl = swap ? ov : mv;
+          double vr = swap ? mv : ov;
+          double res;
+          if (cmp) {
+            boolean keep = compare(op, vl, vr);
+            if (!keep && !returnBool) {
+              continue;
+            }
+            res = returnBool ? (keep ? 1 : 0) : vl;
+          } else {
+            res = arith(op, vl, vr);
+          }
+          long pairKey = (0xffffffffL << 32) | j;
+          Integer oi = pairOut.get(pairKey);
+          if (oi == null) {
+            Labels lbl = sigs.get(s);
+            oi = outByLabels.get(lbl);
+            if (oi == null) {
+              oi = out.size();
+              outByLabels.put(lbl, oi);
+              out.add(new Data.Series(lbl, Data.absentArray(c.n), false));
+            }
+            pairOut.put(pairKey, oi);
+          }
+          Data.Series os = out.get(oi);
+          if (present(os.v[i])) {
+            throw Evaluator.execError("vector cannot contain metrics with the same labelset");
+          }
+          os.v[i] = res;
         }
       }
     }

@@ -220,12 +220,20 @@ public sealed interface Expr {
     }
   }
 
-  /** Label matching of a binary operation between vectors. */
-  record VectorMatching(Card card, List<String> labels, boolean on, List<String> include) {
+  /**
+   * Label matching of a binary operation between vectors. {@code fillLeft}/{@code fillRight} (experimental
+   * {@code fill_left(v)}/{@code fill_right(v)}, null when absent) stand in for a missing left or right operand.
+   */
+  record VectorMatching(Card card, List<String> labels, boolean on, List<String> include, Double fillLeft,
+      Double fillRight) {
     public VectorMatching {
       requireNonNull(card, "card");
       labels = List.copyOf(labels);
       include = List.copyOf(include);
+    }
+
+    public VectorMatching(Card card, List<String> labels, boolean on, List<String> include) {
+      this(card, labels, on, include, null, null);
     }
   }
 

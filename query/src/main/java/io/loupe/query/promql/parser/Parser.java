@@ -181,8 +181,45 @@ public final class Parser {
           throw err(g, "no grouping allowed for \"" + op.text() + "\" operation");
         }
       }
+      Double fillLeft = null;
+      Double fillRight = null;
+      while (peek(1).kind() == Kind.LPAREN && (isIdent(peek(), "fill") || isIdent(peek(), "fill_left")
+          || isIdent(peek(), "fill_right"))) {
+        Token f = take();
+        if (!experimental) {
+          throw err(f, "fill modifiers are experimental and must be enabled");
+        }
+        take();
+        boolean neg = false;
+        if (peek().kind() == Kind.SUB || peek().kind() == Kind.ADD) {
+          neg = take().kind() == Kind.SUB;
+        }
+        Token n = take();
+        if (n.kind() != Kind.NUMBER) {
+          throw err(n, "unexpected " + n.describe() + " in fill modifier, expected number");
+        }
+        double v = parseNumber(n);
+        v = neg ? -v : v;
+        expect(Kind.RPAREN, "fill modifier");
+        if (op.isSetOperator()) {
+          throw err(f, "fill modifiers are not allowed for set operator \"" + op.text() + "\"");
+        }
+        hasMatching = true;
+        String kw = f.text().toLowerCase();
+        if (!kw.equals("fill_right")) {
+          fillLeft = v;
+        }
+        if (!kw.equals("fill_left")) {
+          fillRight = v;
+        }
+      }
       Expr rhs = expr(op == BinOp.POW ? op.precedence() : op.precedence() + 1);
       lhs = binary(startPos, opTok, op, lhs, rhs, returnBool, hasMatching, card, matchLabels, on, include);
+      if ((fillLeft != null || fillRight != null) && lhs instanceof Expr.Binary b && b.matching() != null) {
+        Expr.VectorMatching vm = b.matching();
+        lhs = new Expr.Binary(b.op(), b.lhs(), b.rhs(), new Expr.VectorMatching(vm.card(), vm.labels(), vm.on(),
+            vm.include(), fillLeft, fillRight), b.returnBool());
+      }
     }
   }
 

@@ -58,6 +58,17 @@ public final class Printer {
           sb.append(m.card() == Expr.Card.MANY_TO_ONE ? " group_left" : " group_right");
           labelList(m.include(), sb);
         }
+        if (m.fillLeft() != null && m.fillRight() != null
+            && Double.compare(m.fillLeft(), m.fillRight()) == 0) {
+          sb.append(" fill(").append(formatNumber(m.fillLeft())).append(')');
+        } else {
+          if (m.fillLeft() != null) {
+            sb.append(" fill_left(").append(formatNumber(m.fillLeft())).append(')');
+          }
+          if (m.fillRight() != null) {
+            sb.append(" fill_right(").append(formatNumber(m.fillRight())).append(')');
+          }
+        }
       }
       sb.append(' ');
       print(b.rhs(), sb);
