@@ -59,6 +59,9 @@ class BlockIT {
           a.append(TsdbIT.series("gone"), t, 1); // stops reporting early
         }
       }
+      a.appendExemplar(TsdbIT.series("m", "s", "1"),
+          new io.loupe.model.Exemplar(Labels.of("trace_id", "x1"), 3, B0 + 5 * H - 1));
+      a.updateMetadata(new io.loupe.model.MetricMetadata("m", io.loupe.model.MetricMetadata.Type.COUNTER, "h", ""));
       assertThat(a.commit().rejectedCount()).isZero();
       expected = dumpAll(db);
       assertThat(expected).hasSize(21);
@@ -72,6 +75,13 @@ class BlockIT {
       assertThat(st.headStats().chunkCount()).isLessThan(chunksBefore / 2);
       assertThat(st.headStats().minTime()).isEqualTo(B0 + 4 * H);
       assertThat(reg.get("loupe.tsdb.blocks.written").counter().count()).isEqualTo(cut);
+      // the WAL was checkpointed: segment 0 (holding all five hours) is gone, replaced by a checkpoint of the head
+      for (String shard : List.of("shard-000", "shard-001")) {
+        Path w = dir.resolve("wal").resolve(shard);
+        assertThat(w.resolve("00000000")).doesNotExist();
+        assertThat(w.resolve("checkpoint.00000000")).isDirectory();
+        assertThat(w.resolve("00000001")).exists();
+      }
 
       // a sample for a range already in a block is refused, even inside the out-of-order window of its series
       Appender late = db.appender(T);
@@ -89,7 +99,9 @@ class BlockIT {
     }
     SimpleMeterRegistry reg2 = new SimpleMeterRegistry();
     try (Tsdb db = Tsdb.open(opts(), reg2)) {
-      assertThat(dumpAll(db)).isEqualTo(expected); // blocks + WAL replay without duplicates
+      assertThat(dumpAll(db)).isEqualTo(expected); // blocks + checkpoint + WAL replay without duplicates
+      assertThat(db.exemplars(T, B0, B0 + 5 * H, List.of(List.of(Matcher.metricName("m"))))).hasSize(1);
+      assertThat(db.metadata(T, "m", 0)).containsKey("m");
       assertThat(db.stats(T, 0).headStats().numSeries()).isEqualTo(20);
       assertThat(reg2.get("loupe.tsdb.blocks.loaded").gauge().value()).isEqualTo(4);
       // flush cuts every whole range before the newest one: here none is left

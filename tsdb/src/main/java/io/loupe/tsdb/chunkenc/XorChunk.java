@@ -38,6 +38,31 @@ public final class XorChunk {
     bitPos = HEADER_BYTES * 8;
   }
 
+  /**
+   * A frozen chunk over encoded bytes (from a checkpoint or a block), which it keeps without copying.
+   *
+   * @throws IllegalArgumentException if the bytes are not a non-empty XOR chunk
+   */
+  public static XorChunk frozenOf(byte[] bytes) {
+    XorIterator it = new XorIterator().reset(bytes);
+    if (it.count() == 0) {
+      throw new IllegalArgumentException("chunk has no samples");
+    }
+    XorChunk c = new XorChunk();
+    it.next();
+    c.minT = it.timestamp();
+    long last = c.minT;
+    while (it.next()) {
+      last = it.timestamp();
+    }
+    c.maxT = last;
+    c.count = it.count();
+    c.buf = bytes;
+    c.bitPos = bytes.length * 8;
+    c.frozen = true;
+    return c;
+  }
+
   /** Rebuilds a chunk from samples in strictly increasing time order. */
   public static XorChunk of(long[] ts, double[] vs, int n) {
     XorChunk c = new XorChunk();

@@ -129,17 +129,26 @@ public final class Head implements Closeable {
           .forEach(dirs::add);
     }
     long records = 0;
+    HashMap<Path, Integer> nextSegment = new HashMap<>();
     for (Path dir : dirs) {
-      WalReader.Result res = WalReader.replay(dir, (buf, file, off) -> {
+      WalReader.RecordConsumer consumer = (buf, file, off) -> {
         try {
           RecordDecoder.decode(buf, r);
         } catch (IllegalArgumentException e) {
           // The checksum matched, so this is not a torn write: refuse to guess.
           throw new CorruptFileException(file, off, "undecodable WAL record: " + e.getMessage());
         }
-      });
+      };
+      int checkpoint = Checkpoints.latest(dir);
+      if (checkpoint >= 0) {
+        WalReader.Result res = WalReader.replay(Checkpoints.dir(dir, checkpoint), consumer);
+        records += res.records();
+        h.corruptions.increment(res.corruptions());
+      }
+      WalReader.Result res = WalReader.replay(dir, checkpoint + 1, consumer);
       records += res.records();
       h.corruptions.increment(res.corruptions());
+      nextSegment.put(dir, checkpoint + 1);
     }
     r.finish();
     long took = System.nanoTime() - t0;
@@ -148,8 +157,10 @@ public final class Head implements Closeable {
         r.samples, took / 1_000_000);
     try {
       for (HeadShard sh : h.shards) {
-        sh.wal = SegmentedLog.open(walDir.resolve(String.format("shard-%03d", sh.index)), opts.walSegmentSize(),
-            h.fsyncTimer, h.walBytes);
+        Path dir = walDir.resolve(String.format("shard-%03d", sh.index));
+        sh.wal = SegmentedLog.open(dir, opts.walSegmentSize(), h.fsyncTimer, h.walBytes,
+            nextSegment.getOrDefault(dir, 0));
+        sh.walDir = dir;
       }
     } catch (IOException e) {
       h.close();
@@ -271,6 +282,28 @@ public final class Head implements Closeable {
     }
 
     @Override
+    public void chunk(long seriesId, byte[] bytes) {
+      MemSeries s = byId.get(seriesId);
+      if (s == null) {
+        return; // checkpoints write a series' record before its chunks; nothing to attach to
+      }
+      XorChunk c = XorChunk.frozenOf(bytes);
+      if (c.maxT() < minValidTime(ownerOf.get(seriesId).tenant)) {
+        return;
+      }
+      if (s.chunks.isEmpty() || c.minT() > s.maxT) {
+        s.appendChunk(c);
+        samples += c.count();
+        return;
+      }
+      // Overlaps what is there (only after a shard-count change mixed directories): merge sample by sample.
+      io.loupe.tsdb.chunkenc.XorIterator it = c.iterator();
+      while (it.next()) {
+        sample(seriesId, it.timestamp(), it.value());
+      }
+    }
+
+    @Override
     public void exemplar(long seriesId, Exemplar e) {
       MemSeries s = byId.get(seriesId);
       if (s == null || e.timestampMs() < s.lastExemplarTs) {
@@ -334,6 +367,20 @@ public final class Head implements Closeable {
 
   int shardFor(long tenantHash, Labels labels) {
     return mix(labels.stableHash() ^ tenantHash, shards.length);
+  }
+
+  /** Metadata entries of every tenant whose family routes to shard {@code index}. */
+  List<Map.Entry<Tenant, MetricMetadata>> metadataOfShard(int index) {
+    List<Map.Entry<Tenant, MetricMetadata>> out = new ArrayList<>();
+    tenants.forEach((t, st) -> {
+      long th = tenantHash(t);
+      st.metadata.forEach((family, m) -> {
+        if (shardForMetadata(th, family) == index) {
+          out.add(Map.entry(t, m));
+        }
+      });
+    });
+    return out;
   }
 
   int shardForMetadata(long tenantHash, String family) {
@@ -652,8 +699,35 @@ public final class Head implements Closeable {
           }
         }
       }
+      if (written > 0) {
+        checkpointAll();
+      }
       return written;
     }
+  }
+
+  /**
+   * Rewrites each shard's WAL as a checkpoint of its head (series, chunks, exemplars, metadata) and deletes the
+   * segments it covers, so the WAL and replay time stay proportional to the head, not to all data ever written.
+   */
+  private void checkpointAll() throws IOException {
+    long t0 = System.nanoTime();
+    for (HeadShard sh : shards) {
+      sh.checkpoint(fsyncTimer, walBytes);
+    }
+    // Directories of shards that no longer exist (the shard count changed): their live series were replayed into
+    // current shards and are in those checkpoints now.
+    Path walDir = opts.dataDir().resolve("wal");
+    try (Stream<Path> s = Files.list(walDir)) {
+      for (Path d : s.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
+        int idx = Integer.parseInt(d.getFileName().toString().substring(6));
+        if (idx >= shards.length) {
+          log.info("deleting WAL directory {} of a former shard; its data is in the current checkpoints", d);
+          deleteTree(d);
+        }
+      }
+    }
+    log.info("checkpointed the WAL of {} shards in {} ms", shards.length, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** Oldest and newest sample of the tenant's head (min > max when empty). */

@@ -26,6 +26,7 @@ final class HeadShard {
   private final Head head;
   private final RecordEncoder encoder = new RecordEncoder();
   SegmentedLog wal; // null until replay is done
+  java.nio.file.Path walDir;
   boolean closed;
 
   HeadShard(int index, Head head) {
@@ -278,6 +279,96 @@ final class HeadShard {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** A series as a checkpoint records it. */
+  private record SeriesSnapshot(Tenant tenant, long id, Labels labels, byte[][] chunks) {}
+
+  /**
+   * Writes a checkpoint of this shard's head and deletes the WAL segments it replaces. The lock is held only to cut
+   * the segment and copy references (frozen chunks are shared; the open chunk is copied), not while writing.
+   */
+  void checkpoint(io.micrometer.core.instrument.Timer fsyncTimer, io.micrometer.core.instrument.Counter walBytes)
+      throws IOException {
+    List<SeriesSnapshot> series = new ArrayList<>();
+    List<java.util.Map.Entry<Long, Exemplar>> exemplars = new ArrayList<>();
+    int covered;
+    lock.lock();
+    try {
+      if (closed || wal == null) {
+        return;
+      }
+      covered = wal.cutSegment();
+      for (TenantIndex ti : tenants.values()) {
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s == null) {
+            continue;
+          }
+          byte[][] cs = new byte[s.chunks.size()][];
+          for (int i = 0; i < cs.length; i++) {
+            cs[i] = s.chunks.get(i).bytes();
+          }
+          series.add(new SeriesSnapshot(ti.tenant, s.id, s.labels, cs));
+        }
+        if (ti.exemplars != null) {
+          ti.exemplars.forEach((ref, e) -> {
+            MemSeries s = ti.get(ref);
+            if (s != null) {
+              exemplars.add(java.util.Map.entry(s.id, e));
+            }
+          });
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    List<java.util.Map.Entry<Tenant, MetricMetadata>> metadata = head.metadataOfShard(index);
+    java.nio.file.Path tmp = walDir.resolve(Checkpoints.PREFIX + io.loupe.tsdb.wlog.Segments.name(covered) + ".tmp");
+    Checkpoints.deleteTree(tmp);
+    try (SegmentedLog cp = SegmentedLog.open(tmp, 1L << 30, fsyncTimer, walBytes, 0)) {
+      RecordEncoder enc = new RecordEncoder();
+      for (int i = 0; i < series.size(); i += 1000) {
+        int j = Math.min(series.size(), i + 1000);
+        enc.reset();
+        for (int k = i; k < j; k++) {
+          SeriesSnapshot sn = series.get(k);
+          enc.series(sn.tenant().id(), sn.id(), sn.labels());
+        }
+        for (int k = i; k < j; k++) {
+          SeriesSnapshot sn = series.get(k);
+          for (byte[] c : sn.chunks()) {
+            enc.chunk(sn.id(), c);
+          }
+        }
+        enc.finish();
+        cp.append(enc.buffer(), 0, enc.length());
+      }
+      for (int i = 0; i < exemplars.size(); i += 10_000) {
+        enc.reset();
+        for (int k = i; k < Math.min(exemplars.size(), i + 10_000); k++) {
+          enc.exemplar(exemplars.get(k).getKey(), exemplars.get(k).getValue());
+        }
+        enc.finish();
+        cp.append(enc.buffer(), 0, enc.length());
+      }
+      if (!metadata.isEmpty()) {
+        enc.reset();
+        for (java.util.Map.Entry<Tenant, MetricMetadata> m : metadata) {
+          enc.metadata(m.getKey().id(), m.getValue());
+        }
+        enc.finish();
+        cp.append(enc.buffer(), 0, enc.length());
+      }
+    }
+    java.nio.file.Files.move(tmp, Checkpoints.dir(walDir, covered), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(walDir,
+        java.nio.file.StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // some file systems cannot fsync a directory
+    }
+    Checkpoints.latest(walDir); // deletes the segments and the checkpoint it supersedes
   }
 
   private static void reject(AppendResult.Builder rb, long[] counts, RejectReason r, Labels l, long t) {

@@ -18,6 +18,9 @@ public final class RecordDecoder {
 
     void metadata(String tenant, MetricMetadata metadata);
 
+    /** A whole chunk of a series (from a checkpoint). */
+    default void chunk(long seriesId, byte[] chunk) {}
+
     /** An entry type this version does not know (written by a newer one); it is skipped. */
     default void unknown(int type, int length) {}
   }
@@ -75,6 +78,19 @@ public final class RecordDecoder {
               String help = string(b);
               String unit = string(b);
               v.metadata(tenant, new MetricMetadata(family, t, help, unit));
+            }
+          }
+          case RecordEncoder.CHUNK -> {
+            long n = varint(b);
+            for (long i = 0; i < n; i++) {
+              long id = varint(b);
+              int clen = (int) varint(b);
+              if (clen < 0 || clen > b.remaining()) {
+                throw new IllegalArgumentException("chunk length " + clen + " (expected: <= " + b.remaining() + ")");
+              }
+              byte[] c = new byte[clen];
+              b.get(c);
+              v.chunk(id, c);
             }
           }
           default -> v.unknown(type, len);

@@ -54,13 +54,16 @@ public final class SegmentedLog implements Closeable {
     this.bytesCounter = bytesCounter;
   }
 
-  /** Opens {@code dir} for writing, starting a new segment after any existing ones (replay them first). */
-  public static SegmentedLog open(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter)
+  /**
+   * Opens {@code dir} for writing, starting a new segment after any existing ones (replay them first) and at least at
+   * {@code minIndex} (one past the newest checkpoint, so new segments are never mistaken for checkpointed ones).
+   */
+  public static SegmentedLog open(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter, int minIndex)
       throws IOException {
     Files.createDirectories(dir);
     SegmentedLog log = new SegmentedLog(dir, segmentSize, fsyncTimer, bytesCounter);
     List<Integer> existing = Segments.list(dir);
-    int next = existing.isEmpty() ? 0 : existing.get(existing.size() - 1) + 1;
+    int next = Math.max(minIndex, existing.isEmpty() ? 0 : existing.get(existing.size() - 1) + 1);
     log.openSegment(next);
     return log;
   }
@@ -110,6 +113,16 @@ public final class SegmentedLog implements Closeable {
     written = pos;
     bytesCounter.increment(need);
     return pos;
+  }
+
+  /**
+   * Closes the current segment (fsynced) and starts the next; returns the index of the closed one. Everything
+   * appended before is in segments up to that index, everything after in later ones. Same threading rule as append.
+   */
+  public int cutSegment() throws IOException {
+    int closedIndex = segment;
+    rotate();
+    return closedIndex;
   }
 
   /** Logical position of everything appended so far. */

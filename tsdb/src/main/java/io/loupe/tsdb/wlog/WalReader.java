@@ -36,7 +36,13 @@ public final class WalReader {
    * write but a foreign or future file: it throws {@link CorruptFileException} rather than deleting anything.
    */
   public static Result replay(Path dir, RecordConsumer consumer) throws IOException {
-    List<Integer> segments = Segments.list(dir);
+    return replay(dir, 0, consumer);
+  }
+
+  /** Like {@link #replay(Path, RecordConsumer)}, reading only segments numbered {@code firstSegment} or later. */
+  public static Result replay(Path dir, int firstSegment, RecordConsumer consumer) throws IOException {
+    List<Integer> segments = new java.util.ArrayList<>(Segments.list(dir));
+    segments.removeIf(i -> i < firstSegment);
     long records = 0;
     long bytes = 0;
     int corruptions = 0;
