@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class PromqlConformanceTest {
   /** Raise as coverage grows; never lower. */
-  private static final int FLOOR = 1177;
+  private static final int FLOOR = 1270;
 
   @Test
   void promqltestScripts() throws IOException {

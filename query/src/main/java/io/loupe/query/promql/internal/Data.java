@@ -112,11 +112,21 @@ final class Data {
     final List<RangeSeries> series;
     final long[] windowEnd;
     final long range;
+    /** For anchored/smoothed selectors: the extra lookback loaded before (and, smoothed, after) each window. */
+    final io.loupe.query.promql.parser.Expr.Ext ext;
+    final long extra;
 
     Mat(List<RangeSeries> series, long[] windowEnd, long range) {
+      this(series, windowEnd, range, io.loupe.query.promql.parser.Expr.Ext.NONE, 0);
+    }
+
+    Mat(List<RangeSeries> series, long[] windowEnd, long range, io.loupe.query.promql.parser.Expr.Ext ext,
+        long extra) {
       this.series = series;
       this.windowEnd = windowEnd;
       this.range = range;
+      this.ext = ext;
+      this.extra = extra;
     }
   }
 }

@@ -356,6 +356,9 @@ public final class Evaluator {
     for (int i = 0; i < c.n; i++) {
       et[i] = effectiveTime(vs.at(), vs.atMs(), c.time(i)) - vs.offsetMs();
     }
+    if (vs.ext() == Expr.Ext.SMOOTHED) {
+      return smoothed(vs, c, et);
+    }
     List<RangeSeries> raws = load(vs, et[0] - lookback + 1, et[c.n - 1], true);
     List<Data.Series> out = new ArrayList<>(raws.size());
     for (RangeSeries r : raws) {
@@ -381,11 +384,58 @@ public final class Evaluator {
     return new Vec(out);
   }
 
+  /** {@code x smoothed}: the value at each step interpolated between the samples around it (within lookback). */
+  private Vec smoothed(Expr.VectorSelector vs, Ctx c, long[] et) {
+    List<RangeSeries> raws = load(vs, et[0] - lookback + 1, et[c.n - 1] + lookback, false);
+    List<Data.Series> out = new ArrayList<>(raws.size());
+    for (RangeSeries r : raws) {
+      double[] v = new double[c.n];
+      boolean any = false;
+      int j = 0;
+      for (int i = 0; i < c.n; i++) {
+        long d = et[i];
+        int lo = 0;
+        while (lo < r.n && r.ts[lo] <= d - lookback) {
+          lo++;
+        }
+        int hi = lo;
+        while (hi < r.n && r.ts[hi] <= d + lookback) {
+          hi++;
+        }
+        j = lo;
+        while (j < hi && r.ts[j] < d) {
+          j++;
+        }
+        if (lo == hi) {
+          v[i] = ABSENT;
+        } else if (j < hi && r.ts[j] == d) {
+          v[i] = r.vs[j];
+        } else if (j > lo && j < hi) {
+          v[i] = Functions.interpolate(r.ts[j - 1], r.vs[j - 1], r.ts[j], r.vs[j], d, false);
+        } else if (j > lo) {
+          v[i] = r.vs[j - 1];
+        } else {
+          v[i] = ABSENT;
+        }
+        any |= present(v[i]);
+      }
+      if (any) {
+        out.add(new Data.Series(r.labels, v, false));
+      }
+    }
+    return new Vec(out);
+  }
+
   Mat selectMatrix(Expr.MatrixSelector ms, Ctx c) {
     Expr.VectorSelector vs = ms.selector();
     long[] we = new long[c.n];
     for (int i = 0; i < c.n; i++) {
       we[i] = effectiveTime(vs.at(), vs.atMs(), c.time(i)) - vs.offsetMs();
+    }
+    if (vs.ext() != Expr.Ext.NONE) {
+      long after = vs.ext() == Expr.Ext.SMOOTHED ? lookback : 0;
+      return new Mat(load(vs, we[0] - ms.rangeMs() - lookback + 1, we[c.n - 1] + after, false), we, ms.rangeMs(),
+          vs.ext(), lookback);
     }
     return new Mat(load(vs, we[0] - ms.rangeMs() + 1, we[c.n - 1], false), we, ms.rangeMs());
   }

@@ -265,6 +265,9 @@ final class Functions {
       }
     }
     Mat m = (Mat) ev.evalMatrixArg(args.get(matIdx), c);
+    if (m.ext != Expr.Ext.NONE) {
+      return extended(ev, name, m, c);
+    }
     if (name.equals("absent_over_time")) {
       return absentOverTime(m, args.get(0), c);
     }
@@ -419,6 +422,126 @@ final class Functions {
   /** Go's %g for the values annotations print. */
   static String goG(double v) {
     return Printer.formatNumber(v);
+  }
+
+  static double interpolate(long t1, double y1, long t2, double y2, long t, boolean counter) {
+    if (counter && y2 < y1) {
+      y1 = 0;
+    }
+    return y1 + (y2 - y1) * (double) (t - t1) / (double) (t2 - t1);
+  }
+
+  /** rate/increase/delta/changes/resets over anchored or smoothed range selectors. */
+  private static Vec extended(Evaluator ev, String name, Mat m, Ctx c) {
+    boolean smoothed = m.ext == Expr.Ext.SMOOTHED;
+    java.util.Set<String> allowed = smoothed ? java.util.Set.of("delta", "increase", "rate")
+        : java.util.Set.of("changes", "delta", "increase", "rate", "resets");
+    if (!allowed.contains(name)) {
+      throw Evaluator.execError((smoothed ? "smoothed" : "anchored") + " modifier can only be used with: "
+          + String.join(", ", new java.util.TreeSet<>(allowed)) + " - not with " + name);
+    }
+    double rangeSecs = m.range / 1000.0;
+    List<Data.Series> out = new ArrayList<>(m.series.size());
+    for (RangeSeries rs : m.series) {
+      double[] o = new double[c.n];
+      boolean any = false;
+      int lo = 0;
+      int hi = 0;
+      for (int i = 0; i < c.n; i++) {
+        long rangeEnd = m.windowEnd[i];
+        long rangeStart = rangeEnd - m.range;
+        long ws = rangeStart - m.extra;
+        long we = smoothed ? rangeEnd + m.extra : rangeEnd;
+        while (lo < rs.n && rs.ts[lo] <= ws) {
+          lo++;
+        }
+        if (hi < lo) {
+          hi = lo;
+        }
+        while (hi < rs.n && rs.ts[hi] <= we) {
+          hi++;
+        }
+        o[i] = hi > lo ? switch (name) {
+          case "rate" -> extendedRate(rs.ts, rs.vs, lo, hi, rangeStart, rangeEnd, smoothed, true, true, rangeSecs);
+          case "increase" -> extendedRate(rs.ts, rs.vs, lo, hi, rangeStart, rangeEnd, smoothed, true, false,
+              rangeSecs);
+          case "delta" -> extendedRate(rs.ts, rs.vs, lo, hi, rangeStart, rangeEnd, smoothed, false, false,
+              rangeSecs);
+          default -> anchoredCount(rs.ts, rs.vs, lo, hi, rangeStart, name.equals("resets"));
+        } : ABSENT;
+        any |= present(o[i]);
+      }
+      if (any) {
+        out.add(new Data.Series(rs.labels, o, true));
+      }
+    }
+    return new Vec(out);
+  }
+
+  private static double extendedRate(long[] ts, double[] vs, int lo, int hi, long rangeStart, long rangeEnd,
+      boolean smoothed, boolean counter, boolean rate, double rangeSecs) {
+    int last = hi - 1;
+    int k = lo;
+    while (k < last && ts[k] <= rangeStart) {
+      k++;
+    }
+    int first = Math.max(lo, k - 1);
+    if (smoothed) {
+      int k2 = lo;
+      while (k2 < last && ts[k2] < rangeEnd) {
+        k2++;
+      }
+      last = k2;
+    }
+    if (ts[last] <= rangeStart) {
+      return ABSENT;
+    }
+    if (smoothed && ts[first] > rangeEnd) {
+      return ABSENT;
+    }
+    double left = smoothed && ts[first] < rangeStart
+        ? interpolate(ts[first], vs[first], ts[first + 1], vs[first + 1], rangeStart, counter) : vs[first];
+    double right = smoothed && last > lo && ts[last] > rangeEnd
+        ? interpolate(ts[last - 1], vs[last - 1], ts[last], vs[last], rangeEnd, counter) : vs[last];
+    double result = right - left;
+    if (counter) {
+      int f1 = ts[first] <= rangeStart ? first + 1 : first;
+      int l1 = ts[last] >= rangeEnd ? last - 1 : last;
+      double corr = 0;
+      double prev = left;
+      for (int j = f1; j <= l1; j++) {
+        if (vs[j] < prev) {
+          corr += prev;
+        }
+        prev = vs[j];
+      }
+      if (right < prev) {
+        corr += prev;
+      }
+      result += corr;
+    }
+    return rate ? result / rangeSecs : result;
+  }
+
+  /** changes/resets over an anchored range: counted from the last sample at or before the range start. */
+  private static double anchoredCount(long[] ts, double[] vs, int lo, int hi, long rangeStart, boolean resets) {
+    int le = lo - 1;
+    while (le + 1 < hi && ts[le + 1] <= rangeStart) {
+      le++;
+    }
+    if (le + 1 >= hi) {
+      return ABSENT; // nothing after the range start
+    }
+    int start = le < lo ? lo : le;
+    int n = 0;
+    for (int k = start + 1; k < hi; k++) {
+      double a = vs[k - 1];
+      double b = vs[k];
+      if (resets ? b < a : !(a == b || (Double.isNaN(a) && Double.isNaN(b)))) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static String goF(double v) {

@@ -13,6 +13,14 @@ public sealed interface Expr {
   /** The static type of the expression's result. */
   ValueType type();
 
+  /**
+   * Prometheus 3's experimental selector modifiers: {@code anchored} ranges start at the last sample before the range,
+   * {@code smoothed} ones interpolate at both ends.
+   */
+  enum Ext {
+    NONE, ANCHORED, SMOOTHED
+  }
+
   /** How an {@code @} modifier pins evaluation time. */
   enum At {
     NONE, TIME, START, END
@@ -117,19 +125,29 @@ public sealed interface Expr {
    * {@code name{matchers} offset o @ t}. {@code matchers} include the {@code __name__} matcher when a name is given.
    * {@code atMs} only counts when {@code at} is {@link At#TIME}.
    */
-  record VectorSelector(String name, List<Matcher> matchers, long offsetMs, At at, long atMs) implements Expr {
+  record VectorSelector(String name, List<Matcher> matchers, long offsetMs, At at, long atMs, Ext ext)
+      implements Expr {
     public VectorSelector {
       requireNonNull(name, "name");
       matchers = List.copyOf(matchers);
       requireNonNull(at, "at");
+      requireNonNull(ext, "ext");
+    }
+
+    public VectorSelector(String name, List<Matcher> matchers, long offsetMs, At at, long atMs) {
+      this(name, matchers, offsetMs, at, atMs, Ext.NONE);
     }
 
     public VectorSelector withOffset(long o) {
-      return new VectorSelector(name, matchers, o, at, atMs);
+      return new VectorSelector(name, matchers, o, at, atMs, ext);
     }
 
     public VectorSelector withAt(At a, long t) {
-      return new VectorSelector(name, matchers, offsetMs, a, t);
+      return new VectorSelector(name, matchers, offsetMs, a, t, ext);
+    }
+
+    public VectorSelector withExt(Ext e) {
+      return new VectorSelector(name, matchers, offsetMs, at, atMs, e);
     }
 
     @Override

@@ -314,6 +314,22 @@ public final class Parser {
       } else if (t.kind() == Kind.AT) {
         take();
         e = withAt(t, e);
+      } else if ((isIdent(t, "anchored") || isIdent(t, "smoothed"))
+          && (e instanceof Expr.VectorSelector || e instanceof Expr.MatrixSelector)) {
+        take();
+        if (!experimental) {
+          throw err(t, "the " + t.text().toLowerCase() + " modifier is experimental and must be enabled");
+        }
+        Expr.Ext ext = isIdent(t, "anchored") ? Expr.Ext.ANCHORED : Expr.Ext.SMOOTHED;
+        if (e instanceof Expr.VectorSelector vs) {
+          if (ext == Expr.Ext.ANCHORED) {
+            throw err(t, "anchored modifier can only be used with range vectors");
+          }
+          e = vs.withExt(ext);
+        } else {
+          Expr.MatrixSelector ms = (Expr.MatrixSelector) e;
+          e = new Expr.MatrixSelector(ms.selector().withExt(ext), ms.rangeMs());
+        }
       } else {
         return e;
       }

@@ -23,10 +23,12 @@ public final class Printer {
     } else if (e instanceof Expr.VectorSelector vs) {
       selector(vs, sb);
       modifiers(vs.offsetMs(), vs.at(), vs.atMs(), sb);
+      ext(vs.ext(), sb);
     } else if (e instanceof Expr.MatrixSelector m) {
       selector(m.selector(), sb);
       sb.append('[').append(formatDuration(m.rangeMs())).append(']');
       modifiers(m.selector().offsetMs(), m.selector().at(), m.selector().atMs(), sb);
+      ext(m.selector().ext(), sb);
     } else if (e instanceof Expr.Subquery sq) {
       print(sq.expr(), sb);
       sb.append('[').append(formatDuration(sq.rangeMs())).append(':');
@@ -99,6 +101,12 @@ public final class Printer {
         print(c.args().get(i), sb);
       }
       sb.append(')');
+    }
+  }
+
+  private static void ext(Expr.Ext ext, StringBuilder sb) {
+    if (ext != Expr.Ext.NONE) {
+      sb.append(ext == Expr.Ext.ANCHORED ? " anchored" : " smoothed");
     }
   }
 
