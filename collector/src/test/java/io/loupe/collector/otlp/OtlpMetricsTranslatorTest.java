@@ -216,6 +216,21 @@ class OtlpMetricsTranslatorTest {
   }
 
   @Test
+  void histogramWithAnInvalidSeriesIsRejectedWhole() {
+    translator = new OtlpMetricsTranslator(TranslationOptions.defaults()
+        .withLimits(IngestLimits.defaults().withMaxLabelValueLength(13)));
+    // "0.00000000001" is 13 characters; "0.000000000001" is 14: its bucket series is invalid, so is the point.
+    translate(request(service(),
+        histogram("ok", "", CUMULATIVE, hpoint(T0, List.of(1e-11), List.of(1L, 1L), 1)),
+        histogram("bad", "", CUMULATIVE, hpoint(T0, List.of(1e-12), List.of(1L, 1L), 1))));
+
+    assertThat(appender.named("ok_bucket")).hasSize(2);
+    assertThat(appender.points.stream().filter(p -> p.labels().metricName().startsWith("bad"))).isEmpty();
+    assertThat(result.build().rejected()).isEqualTo(Map.of(RejectReason.INVALID_LABELS, 1L));
+    assertThat(result.build().firstErrors()).contains("label 'le' of series bad_bucket");
+  }
+
+  @Test
   void summaryHasQuantileSeriesSumAndCount() {
     SummaryDataPoint.Builder p = SummaryDataPoint.newBuilder().setTimeUnixNano(T0).setCount(10).setSum(20)
         .addQuantileValues(SummaryDataPoint.ValueAtQuantile.newBuilder().setQuantile(0.5).setValue(1.5))
