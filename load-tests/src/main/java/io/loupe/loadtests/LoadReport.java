@@ -78,10 +78,11 @@ public record LoadReport(String kind, String target, String workload, String uni
     if (firstError != null && !firstError.isEmpty()) {
       rows.add(row("first error", firstError));
     }
-    int w = rows.stream().mapToInt(r -> r[0].length()).max().orElse(10);
+    String title = kind + " summary";
+    int w = Math.max(title.length(), rows.stream().mapToInt(r -> r[0].length()).max().orElse(10));
     StringBuilder sb = new StringBuilder();
     String rule = "+" + "-".repeat(w + 2) + "+" + "-".repeat(60) + "\n";
-    sb.append(rule).append(f("| %-" + w + "s | %s%n", kind + " summary", "")).append(rule);
+    sb.append(rule).append(f("| %-" + w + "s |%n", title)).append(rule);
     for (String[] r : rows) {
       sb.append(f("| %-" + w + "s | %s%n", r[0], r[1]));
     }

@@ -131,6 +131,20 @@ class RemoteWriteLoadIT {
   }
 
   @Test
+  void anUnreachableTargetFailsBeforeTheClockStarts() throws Exception {
+    int port;
+    try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = ss.getLocalPort(); // closed again: nobody listens there now
+    }
+    String url = "http://127.0.0.1:" + port + "/api/v1/write";
+    assertThatThrownBy(() -> RemoteWriteLoad.run(RemoteWriteLoad.flags().parse("--url", url, "--series", "10",
+        "--span", "30s"), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("target " + url + " unreachable")
+        .hasMessageContaining("Connection refused");
+  }
+
+  @Test
   void refusesNonLoopbackTargets() {
     assertThatThrownBy(() -> RemoteWriteLoad.run(RemoteWriteLoad.flags().parse("--url",
         "http://10.20.30.40:9090/api/v1/write"), new PrintStream(new ByteArrayOutputStream(), true,

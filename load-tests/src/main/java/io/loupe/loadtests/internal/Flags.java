@@ -153,7 +153,12 @@ public final class Flags {
     StringBuilder sb = new StringBuilder("usage: ").append(program).append(" [flags]\n");
     for (Spec s : specs.values()) {
       String left = "  --" + s.name() + (s.bool() ? "" : " <" + s.defaultValue() + ">");
-      sb.append(String.format(Locale.ROOT, "%-34s %s%n", left, s.help()));
+      if (left.length() > 33) {
+        sb.append(left).append('\n').append(" ".repeat(34));
+      } else {
+        sb.append(String.format(Locale.ROOT, "%-34s", left));
+      }
+      sb.append(' ').append(s.help()).append('\n');
     }
     return sb.toString();
   }

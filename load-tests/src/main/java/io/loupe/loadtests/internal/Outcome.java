@@ -5,7 +5,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * What one attempt of one request came to.
  *
- * @param status HTTP status, or for gRPC the grpc-status code; -1 when no response arrived
+ * @param status HTTP status, or for gRPC the grpc-status code (the HTTP status when there was none); -1 when no
+ *     response arrived
  * @param retryAfterMillis the server's retry hint for a throttled request, or -1
  * @param rejected data points or spans the server reported as rejected in an OTLP partial success (else 0)
  * @param message the server's error text or the exception, for the summary; empty when accepted

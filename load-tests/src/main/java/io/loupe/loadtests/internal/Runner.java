@@ -79,6 +79,9 @@ public final class Runner {
             duration.toString().substring(2).toLowerCase(Locale.ROOT), concurrency);
         for (int i = 0; i < concurrency; i++) {
           Outcome o = t.send(w.warmup());
+          if (o.status() == -1) {
+            throw new java.io.IOException("target " + url + " unreachable: " + o.message());
+          }
           if (o.kind() != Outcome.Kind.ACCEPTED && i == 0) {
             out.printf(Locale.ROOT, "%s: warm-up request (no data) answered %s %d %s%n", kind, o.kind(), o.status(),
                 o.message());

@@ -141,7 +141,7 @@ public final class Transport implements AutoCloseable {
       message = res.headers().get("grpc-message");
     }
     if (code == null) {
-      return new Outcome(Outcome.Kind.FAILED, -1, -1, 0,
+      return new Outcome(Outcome.Kind.FAILED, res.status().code(), -1, 0,
           "no grpc-status (HTTP " + res.status().code() + "): " + abbreviate(res.contentUtf8()));
     }
     int status = Integer.parseInt(code.trim());

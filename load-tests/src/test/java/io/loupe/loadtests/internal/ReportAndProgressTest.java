@@ -23,7 +23,7 @@ class ReportAndProgressTest {
     assertThat(r.samplesPerCoreSecond()).isEqualTo(250_000);
     assertThat(r.format()).contains("| samples/s", "200,000", "4.2 ms / 17.5 ms", "0.80 cores on average",
         "| node cpu s / M samples | 4.00", "250,000", "512 MiB", "30.0 MB (15.00 bytes per sample)",
-        "2xx 100, 429 10, failed 0");
+        "2xx 100, 429 10, failed 0", "| remote-write summary   |\n");
   }
 
   @Test
