@@ -57,4 +57,28 @@ class MemSeriesTest {
     assertThat(s.chunks.get(0).frozen()).isTrue();
     assertThat(s.chunks.get(2).frozen()).isFalse();
   }
+
+  @Test
+  void chunksNeverSpanABlockRangeBoundaryEvenOutOfOrder() {
+    MemSeries s = new MemSeries(1, 0, Labels.of("__name__", "x"));
+    for (long t : new long[] {10, 50, 250, 150, 120, 60, 210, 5, 180, 320, 290}) {
+      s.append(t, t, 100);
+    }
+    List<List<Long>> chunks = new ArrayList<>();
+    for (XorChunk c : s.chunks) {
+      List<Long> ts = new ArrayList<>();
+      XorIterator it = c.iterator();
+      while (it.next()) {
+        ts.add(it.timestamp());
+        assertThat(it.value()).isEqualTo((double) it.timestamp());
+      }
+      chunks.add(ts);
+      assertThat(c.minT() / 100).as("chunk %s in one range", ts).isEqualTo(c.maxT() / 100);
+    }
+    assertThat(chunks).containsExactly(
+        List.of(5L, 10L, 50L, 60L), List.of(120L, 150L, 180L), List.of(210L, 250L, 290L), List.of(320L));
+    assertThat(s.dropBefore(200)).isEqualTo(2);
+    assertThat(s.minT).isEqualTo(210);
+    assertThat(s.lookup(250, Double.doubleToRawLongBits(250.0))).isEqualTo(MemSeries.SAME);
+  }
 }
