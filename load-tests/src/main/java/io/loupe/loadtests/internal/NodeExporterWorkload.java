@@ -1,11 +1,13 @@
 package io.loupe.loadtests.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * Node-exporter-like series for remote write: per target, CPU seconds per cpu and mode, memory, network and disk
@@ -162,11 +164,16 @@ public final class NodeExporterWorkload {
           };
         }
       }
-      for (int from = 0; from < n; from += batchSize) {
+      // Values are drawn in order above (seeded); the batches of a round only read them, so they encode in parallel.
+      int batches = (n + batchSize - 1) / batchSize;
+      Prepared[] round = new Prepared[batches];
+      IntStream.range(0, batches).parallel().forEach(b -> {
+        int from = b * batchSize;
         int to = Math.min(n, from + batchSize);
         byte[] raw = RemoteWriteEncoder.encodeWriteRequest(labels, values, timestamps, from, to);
-        requests.add(new Prepared(RemoteWriteEncoder.compress(raw), to - from, to - from));
-      }
+        round[b] = new Prepared(RemoteWriteEncoder.compress(raw), to - from, to - from);
+      });
+      requests.addAll(Arrays.asList(round));
     }
     String desc = String.format(Locale.ROOT, "%,d series (%,d targets x %d), %,d rounds of 15 s, batches of %,d", n,
         targets, seriesPerTarget(cpus), rounds, batchSize);
