@@ -20,8 +20,21 @@ import java.util.regex.Pattern;
  * (every instant eval re-run with {@code @} pinned at five times, and as a range query whose middle step must agree).
  */
 final class PromqlTestScript {
-  /** The outcome of one eval command. */
-  record EvalResult(int line, String query, boolean passed, String error) {}
+  /**
+   * The outcome of one eval command. {@code core}: needs neither native histograms nor experimental features (the
+   * "core_float" class of DSL.md section 6: no {@code {{} in the block, no metric with histogram samples referenced,
+   * not an opt-in file, no experimental function or modifier).
+   */
+  record EvalResult(int line, String query, boolean passed, String error, boolean core) {}
+
+  private static final java.util.Set<String> EXPERIMENTAL_FILES = java.util.Set.of("extended_vectors.test",
+      "fill-modifier.test", "duration_expression.test", "start_timestamps.test", "type_and_unit.test", "info.test",
+      "limit.test");
+  private static final Pattern EXPERIMENTAL_USE = Pattern.compile("\\b(limitk|limit_ratio|sort_by_label|sort_by_label_desc"
+      + "|ts_of_[a-z_]+|mad_over_time|double_exponential_smoothing|histogram_quantiles|info|min_of|max_of"
+      + "|start_timestamp|fill|fill_left|fill_right)\\s*\\(|\\b(start|end|range|step)\\(\\)|\\b(anchored|smoothed)\\b");
+  private final java.util.Set<String> histogramNames = new java.util.HashSet<>();
+  private boolean experimentalFile;
 
   private static final Pattern INSTANT = Pattern.compile(
       "^eval(?:_(fail|warn|ordered|info))?\\s+instant\\s+(?:at\\s+(.+?))?\\s+(.+)$");
@@ -42,7 +55,8 @@ final class PromqlTestScript {
       .withExperimentalFunctions(true));
   private final List<EvalResult> results = new ArrayList<>();
 
-  List<EvalResult> run(String text) {
+  List<EvalResult> run(String fileName, String text) {
+    experimentalFile = EXPERIMENTAL_FILES.contains(fileName);
     String[] raw = text.split("\n", -1);
     String[] lines = new String[raw.length];
     for (int i = 0; i < raw.length; i++) {
@@ -60,6 +74,7 @@ final class PromqlTestScript {
       i++;
       if (cmd.split("\\s+")[0].equalsIgnoreCase("clear")) {
         storage.clear(); // a one-line command: the next line may already be a load
+        histogramNames.clear();
         continue;
       }
       List<String> body = new ArrayList<>();
@@ -70,6 +85,7 @@ final class PromqlTestScript {
       String kw = cmd.split("\\s+")[0].toLowerCase();
       if (kw.equals("clear")) {
         storage.clear();
+        histogramNames.clear();
       } else if (kw.startsWith("load")) {
         load(cmd, body);
       } else if (kw.startsWith("eval")) {
@@ -89,6 +105,18 @@ final class PromqlTestScript {
     for (String line : body) {
       if (line.contains("@st")) {
         continue; // start timestamps: not modelled
+      }
+      if (line.contains("{{") || cmd.startsWith("load_with_nhcb")) {
+        int e = 0;
+        while (e < line.length() && (Character.isLetterOrDigit(line.charAt(e)) || line.charAt(e) == '_'
+            || line.charAt(e) == ':')) {
+          e++;
+        }
+        String name = line.substring(0, e);
+        if (cmd.startsWith("load_with_nhcb")) {
+          name = name.replaceAll("_(bucket|count|sum)$", "");
+        }
+        histogramNames.add(name);
       }
       SeriesLine sl;
       try {
@@ -310,7 +338,33 @@ final class PromqlTestScript {
     final Map<Labels, List<Double>> series = new HashMap<>();
   }
 
+  private boolean isCore(String cmd, List<String> body, String query) {
+    if (experimentalFile || EXPERIMENTAL_USE.matcher(query).find()) {
+      return false;
+    }
+    if (cmd.contains("{{") || body.stream().anyMatch(b -> b.contains("{{"))) {
+      return false;
+    }
+    if (!histogramNames.isEmpty() && (query.contains("{") && !query.matches("(?s).*[A-Za-z0-9_:]\\{.*")
+        || query.contains("__name__") || query.matches("(?s)^\\{.*"))) {
+      return false;
+    }
+    for (String n : histogramNames) {
+      if (!n.isEmpty() && Pattern.compile("(?<![A-Za-z0-9_:])" + Pattern.quote(n) + "(?![A-Za-z0-9_:])")
+          .matcher(query).find()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private EvalResult eval(int line, String cmd, List<String> body) {
+    EvalResult r = evalInner(line, cmd, body);
+    String q = r.query();
+    return new EvalResult(r.line(), q, r.passed(), r.error(), isCore(cmd, body, cmd));
+  }
+
+  private EvalResult evalInner(int line, String cmd, List<String> body) {
     java.util.regex.Matcher im = INSTANT.matcher(cmd);
     java.util.regex.Matcher rm = RANGE.matcher(cmd);
     Expect ex = new Expect();
@@ -334,7 +388,7 @@ final class PromqlTestScript {
         t = im.group(2) == null ? 0 : dur(im.group(2));
         query = im.group(3);
       } else {
-        return new EvalResult(line, cmd, false, "cannot parse eval command");
+        return new EvalResult(line, cmd, false, "cannot parse eval command", false);
       }
       if ("fail".equals(mod)) {
         ex.fail = true;
@@ -383,7 +437,7 @@ final class PromqlTestScript {
         }
       }
     } catch (RuntimeException e) {
-      return new EvalResult(line, cmd, false, "cannot parse test: " + e);
+      return new EvalResult(line, cmd, false, "cannot parse test: " + e, false);
     }
     try {
       if (range) {
@@ -391,9 +445,9 @@ final class PromqlTestScript {
       } else {
         checkInstant(query, t, ex);
       }
-      return new EvalResult(line, query, true, null);
+      return new EvalResult(line, query, true, null, false);
     } catch (AssertionError | RuntimeException e) {
-      return new EvalResult(line, query, false, String.valueOf(e.getMessage()));
+      return new EvalResult(line, query, false, String.valueOf(e.getMessage()), false);
     }
   }
 

@@ -1128,7 +1128,7 @@ final class Functions {
     List<Data.Series> members = new ArrayList<>();
     List<Integer> gids = new ArrayList<>();
     List<Double> bounds = new ArrayList<>();
-    if (!v.series.isEmpty() && !fraction) {
+    if (!fraction) {
       for (int i = 0; i < c.n; i++) {
         if (Double.isNaN(q[i]) || q[i] < 0 || q[i] > 1) {
           ev.warn("quantile value should be between 0 and 1, got " + goG(q[i]));
