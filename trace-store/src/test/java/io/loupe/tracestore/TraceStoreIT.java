@@ -222,8 +222,8 @@ class TraceStoreIT {
   @Test
   void concurrentWritersLoseNothing() throws Exception {
     TraceStore store = open(options().withShards(2).withSegmentMaxBytes(64 << 10));
-    int threads = 6;
-    int batches = 40;
+    int threads = 4;
+    int batches = 25;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Future<Map<String, Set<String>>>> futures = new ArrayList<>();
     for (int w = 0; w < threads; w++) {

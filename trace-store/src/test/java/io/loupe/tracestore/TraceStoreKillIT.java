@@ -33,7 +33,7 @@ class TraceStoreKillIT {
       while ((line = in.readLine()) != null) {
         if (line.startsWith("ACK ")) {
           acked.add(line.substring(4).split(" "));
-          if (acked.size() == 300) {
+          if (acked.size() == 150) {
             child.destroyForcibly(); // SIGKILL: no shutdown hooks, no close
             break;
           }
@@ -43,7 +43,7 @@ class TraceStoreKillIT {
       child.destroyForcibly();
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
-    assertThat(acked).hasSize(300);
+    assertThat(acked).hasSize(150);
 
     try (TraceStore store =
         TraceStore.open(TraceStoreOptions.defaults(dir).withShards(2), new SimpleMeterRegistry())) {
