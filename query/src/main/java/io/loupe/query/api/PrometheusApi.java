@@ -322,7 +322,8 @@ public final class PrometheusApi {
     List<List<Matcher>> sets = matcherSets(match);
     Querier querier = queryable.querier(c.tenant, range[0], range[1]);
     try {
-      SelectHints hints = SelectHints.labelsOnly(range[0], range[1], limit + 1);
+      // one more than the limit, to know whether the answer was cut
+      SelectHints hints = SelectHints.labelsOnly(range[0], range[1], limit == Integer.MAX_VALUE ? 0 : limit + 1);
       List<Iterator<Series>> its = new ArrayList<>(sets.size());
       for (List<Matcher> set : sets) {
         its.add(querier.select(hints, set));

@@ -1,5 +1,6 @@
 package io.loupe.query.api.internal;
 
+import com.fasterxml.jackson.core.io.NumberOutput;
 import java.math.BigDecimal;
 
 /** Numbers as Prometheus's JSON writes them. */
@@ -27,7 +28,14 @@ public final class ValueFormat {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return Long.toString((long) v);
     }
-    return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+    // Jackson's Schubfach writer: the shortest digits that round-trip, as Go prints (JDK 17's Double.toString is not
+    // always shortest). Its output is plain (no exponent) for 1e-3 <= |v| < 1e7, where a
+    // non-integral value never ends in ".0"; elsewhere BigDecimal spells the exponent out.
+    String s = NumberOutput.toString(v, true);
+    if (s.indexOf('E') < 0) {
+      return s;
+    }
+    return new BigDecimal(s).stripTrailingZeros().toPlainString();
   }
 
   /**

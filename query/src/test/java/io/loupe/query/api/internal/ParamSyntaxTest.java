@@ -54,6 +54,9 @@ class ParamSyntaxTest {
     assertThat(ValueFormat.value(1e-7)).isEqualTo("0.0000001");
     assertThat(ValueFormat.value(1.5e21)).isEqualTo("1500000000000000000000");
     assertThat(ValueFormat.value(123456789.125)).isEqualTo("123456789.125");
+    assertThat(ValueFormat.value(0.1 + 0.2)).isEqualTo("0.30000000000000004");
+    assertThat(ValueFormat.value(1e15 + 0.5)).isEqualTo("1000000000000000.5");
+    assertThat(ValueFormat.value(-2.5e-5)).isEqualTo("-0.000025");
     assertThat(ValueFormat.value(Double.NaN)).isEqualTo("NaN");
     assertThat(ValueFormat.value(Double.POSITIVE_INFINITY)).isEqualTo("+Inf");
     assertThat(ValueFormat.value(Double.NEGATIVE_INFINITY)).isEqualTo("-Inf");
