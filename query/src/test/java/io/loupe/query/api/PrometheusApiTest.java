@@ -449,6 +449,33 @@ class PrometheusApiTest {
     }
   }
 
+  @Test
+  void aClientThatGoesAwayMidAnswerStopsTheWriting() throws Exception {
+    List<Matrix.Series> all = new ArrayList<>();
+    for (int s = 0; s < 2000; s++) {
+      long[] ts = new long[200];
+      double[] vs = new double[200];
+      for (int i = 0; i < 200; i++) {
+        ts[i] = i * 15_000L;
+        vs[i] = i / 3.0;
+      }
+      all.add(new Matrix.Series(Labels.of("__name__", "m", "s", Integer.toString(s)), ts, vs, 200));
+    }
+    engine.result = new Matrix(all); // about 12 MiB of JSON
+    // the client gives up after 64 KiB: the server must notice, stop writing and count a 499
+    WebClient client = WebClient.builder(server.httpUri()).maxResponseLength(64 * 1024).build();
+    Throwable failure = client.get("/api/v1/query_range?query=m&start=0&end=3000&step=15").aggregate()
+        .handle((res, err) -> err).join();
+    assertThat(failure).isNotNull();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (meters.find("loupe.query.api.requests").tag("endpoint", "query_range").tag("status", "499").timer() == null
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(meters.find("loupe.query.api.requests").tag("endpoint", "query_range").tag("status", "499").timer())
+        .isNotNull();
+  }
+
   static void assertError(Reply r, int status, String type, String message) {
     assertThat(r.status).as(r.body).isEqualTo(status);
     assertThat(r.json.at("/status").asText()).isEqualTo("error");
