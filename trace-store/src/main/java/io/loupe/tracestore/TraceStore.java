@@ -107,7 +107,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       }
       throw e;
     }
-    TraceStore store = new TraceStore(options, clock, metrics, shards);
+    TraceStore store = new TraceStore(options.withShards(shardCount), clock, metrics, shards);
     Gauge.builder("loupe.tracestore.segments", store, TraceStore::segmentCount)
         .description("Segments on disk, active ones included").register(registry);
     long period = options.fsync().isBeforeAck() ? 1000
@@ -153,6 +153,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     return options.shards();
   }
 
+  /** The options in effect: as given, except {@code shards}, which is the count the store was created with. */
   public TraceStoreOptions options() {
     return options;
   }
