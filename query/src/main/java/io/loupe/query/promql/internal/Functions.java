@@ -121,6 +121,8 @@ final class Functions {
         }
         return v;
       }
+      case "info":
+        return info(ev, args, c);
       case "label_replace":
         return labelReplace(ev, args, c);
       case "label_join":
@@ -874,6 +876,152 @@ final class Functions {
       out.add(new Data.Series(absentLabels(arg), o, false));
     }
     return new Vec(out);
+  }
+
+  // ---- info()
+
+  private static final List<String> IDENTIFYING = List.of("instance", "job");
+
+  private static Expr.VectorSelector firstSelector(Expr e) {
+    if (e instanceof Expr.VectorSelector vs) {
+      return vs;
+    } else if (e instanceof Expr.MatrixSelector m) {
+      return m.selector();
+    } else if (e instanceof Expr.Paren p) {
+      return firstSelector(p.expr());
+    } else if (e instanceof Expr.Unary u) {
+      return firstSelector(u.expr());
+    } else if (e instanceof Expr.Binary b) {
+      Expr.VectorSelector l = firstSelector(b.lhs());
+      return l != null ? l : firstSelector(b.rhs());
+    } else if (e instanceof Expr.Aggregate a) {
+      return firstSelector(a.expr());
+    } else if (e instanceof Expr.Call c) {
+      for (Expr x : c.args()) {
+        Expr.VectorSelector v = firstSelector(x);
+        if (v != null) {
+          return v;
+        }
+      }
+    } else if (e instanceof Expr.Subquery s) {
+      return firstSelector(s.expr());
+    }
+    return null;
+  }
+
+  /**
+   * Experimental {@code info(v, {selector})}: adds the data labels of matching info series (default
+   * {@code target_info}), joined on the identifying labels instance and job, at each step.
+   */
+  private static Result info(Evaluator ev, List<Expr> args, Ctx c) {
+    List<Matcher> nameMatchers = new ArrayList<>();
+    List<Matcher> dataMatchers = new ArrayList<>();
+    if (args.size() > 1) {
+      Expr sel = args.get(1);
+      while (sel instanceof Expr.Paren p) {
+        sel = p.expr();
+      }
+      if (!(sel instanceof Expr.VectorSelector vs)) {
+        throw Evaluator.execError("info(): the second argument must be a series selector");
+      }
+      for (Matcher m : vs.matchers()) {
+        (m.name().equals(Labels.METRIC_NAME) ? nameMatchers : dataMatchers).add(m);
+      }
+    }
+    if (nameMatchers.isEmpty()) {
+      nameMatchers.add(Matcher.equal(Labels.METRIC_NAME, "target_info"));
+    } else if (nameMatchers.stream().noneMatch(m -> m.type() == Matcher.Type.EQUAL
+        || m.type() == Matcher.Type.REGEX)) {
+      nameMatchers.add(0, Matcher.regex(Labels.METRIC_NAME, ".+_info")); // only negative matchers: *_info metrics
+    }
+    Vec base = (Vec) ev.eval(args.get(0), c);
+    List<Matcher> infoSel = new ArrayList<>(nameMatchers);
+    infoSel.add(Matcher.regex(Labels.METRIC_NAME, ".+"));
+    // info series are read at the time of the base selector: its @ and offset apply to them too
+    Expr.VectorSelector first = firstSelector(args.get(0));
+    Expr.VectorSelector infoVs = first == null ? new Expr.VectorSelector("", infoSel, 0, Expr.At.NONE, 0)
+        : new Expr.VectorSelector("", infoSel, first.offsetMs(), first.at(), first.atMs());
+    Vec infos = ev.selectVector(infoVs, c, false);
+    Vec infoTs = ev.selectVector(infoVs, c, true);
+    boolean emptyOk = dataMatchers.stream().allMatch(Matcher::matchesEmpty);
+    Map<Labels, Data.Series> outs = new LinkedHashMap<>();
+    for (Data.Series b : base.series) {
+      // a base series that is itself one of the selected info metrics is passed through
+      boolean isInfo = nameMatchers.stream().allMatch(m -> m.matches(b.labels.metricName()));
+      List<String> ids = new ArrayList<>();
+      for (String l : IDENTIFYING) {
+        if (b.labels.has(l)) {
+          ids.add(l);
+        }
+      }
+      for (int i = 0; i < c.n; i++) {
+        if (!present(b.v[i])) {
+          continue;
+        }
+        Labels result = b.labels;
+        if (!isInfo && !ids.isEmpty()) {
+          Map<String, Integer> pickedByName = new HashMap<>();
+          for (int k = 0; k < infos.series.size(); k++) {
+            Data.Series s = infos.series.get(k);
+            if (!present(s.v[i])) {
+              continue;
+            }
+            boolean match = true;
+            for (String l : ids) {
+              if (!s.labels.get(l).equals(b.labels.get(l))) {
+                match = false;
+                break;
+              }
+            }
+            for (int d = 0; match && d < dataMatchers.size(); d++) {
+              Matcher m = dataMatchers.get(d);
+              match = m.matches(s.labels.get(m.name()));
+            }
+            if (!match) {
+              continue;
+            }
+            Integer prev = pickedByName.get(s.labels.metricName());
+            if (prev == null || infoTs.series.get(k).v[i] > infoTs.series.get(prev).v[i]) {
+              pickedByName.put(s.labels.metricName(), k);
+            }
+          }
+          if (pickedByName.isEmpty()) {
+            if (!emptyOk) {
+              continue;
+            }
+          } else {
+            Map<String, String> added = new HashMap<>();
+            Labels.Builder lb = b.labels.toBuilder();
+            for (int k : pickedByName.values()) {
+              Labels il = infos.series.get(k).labels;
+              for (int li = 0; li < il.size(); li++) {
+                String n = il.name(li);
+                String v = il.value(li);
+                if (n.equals(Labels.METRIC_NAME) || IDENTIFYING.contains(n) || b.labels.has(n)) {
+                  continue;
+                }
+                if (!dataMatchers.isEmpty() && dataMatchers.stream().noneMatch(m -> m.name().equals(n))) {
+                  continue;
+                }
+                String prev = added.put(n, v);
+                if (prev != null && !prev.equals(v)) {
+                  throw Evaluator.execError("conflicting label: " + n + " has values " + prev + " and " + v
+                      + " from different info metrics");
+                }
+                lb.set(n, v);
+              }
+            }
+            result = lb.build();
+          }
+        }
+        Data.Series o = outs.computeIfAbsent(result, l -> new Data.Series(l, Data.absentArray(c.n), b.dropName));
+        if (present(o.v[i])) {
+          throw Evaluator.execError("vector cannot contain metrics with the same labelset");
+        }
+        o.v[i] = b.v[i];
+      }
+    }
+    return new Vec(new ArrayList<>(outs.values()));
   }
 
   // ---- labels

@@ -67,6 +67,7 @@ public record FunctionDef(String name, List<ValueType> argTypes, int variadic, V
       def(f, SCALAR, 0, true);
     }
     def("min_of", SCALAR, 0, true, SCALAR, SCALAR);
+    def("info", VECTOR, 1, true, VECTOR, VECTOR);
     def("max_of", SCALAR, 0, true, SCALAR, SCALAR);
     def("vector", VECTOR, 0, false, SCALAR);
   }

@@ -25,6 +25,8 @@ public final class Parser {
   private final boolean experimental;
   private final QueryContext context;
   private int p;
+  // info()'s second argument selects info series by data labels; it may match the empty string everywhere
+  private boolean lenientSelector;
 
   /**
    * What {@code step()} and {@code range()} mean inside duration expressions ({@code x[step()*2]}, Prometheus 3
@@ -472,7 +474,12 @@ public final class Parser {
     if (peek().kind() != Kind.RPAREN) {
       while (true) {
         argPos.add(peek().pos());
-        args.add(expr(0));
+        lenientSelector = f.name().equals("info") && args.size() == 1;
+        try {
+          args.add(expr(0));
+        } finally {
+          lenientSelector = false;
+        }
         if (peek().kind() == Kind.COMMA) {
           take();
           if (peek().kind() == Kind.RPAREN) {
@@ -663,7 +670,7 @@ public final class Parser {
         break;
       }
     }
-    if (!anyNonEmpty) {
+    if (!anyNonEmpty && !lenientSelector) {
       throw err(start, "vector selector must contain at least one non-empty matcher");
     }
     String vsName = metric == null ? "" : metric;
