@@ -44,7 +44,8 @@ public final class OtlpLoad {
         .flag("span", "30m", "time covered by the data: metrics send span / 15 s rounds, the last at about now")
         .flag("resources-per-request", "1", "metrics: service instances per request (an SDK sends one)")
         .flag("traces", "100k", "traces: how many (6 to 8 spans each)")
-        .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)");
+        .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)")
+        .bool("live", "send data when it is due, stamped now, for --duration (a demo feed, not a benchmark)");
   }
 
   /** Runs with parsed {@code flags}, printing progress and the summary to {@code out}. */
@@ -66,7 +67,8 @@ public final class OtlpLoad {
     int resourcesPerRequest = flags.intValue("resources-per-request", 1);
     int traces = flags.intValue("traces", 1);
     int tracesPerRequest = flags.intValue("traces-per-request", 1);
-    Duration span = flags.duration("span");
+    boolean live = flags.bool("live");
+    Duration span = live ? flags.duration("duration") : flags.duration("span");
     long seed = flags.longValue("seed", Long.MIN_VALUE);
     Duration timeout = flags.duration("timeout");
     String path = grpc ? (metrics ? METRICS_GRPC_PATH : TRACES_GRPC_PATH) : (metrics ? "/v1/metrics" : "/v1/traces");
@@ -84,13 +86,14 @@ public final class OtlpLoad {
         () -> {
           long stepNanos = OtlpMetricsWorkload.STEP_NANOS;
           long nowNanos = System.currentTimeMillis() * 1_000_000L / stepNanos * stepNanos;
+          int rounds = live ? (int) (span.toNanos() / stepNanos) + 1 : (int) Math.max(1, span.toNanos() / stepNanos);
+          // Live: the first data is due a second from now, then as time passes.
+          long first = live ? System.currentTimeMillis() * 1_000_000L + 1_000_000_000L
+              : nowNanos - (metrics ? rounds * stepNanos : span.toNanos());
           if (metrics) {
-            int rounds = (int) Math.max(1, span.toNanos() / stepNanos);
-            return OtlpMetricsWorkload.build(hosts, partitions, rounds, resourcesPerRequest,
-                nowNanos - rounds * stepNanos, seed, grpc);
+            return OtlpMetricsWorkload.build(hosts, partitions, rounds, resourcesPerRequest, first, seed, grpc, live);
           }
-          return OtlpTraceWorkload.build(traces, tracesPerRequest, hosts, nowNanos - span.toNanos(), span.toNanos(),
-              seed, grpc);
+          return OtlpTraceWorkload.build(traces, tracesPerRequest, hosts, first, span.toNanos(), seed, grpc, live);
         },
         uri -> grpc ? Transport.grpc(uri, headers, timeout, rejected)
             : Transport.http(uri, false, MediaType.create("application", "x-protobuf"), headers, timeout, rejected),

@@ -35,7 +35,8 @@ public final class RemoteWriteLoad {
         .flag("cpus", "4", "CPUs per simulated machine (8 node_cpu_seconds_total series each)")
         .flag("span", "30m", "time covered by the data: span / 15 s rounds, the last at about now")
         .flag("batch-size", "2000", "samples per request (Prometheus's max_samples_per_send)")
-        .bool("http2", "send over h2c instead of HTTP/1.1 (Prometheus uses HTTP/1.1)");
+        .bool("http2", "send over h2c instead of HTTP/1.1 (Prometheus uses HTTP/1.1)")
+        .bool("live", "send each round when it is due, stamped now, for --duration (a demo feed, not a benchmark)");
   }
 
   /** Runs with parsed {@code flags}, printing progress and the summary to {@code out}. */
@@ -46,7 +47,10 @@ public final class RemoteWriteLoad {
     int cpus = flags.intValue("cpus", 1);
     int batch = flags.intValue("batch-size", 1);
     Duration span = flags.duration("span");
-    int rounds = (int) Math.max(1, span.toMillis() / NodeExporterWorkload.STEP_MILLIS);
+    boolean live = flags.bool("live");
+    Duration duration = flags.duration("duration");
+    int rounds = live ? (int) (duration.toMillis() / NodeExporterWorkload.STEP_MILLIS) + 1
+        : (int) Math.max(1, span.toMillis() / NodeExporterWorkload.STEP_MILLIS);
     long seed = flags.longValue("seed", Long.MIN_VALUE);
     boolean http2 = flags.bool("http2");
     Duration timeout = flags.duration("timeout");
@@ -62,6 +66,10 @@ public final class RemoteWriteLoad {
         () -> {
           // Aligned to the step so that two runs with the same flags in the same minute send the same bytes.
           long now = System.currentTimeMillis() / NodeExporterWorkload.STEP_MILLIS * NodeExporterWorkload.STEP_MILLIS;
+          if (live) { // the first round is due a second from now, then one every 15 s
+            return NodeExporterWorkload.build(series, cpus, rounds, batch, System.currentTimeMillis() + 1_000, seed,
+                true);
+          }
           long first = now - rounds * NodeExporterWorkload.STEP_MILLIS;
           return NodeExporterWorkload.build(series, cpus, rounds, batch, first, seed);
         },

@@ -145,6 +145,30 @@ class RemoteWriteLoadIT {
   }
 
   @Test
+  void liveRequestsWaitUntilTheyAreDue() throws Exception {
+    long now = System.currentTimeMillis();
+    byte[] body = io.loupe.loadtests.internal.NodeExporterWorkload.build(10, 1, 1, 10, now, 1).requests().get(0)
+        .body();
+    io.loupe.loadtests.internal.Workload w = new io.loupe.loadtests.internal.Workload("live", List.of(
+        new io.loupe.loadtests.internal.Prepared(body, 10, 10, now + 800),
+        new io.loupe.loadtests.internal.Prepared(body, 10, 10, now + 60_000)), 10, 0, new byte[0]);
+    try (io.loupe.loadtests.internal.Transport t = io.loupe.loadtests.internal.Transport.http(
+        java.net.URI.create(server.httpUri() + "/api/v1/write"), false, MediaType.create("application", "x-protobuf"),
+        Map.of("content-encoding", "snappy", "x-prometheus-remote-write-version", "0.1.0"),
+        java.time.Duration.ofSeconds(10), b -> 0)) {
+      long t0 = System.currentTimeMillis();
+      io.loupe.loadtests.internal.LoadDriver.Result r = io.loupe.loadtests.internal.LoadDriver.run(w, t, 1,
+          java.time.Duration.ofMillis(2500), 0, io.loupe.loadtests.internal.Progress.none());
+      // The first request went out when due, not before; the second was not due before the end of the run.
+      assertThat(System.currentTimeMillis() - t0).isBetween(2_000L, 20_000L);
+      assertThat(r.stats().accepted()).isEqualTo(1);
+      assertThat(r.stats().latencyMillis(0.5)).isLessThan(800); // the wait is not counted as latency
+      assertThat(received.get()).isEqualTo(10);
+      assertThat(r.exhausted()).isFalse();
+    }
+  }
+
+  @Test
   void refusesNonLoopbackTargets() {
     assertThatThrownBy(() -> RemoteWriteLoad.run(RemoteWriteLoad.flags().parse("--url",
         "http://10.20.30.40:9090/api/v1/write"), new PrintStream(new ByteArrayOutputStream(), true,

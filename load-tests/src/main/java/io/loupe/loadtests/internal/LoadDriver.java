@@ -45,6 +45,20 @@ public final class LoadDriver {
             return;
           }
           Prepared p = requests.get(i);
+          for (long wait; (wait = p.notBeforeMillis() - System.currentTimeMillis()) > 0; ) { // live: not due yet
+            long left = (deadline - System.nanoTime()) / 1_000_000 + 1;
+            if (left <= 0) {
+              return;
+            }
+            try {
+              Thread.sleep(Math.min(wait, left));
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            return;
+          }
           stats.samplesSent.addAndGet(p.samples());
           for (int attempt = 0; ; attempt++) {
             long t0 = System.nanoTime();

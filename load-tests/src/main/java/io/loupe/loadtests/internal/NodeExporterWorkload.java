@@ -132,6 +132,12 @@ public final class NodeExporterWorkload {
    * stamped {@code firstMillis + r * 15 s + t's offset within the interval}, so every series only moves forward.
    */
   public static Workload build(int seriesCount, int cpus, int rounds, int batchSize, long firstMillis, long seed) {
+    return build(seriesCount, cpus, rounds, batchSize, firstMillis, seed, false);
+  }
+
+  /** As above; with {@code live}, each request is due when its newest sample's timestamp comes. */
+  public static Workload build(int seriesCount, int cpus, int rounds, int batchSize, long firstMillis, long seed,
+      boolean live) {
     if (seriesCount <= 0 || cpus <= 0 || rounds <= 0 || batchSize <= 0) {
       throw new IllegalArgumentException("seriesCount: " + seriesCount + ", cpus: " + cpus + ", rounds: " + rounds
           + ", batchSize: " + batchSize + " (expected: all > 0)");
@@ -171,7 +177,8 @@ public final class NodeExporterWorkload {
         int from = b * batchSize;
         int to = Math.min(n, from + batchSize);
         byte[] raw = RemoteWriteEncoder.encodeWriteRequest(labels, values, timestamps, from, to);
-        round[b] = new Prepared(RemoteWriteEncoder.compress(raw), to - from, to - from);
+        round[b] = new Prepared(RemoteWriteEncoder.compress(raw), to - from, to - from,
+            live ? timestamps[to - 1] : 0);
       });
       requests.addAll(Arrays.asList(round));
     }

@@ -85,6 +85,12 @@ public final class OtlpMetricsWorkload {
    */
   public static Workload build(int hosts, int partitions, int rounds, int resourcesPerRequest, long firstNanos,
       long seed, boolean grpc) {
+    return build(hosts, partitions, rounds, resourcesPerRequest, firstNanos, seed, grpc, false);
+  }
+
+  /** As above; with {@code live}, each request is due when its newest point's timestamp comes. */
+  public static Workload build(int hosts, int partitions, int rounds, int resourcesPerRequest, long firstNanos,
+      long seed, boolean grpc, boolean live) {
     if (hosts <= 0 || partitions <= 0 || rounds <= 0 || resourcesPerRequest <= 0) {
       throw new IllegalArgumentException("hosts: " + hosts + ", partitions: " + partitions + ", rounds: " + rounds
           + ", resourcesPerRequest: " + resourcesPerRequest + " (expected: all > 0)");
@@ -107,9 +113,11 @@ public final class OtlpMetricsWorkload {
         ExportMetricsServiceRequest.Builder req = ExportMetricsServiceRequest.newBuilder();
         int samples = 0;
         int points = 0;
+        long newest = 0;
         for (int i = from; i < Math.min(instances.size(), from + resourcesPerRequest); i++) {
           Instance inst = instances.get(i);
           long time = firstNanos + r * STEP_NANOS + inst.offsetNanos();
+          newest = Math.max(newest, time);
           ScopeMetrics.Builder scope = ScopeMetrics.newBuilder().setScope(Otlp.SCOPE);
           for (Instrument ins : inst.instruments()) {
             Metric m = metric(ins, processStart, time, rnd);
@@ -123,7 +131,8 @@ public final class OtlpMetricsWorkload {
           seriesCount += samples;
         }
         byte[] body = req.build().toByteArray();
-        requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, samples, points));
+        requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, samples, points,
+            live ? newest / 1_000_000 : 0));
       }
     }
     String desc = String.format(Locale.ROOT,

@@ -30,6 +30,12 @@ public final class OtlpTraceWorkload {
    */
   public static Workload build(int traces, int tracesPerRequest, int hosts, long firstNanos, long spanNanos,
       long seed, boolean grpc) {
+    return build(traces, tracesPerRequest, hosts, firstNanos, spanNanos, seed, grpc, false);
+  }
+
+  /** As above; with {@code live}, each request is due a second after its last trace started. */
+  public static Workload build(int traces, int tracesPerRequest, int hosts, long firstNanos, long spanNanos,
+      long seed, boolean grpc, boolean live) {
     if (traces <= 0 || tracesPerRequest <= 0 || hosts <= 0 || spanNanos <= 0) {
       throw new IllegalArgumentException("traces: " + traces + ", tracesPerRequest: " + tracesPerRequest
           + ", hosts: " + hosts + ", spanNanos: " + spanNanos + " (expected: all > 0)");
@@ -48,7 +54,9 @@ public final class OtlpTraceWorkload {
       ExportTraceServiceRequest.Builder req = ExportTraceServiceRequest.newBuilder();
       byResource.values().forEach(req::addResourceSpans);
       byte[] body = req.build().toByteArray();
-      requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, spans, spans));
+      long lastStart = firstNanos + (Math.min(traces, from + tracesPerRequest) - 1) * spacing;
+      requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, spans, spans,
+          live ? lastStart / 1_000_000 + 1_000 : 0));
       totalSpans += spans;
     }
     String desc = String.format(Locale.ROOT, "%,d pipeline traces (%,d spans, %.1f per trace) over %d hosts, %d"

@@ -9,8 +9,14 @@ import static java.util.Objects.requireNonNull;
  * @param samples what the request carries in the unit the run reports: Prometheus samples (a histogram point counts
  *     one per bucket plus sum and count) or spans
  * @param points OTLP data points (equal to samples for remote write and traces)
+ * @param notBeforeMillis wall-clock time before which the request must not be sent (live mode: data is sent when its
+ *     timestamps come due), or 0 to send as fast as possible
  */
-public record Prepared(byte[] body, int samples, int points) {
+public record Prepared(byte[] body, int samples, int points, long notBeforeMillis) {
+  public Prepared(byte[] body, int samples, int points) {
+    this(body, samples, points, 0);
+  }
+
   public Prepared {
     requireNonNull(body, "body");
     if (samples < 0 || points < 0) {

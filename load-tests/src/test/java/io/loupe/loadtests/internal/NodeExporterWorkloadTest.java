@@ -78,4 +78,16 @@ class NodeExporterWorkloadTest {
     }
     assertThat(a.requests().get(3).body()).isNotEqualTo(c.requests().get(3).body());
   }
+
+  @Test
+  void liveRequestsAreDueAtTheirNewestSample() throws Exception {
+    Workload w = NodeExporterWorkload.build(300, 4, 2, 150, FIRST, 7, true);
+    for (Prepared p : w.requests()) {
+      long newest = RemoteWriteProto.decodeCompressed(p.body()).stream()
+          .mapToLong(RemoteWriteProto.DecodedSample::timestamp).max().orElseThrow();
+      assertThat(p.notBeforeMillis()).isEqualTo(newest);
+    }
+    assertThat(NodeExporterWorkload.build(300, 4, 2, 150, FIRST, 7).requests())
+        .allSatisfy(p -> assertThat(p.notBeforeMillis()).isZero());
+  }
 }
