@@ -1,0 +1,115 @@
+package io.loupe.collector.internal;
+
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.loupe.model.AppendResult;
+import io.loupe.model.Tenant;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
+import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+
+/**
+ * OTLP/gRPC services. Armeria runs them on the blocking executor (the commit waits for the WAL); the tenant comes from
+ * the {@code x-scope-orgid} metadata.
+ */
+public final class OtlpGrpcServices {
+  private final IngestPipeline pipeline;
+  private final InflightLimiter limiter;
+  private final IngestMeters meters;
+
+  public OtlpGrpcServices(IngestPipeline pipeline, InflightLimiter limiter, IngestMeters meters) {
+    this.pipeline = pipeline;
+    this.limiter = limiter;
+    this.meters = meters;
+  }
+
+  private static Tenant tenant() {
+    ServiceRequestContext ctx = ServiceRequestContext.current();
+    return Tenant.fromHeader(ctx.request().headers().get("x-scope-orgid"));
+  }
+
+  /** {@code opentelemetry.proto.collector.metrics.v1.MetricsService}. */
+  public MetricsServiceGrpc.MetricsServiceImplBase metrics() {
+    return new MetricsServiceGrpc.MetricsServiceImplBase() {
+      @Override
+      public void export(ExportMetricsServiceRequest request,
+          StreamObserver<ExportMetricsServiceResponse> observer) {
+        long start = System.nanoTime();
+        try {
+          Tenant tenant = tenant();
+          AppendResult r;
+          try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
+            meters.requestBytes(request.getSerializedSize());
+            r = pipeline.metrics(tenant, request);
+          }
+          ExportMetricsServiceResponse.Builder res = ExportMetricsServiceResponse.newBuilder();
+          if (r.rejectedCount() > 0) {
+            res.setPartialSuccess(ExportMetricsPartialSuccess.newBuilder()
+                .setRejectedDataPoints(r.rejectedCount()).setErrorMessage(r.firstErrors()));
+          }
+          meters.request("otlp_grpc", IngestMeters.Signal.METRICS, "ok", System.nanoTime() - start);
+          observer.onNext(res.build());
+          observer.onCompleted();
+        } catch (RuntimeException | LinkageError e) {
+          fail(observer, IngestMeters.Signal.METRICS, e, start);
+        }
+      }
+    };
+  }
+
+  /** {@code opentelemetry.proto.collector.trace.v1.TraceService}. */
+  public TraceServiceGrpc.TraceServiceImplBase traces() {
+    return new TraceServiceGrpc.TraceServiceImplBase() {
+      @Override
+      public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> observer) {
+        long start = System.nanoTime();
+        try {
+          Tenant tenant = tenant();
+          AppendResult r;
+          try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
+            meters.requestBytes(request.getSerializedSize());
+            r = pipeline.traces(tenant, request);
+          }
+          ExportTraceServiceResponse.Builder res = ExportTraceServiceResponse.newBuilder();
+          if (r.rejectedCount() > 0) {
+            res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()
+                .setRejectedSpans(r.rejectedCount()).setErrorMessage(r.firstErrors()));
+          }
+          meters.request("otlp_grpc", IngestMeters.Signal.TRACES, "ok", System.nanoTime() - start);
+          observer.onNext(res.build());
+          observer.onCompleted();
+        } catch (RuntimeException | LinkageError e) {
+          fail(observer, IngestMeters.Signal.TRACES, e, start);
+        }
+      }
+    };
+  }
+
+  /** {@code LogsService}: present so that clients get a clear UNIMPLEMENTED, not "method not found". */
+  public LogsServiceGrpc.LogsServiceImplBase logs() {
+    return new LogsServiceGrpc.LogsServiceImplBase() {
+      @Override
+      public void export(ExportLogsServiceRequest request, StreamObserver<ExportLogsServiceResponse> observer) {
+        meters.request("otlp_grpc", IngestMeters.Signal.LOGS, "unsupported", 0);
+        observer.onError(Status.UNIMPLEMENTED
+            .withDescription("logs are not supported by Loupe (metrics and traces are)").asRuntimeException());
+      }
+    };
+  }
+
+  private void fail(StreamObserver<?> observer, IngestMeters.Signal signal, Throwable e, long start) {
+    IngestErrors.Failure f = IngestErrors.classify(e);
+    meters.request("otlp_grpc", signal, f.grpcCode().name().toLowerCase(java.util.Locale.ROOT),
+        System.nanoTime() - start);
+    observer.onError(f.toGrpc());
+  }
+}
