@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class PromqlConformanceTest {
   /** Raise as coverage grows; never lower. */
-  private static final int FLOOR = 1311;
+  private static final int FLOOR = 1326;
   /** Evals needing neither native histograms nor experimental features (DSL.md "core_float"); all of them pass. */
   private static final int CORE_FLOOR = 835;
 

@@ -59,7 +59,7 @@ final class Aggregations {
     }
     return switch (a.op()) {
       case TOPK, BOTTOMK, LIMITK -> selectK(ev, a, in, param, c);
-      case LIMIT_RATIO -> limitRatio(a, in, param, c);
+      case LIMIT_RATIO -> limitRatio(ev, a, in, param, c);
       case COUNT_VALUES -> countValues(ev, a, in, strParam, c);
       default -> grouped(ev, a, in, param, c);
     };
@@ -355,7 +355,7 @@ final class Aggregations {
     return new Vec(res);
   }
 
-  private static Vec limitRatio(Expr.Aggregate a, Vec in, double[] param, Ctx c) {
+  private static Vec limitRatio(Evaluator ev, Expr.Aggregate a, Vec in, double[] param, Ctx c) {
     boolean allZero = true;
     for (double p : param) {
       if (Double.isNaN(p)) {
@@ -367,6 +367,14 @@ final class Aggregations {
     }
     if (allZero) {
       return Vec.empty();
+    }
+    double max = Arrays.stream(param).max().orElse(0);
+    double min = Arrays.stream(param).min().orElse(0);
+    if (max > 1) {
+      ev.warn("ratio value should be between -1 and 1, got " + Functions.goG(max) + ", capping to 1");
+    }
+    if (min < -1) {
+      ev.warn("ratio value should be between -1 and 1, got " + Functions.goG(min) + ", capping to -1");
     }
     List<Data.Series> res = new ArrayList<>();
     for (Data.Series s : in.series) {

@@ -388,6 +388,8 @@ final class Binary {
     Labels.Builder b = many.toBuilder();
     if (!op.isComparison()) {
       b.remove(Labels.METRIC_NAME);
+      b.remove("__type__");
+      b.remove("__unit__");
     }
     if (m.card() == Card.ONE_TO_ONE) {
       if (m.on()) {

@@ -165,7 +165,7 @@ public final class Evaluator {
         hi++;
       }
       if (hi > lo) {
-        Labels l = rs.dropName ? rs.labels.without(Labels.METRIC_NAME) : rs.labels;
+        Labels l = rs.dropName ? dropMetadata(rs.labels) : rs.labels;
         out.add(new Matrix.Series(l, Arrays.copyOfRange(rs.ts, lo, hi), Arrays.copyOfRange(rs.vs, lo, hi), hi - lo));
       }
     }
@@ -208,6 +208,14 @@ public final class Evaluator {
     return new Matrix(out);
   }
 
+  /** Without the metric name and the metadata labels that describe it ({@code __type__}, {@code __unit__}). */
+  static Labels dropMetadata(Labels l) {
+    if (l.get(Labels.METRIC_NAME).isEmpty() && l.get("__type__").isEmpty() && l.get("__unit__").isEmpty()) {
+      return l;
+    }
+    return l.without(Labels.METRIC_NAME, "__type__", "__unit__");
+  }
+
   /** Drops names marked for delayed removal, merges series that now share labels, fails on same-step collisions. */
   List<Data.Series> finish(List<Data.Series> in, Ctx c) {
     Map<Labels, Data.Series> byLabels = new HashMap<>();
@@ -216,7 +224,7 @@ public final class Evaluator {
       if (!s.any()) {
         continue;
       }
-      Labels l = s.dropName ? s.labels.without(Labels.METRIC_NAME) : s.labels;
+      Labels l = s.dropName ? dropMetadata(s.labels) : s.labels;
       Data.Series prev = byLabels.get(l);
       if (prev == null) {
         Data.Series ns = new Data.Series(l, s.v, false);
