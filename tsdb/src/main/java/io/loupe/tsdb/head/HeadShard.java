@@ -95,6 +95,7 @@ final class HeadShard {
 
       // 3. Validate samples.
       long window = head.outOfOrderWindowMs();
+      long minValid = head.minValidTime(tenant);
       byte[] verdict = new byte[np]; // by position in order: 0 rejected, 1 write, 2 no-op
       RejectReason[] why = new RejectReason[np];
       boolean[] needsNew = new boolean[nOrd];
@@ -105,7 +106,7 @@ final class HeadShard {
         MemSeries s = ordSeries.get(g);
         // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
         // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
-        long oldestOk = head.minValidTime(tenant);
+        long oldestOk = minValid;
         if (s != null && !s.chunks.isEmpty()) {
           oldestOk = Math.max(oldestOk, s.maxT - window);
         }

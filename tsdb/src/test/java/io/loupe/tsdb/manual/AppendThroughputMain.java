@@ -32,9 +32,9 @@ public final class AppendThroughputMain {
     }
     TsdbOptions o = TsdbOptions.defaults(dir)
         .withFsync(always ? FsyncPolicy.ALWAYS : FsyncPolicy.interval(Duration.ofSeconds(1)))
-        .withMaxSeriesPerTenant(0);
+        .withMaxSeriesPerTenant(0).withBlockRange(Duration.ofHours(2));
     Tenant t = new Tenant("bench");
-    long t0 = 1_700_000_000_000L;
+    long t0 = 1_699_999_200_000L; // hour-aligned
     try (Tsdb db = Tsdb.open(o, new SimpleMeterRegistry())) {
       for (int round = 0; round < rounds; round++) {
         long start = System.nanoTime();
@@ -71,8 +71,23 @@ public final class AppendThroughputMain {
         }
       }
     }
+    long blockBytes;
+    try (Tsdb db = Tsdb.open(o, new SimpleMeterRegistry())) {
+      Appender a = db.appender(t);
+      a.append(labels[0], t0 + 4 * 3_600_000L, 0); // makes the first 2 h range whole
+      a.commit();
+      long fs = System.nanoTime();
+      int blocks = db.flushHead();
+      System.out.printf("flush: %d block(s) in %.2f s%n", blocks, (System.nanoTime() - fs) / 1e9);
+    }
+    try (var s = Files.walk(dir.resolve("blocks"))) {
+      blockBytes = s.filter(p -> p.getFileName().toString().equals("chunks")).mapToLong(p -> p.toFile().length())
+          .sum();
+    }
+    System.out.printf("block chunks file: %d bytes (%.2f per sample)%n", blockBytes,
+        (double) blockBytes / ((long) series * rounds));
     long walBytes;
-    try (var s = Files.walk(dir)) {
+    try (var s = Files.walk(dir.resolve("wal"))) {
       walBytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
     }
     System.out.printf("WAL bytes: %d (%.1f per sample)%n", walBytes, (double) walBytes / ((long) series * rounds));
