@@ -215,7 +215,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         }
       }
     } catch (ClosedChannelException e) {
-      throw new StorageUnavailableException("trace store is closed", e);
+      throw new StorageUnavailableException(closed ? "trace store is closed"
+          : "trace store write failed: " + e.getClass().getSimpleName() + " (an interrupted write)", e);
     } catch (IOException e) {
       throw new StorageUnavailableException("trace store write failed: " + e.getMessage(), e);
     }
@@ -446,7 +447,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       return;
     }
     closed = true;
-    maintenance.shutdownNow();
+    // shutdown, not shutdownNow: an interrupt inside a FileChannel call would close the channel under the seal below
+    maintenance.shutdown();
     try {
       maintenance.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

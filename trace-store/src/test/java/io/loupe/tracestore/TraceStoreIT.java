@@ -261,6 +261,53 @@ class TraceStoreIT {
   }
 
   @Test
+  void readersNeverSeeATraceShrinkWhileSegmentsRoll() throws Exception {
+    TraceStore store = open(options().withShards(1).withSegmentMaxBytes(2048));
+    String t = Spans.randomTraceId();
+    java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> problem = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread reader = new Thread(() -> {
+      while (written.get() < 150 && problem.get() == null) {
+        int before = written.get();
+        int seen = store.trace(A, t).size();
+        if (seen < before) {
+          problem.set("saw " + seen + " spans after " + before + " were acknowledged");
+        }
+        store.search(A, TraceQuery.between(0, Long.MAX_VALUE, 5));
+      }
+    });
+    reader.start();
+    for (int i = 0; i < 150; i++) {
+      store.write(A, List.of(Spans.span(t, "svc", "op" + i, i)));
+      written.incrementAndGet();
+    }
+    reader.join(30_000);
+    assertThat(problem.get()).isNull();
+    assertThat(store.trace(A, t)).hasSize(150);
+    assertThat(registry.get("loupe.tracestore.segments").gauge().value()).isGreaterThan(3);
+  }
+
+  @Test
+  void anInterruptedWriterDoesNotBreakTheStore() throws Exception {
+    TraceStore store = open(options().withShards(1));
+    String t = Spans.randomTraceId();
+    Thread w = new Thread(() -> {
+      Thread.currentThread().interrupt(); // e.g. a cancelled request: FileChannel closes itself on interrupt
+      try {
+        store.write(A, List.of(Spans.span(t, "svc", "interrupted", 1)));
+      } catch (StorageUnavailableException expected) {
+        // the interrupted write may fail; the store must not
+      }
+    });
+    w.start();
+    w.join();
+    store.write(A, List.of(Spans.span(t, "svc", "after", 2)));
+    assertThat(store.trace(A, t)).extracting(SpanRecord::name).contains("after");
+    store.close();
+    assertThat(open(options().withShards(1)).trace(A, t)).extracting(SpanRecord::name).contains("after");
+  }
+
+  @Test
   void retentionDropsOldSegmentsWithTheirIndex() throws IOException {
     TraceStore store = open(options().withShards(1).withRetention(Duration.ofHours(2)));
     String old = Spans.randomTraceId();

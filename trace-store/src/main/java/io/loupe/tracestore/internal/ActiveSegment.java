@@ -17,7 +17,7 @@ public final class ActiveSegment {
   private final Path path;
   private final Path indexPath;
   private final long createdMs;
-  private FileChannel ch;
+  private volatile FileChannel ch;
   private volatile long size;
   private final SegmentReader reader;
   private final SegmentIndex.Builder index = new SegmentIndex.Builder();
@@ -97,14 +97,20 @@ public final class ActiveSegment {
         pos += ch.write(frame, pos);
       }
     } catch (IOException e) {
-      if (e instanceof ClosedByInterruptException || !ch.isOpen()) {
-        Thread.interrupted(); // reopen must not be interrupted in turn; the caller still sees the failure
-        ch = FileChannel.open(path, StandardOpenOption.WRITE);
-      }
+      // Reopen and truncate with the interrupt cleared, or they would close the new channel in turn; the caller
+      // gets its interrupt back with the failure.
+      boolean interrupted = Thread.interrupted();
       try {
+        if (!ch.isOpen()) {
+          ch = FileChannel.open(path, StandardOpenOption.WRITE);
+        }
         ch.truncate(off);
       } catch (IOException e2) {
         e.addSuppressed(e2);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
       throw e;
     }
@@ -114,7 +120,18 @@ public final class ActiveSegment {
   }
 
   public void force() throws IOException {
-    ch.force(false);
+    try {
+      ch.force(false);
+    } catch (ClosedByInterruptException e) {
+      // An interrupted fsync closes the channel for every writer: reopen it so that the store keeps working; the
+      // interrupted caller still fails and keeps its interrupt.
+      boolean interrupted = Thread.interrupted();
+      ch = FileChannel.open(path, StandardOpenOption.WRITE);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
+    }
   }
 
   /**

@@ -214,21 +214,57 @@ public final class Shard {
       if (accepted.isEmpty()) {
         return 0;
       }
-      byte[] payload = SpanCodec.encode(tenant, now, accepted);
-      active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
+      appendLocked(tenant, now, accepted);
       result.accept(spans);
-      try {
-        for (List<SpanRecord> list : accepted.values()) {
-          active.search().add(tenant, list);
-        }
-      } catch (IOException | RuntimeException e) {
-        // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
-        log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
-      }
       return ++writtenSeq;
     } finally {
       appendLock.unlock();
     }
+  }
+
+  private void appendLocked(String tenant, long now, Map<String, List<SpanRecord>> traces) throws IOException {
+    byte[] payload = SpanCodec.encode(tenant, now, traces);
+    if (payload.length > SegmentReader.MAX_RECORD_BYTES) {
+      // Readers refuse records over the maximum (to tell a torn length from a real one): split the batch instead.
+      List<Map<String, List<SpanRecord>>> halves = split(traces);
+      if (halves.size() < 2) {
+        throw new io.loupe.model.InvalidInputException("one span encodes to " + payload.length
+            + " bytes (expected: at most " + SegmentReader.MAX_RECORD_BYTES + ")");
+      }
+      for (Map<String, List<SpanRecord>> h : halves) {
+        appendLocked(tenant, now, h);
+      }
+      return;
+    }
+    active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
+    try {
+      for (List<SpanRecord> list : traces.values()) {
+        active.search().add(tenant, list);
+      }
+    } catch (IOException | RuntimeException e) {
+      // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
+      log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
+    }
+  }
+
+  private static List<Map<String, List<SpanRecord>>> split(Map<String, List<SpanRecord>> traces) {
+    Map<String, List<SpanRecord>> a = new LinkedHashMap<>();
+    Map<String, List<SpanRecord>> b = new LinkedHashMap<>();
+    if (traces.size() > 1) {
+      int i = 0;
+      for (Map.Entry<String, List<SpanRecord>> e : traces.entrySet()) {
+        (i++ < traces.size() / 2 ? a : b).put(e.getKey(), e.getValue());
+      }
+    } else {
+      Map.Entry<String, List<SpanRecord>> e = traces.entrySet().iterator().next();
+      List<SpanRecord> l = e.getValue();
+      if (l.size() < 2) {
+        return List.of(traces);
+      }
+      a.put(e.getKey(), l.subList(0, l.size() / 2));
+      b.put(e.getKey(), l.subList(l.size() / 2, l.size()));
+    }
+    return List.of(a, b);
   }
 
   /** Returns once write {@code seq} is on disk; one fsync serves every writer waiting when it starts. */
@@ -297,15 +333,28 @@ public final class Shard {
   private void roll(long now) throws IOException {
     syncLock.lock();
     try {
+      // The next segment first: if it cannot be created (disk full) the current one stays active and writable.
+      ActiveSegment next = ActiveSegment.create(dir, nextSeq++, now);
       ActiveSegment old = active;
       long target = writtenSeq;
-      SealedSegment s = old.seal(); // forces the file before writing its index
-      syncedSeq = target;
-      if (s != null) {
-        sealed.add(s);
+      active = next;
+      try {
+        SealedSegment s = old.seal(); // forces the file before writing its index
+        syncedSeq = target;
+        if (s != null) {
+          sealed.add(s);
+        }
+        log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
+      } catch (IOException | RuntimeException e) {
+        // Its records stay on disk unsealed: the next open scans and seals it. Until then they are not found.
+        log.error("shard {}: sealing segment {} failed; it is re-indexed at the next open", id, old.seq(), e);
+        try {
+          old.abandon();
+        } catch (IOException e2) {
+          e.addSuppressed(e2);
+        }
+        throw e;
       }
-      active = ActiveSegment.create(dir, nextSeq++, now);
-      log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
     } finally {
       syncLock.unlock();
     }
@@ -314,19 +363,21 @@ public final class Shard {
   /** Spans of {@code key} in every segment of this shard, in write order. */
   public List<SpanRecord> trace(TraceKey key, byte[] traceId) {
     List<SpanRecord> out = new ArrayList<>();
-    for (SealedSegment s : sealed) {
+    ActiveSegment a;
+    long[] offs;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try { // one consistent view: a roll moves the active segment into the sealed list under this lock
+      a = active;
+      offs = a.index().offsets(key);
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    for (SealedSegment s : sealedNow) {
       for (long off : s.index().offsets(key)) {
         read(s.reader(), off, key.tenant(), traceId, out);
       }
-    }
-    ActiveSegment a;
-    long[] offs;
-    appendLock.lock();
-    try {
-      a = active;
-      offs = a.index().offsets(key);
-    } finally {
-      appendLock.unlock();
     }
     for (long off : offs) {
       read(a.reader(), off, key.tenant(), traceId, out);
@@ -357,7 +408,16 @@ public final class Shard {
   public List<SearchIndex.Hit> search(org.apache.lucene.search.Query q, long startNanos, long endNanos, int n)
       throws IOException {
     List<SearchIndex.Hit> out = new ArrayList<>();
-    for (SealedSegment s : sealed) {
+    ActiveSegment a;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try {
+      a = active;
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    for (SealedSegment s : sealedNow) {
       SegmentIndex.Meta m = s.index().meta();
       if (m.maxEndNanos() < startNanos || m.minStartNanos() > endNanos) {
         continue;
@@ -368,15 +428,10 @@ public final class Shard {
         // dropped by retention during the search
       }
     }
-    ActiveSegment a = active;
     try {
-      out.addAll(a.search().search(q, n));
+      out.addAll(a.search().search(q, n)); // if it was sealed meanwhile, the same SearchIndex reads its commit
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      // sealed during the search: its hits are in the sealed list
-      SealedSegment last = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
-      if (last != null && last.seq() == a.seq()) {
-        out.addAll(last.search().search(q, n));
-      }
+      // dropped or store closed during the search
     }
     return out;
   }
