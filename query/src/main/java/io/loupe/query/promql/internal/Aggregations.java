@@ -287,52 +287,70 @@ final class Aggregations {
       out[k] = Data.absentArray(c.n);
     }
     // members of each group, in input order
-    List<List<Integer>> members = new ArrayList<>();
-    for (int gi = 0; gi < groups.size(); gi++) {
-      members.add(new ArrayList<>());
+    int[][] members = new int[groups.size()][];
+    int[] memberCount = new int[groups.size()];
+    for (int k = 0; k < ns; k++) {
+      memberCount[gid[k]]++;
+    }
+    for (int gi = 0; gi < members.length; gi++) {
+      members[gi] = new int[memberCount[gi]];
+      memberCount[gi] = 0;
     }
     for (int k = 0; k < ns; k++) {
-      members.get(gid[k]).add(k);
+      members[gid[k]][memberCount[gid[k]]++] = k;
     }
     boolean top = a.op() == AggOp.TOPK;
-    Integer[] order = new Integer[0];
+    boolean limit = a.op() == AggOp.LIMITK;
+    int[] heap = new int[Math.min(ns, 1024)];
     List<Integer> instantOrder = new ArrayList<>();
     for (int i = 0; i < c.n; i++) {
       ev.check();
-      long k = Math.min((long) param[i], ns);
-      if (k < 1) {
+      long kk = Math.min((long) param[i], ns);
+      if (kk < 1) {
         continue;
       }
-      final int step = i;
-      for (List<Integer> mem : members) {
-        List<Integer> present = new ArrayList<>();
+      int k = (int) kk;
+      if (heap.length < k) {
+        heap = new int[k];
+      }
+      for (int[] mem : members) {
+        int size = 0;
         for (int m : mem) {
-          if (present(in.series.get(m).v[step])) {
-            present.add(m);
+          double x = in.series.get(m).v[i];
+          if (!present(x)) {
+            continue;
+          }
+          if (limit) {
+            if (size < k) {
+              heap[size++] = m;
+            }
+            continue;
+          }
+          // a heap of the k best so far, the worst at the root: O(n log k) without boxing
+          if (size < k) {
+            heap[size] = m;
+            siftUp(heap, size++, in.series, i, top);
+          } else if (better(x, in.series.get(heap[0]).v[i], top)) {
+            heap[0] = m;
+            siftDown(heap, size, in.series, i, top);
           }
         }
-        if (present.isEmpty()) {
+        if (size == 0) {
           continue;
         }
-        order = present.toArray(order);
-        Integer[] sel = Arrays.copyOf(order, present.size());
-        if (a.op() != AggOp.LIMITK) {
-          Arrays.sort(sel, (x, y) -> {
-            double vx = in.series.get(x).v[step];
-            double vy = in.series.get(y).v[step];
-            boolean nx = Double.isNaN(vx);
-            boolean ny = Double.isNaN(vy);
-            if (nx || ny) {
-              return nx == ny ? 0 : (nx ? 1 : -1); // NaN last
-            }
-            return top ? Double.compare(vy, vx) : Double.compare(vx, vy);
-          });
+        if (!limit) {
+          // pop worst-first into the tail, leaving heap[0..size) best-first
+          for (int end = size - 1; end > 0; end--) {
+            int t = heap[0];
+            heap[0] = heap[end];
+            heap[end] = t;
+            siftDown(heap, end, in.series, i, top);
+          }
         }
-        int take = (int) Math.min(k, sel.length);
-        for (int j = 0; j < take; j++) {
-          out[sel[j]][step] = in.series.get(sel[j]).v[step];
+        for (int j = 0; j < size; j++) {
+          out[heap[j]][i] = in.series.get(heap[j]).v[i];
           if (c.n == 1) {
-            instantOrder.add(sel[j]);
+            instantOrder.add(heap[j]);
           }
         }
       }
@@ -353,6 +371,52 @@ final class Aggregations {
       }
     }
     return new Vec(res);
+  }
+
+  /** Whether {@code a} ranks before {@code b} for topk ({@code top}) or bottomk; NaN ranks last. */
+  private static boolean better(double a, double b, boolean top) {
+    if (Double.isNaN(b)) {
+      return !Double.isNaN(a);
+    }
+    return top ? a > b : a < b;
+  }
+
+  private static void siftUp(int[] h, int i, List<Data.Series> s, int step, boolean top) {
+    while (i > 0) {
+      int p = (i - 1) >>> 1;
+      // min-heap on rank: the root is the worst kept element
+      if (better(s.get(h[p]).v[step], s.get(h[i]).v[step], top)) {
+        int t = h[p];
+        h[p] = h[i];
+        h[i] = t;
+        i = p;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private static void siftDown(int[] h, int size, List<Data.Series> s, int step, boolean top) {
+    int i = 0;
+    while (true) {
+      int l = 2 * i + 1;
+      if (l >= size) {
+        return;
+      }
+      int r = l + 1;
+      int worst = l;
+      if (r < size && better(s.get(h[l]).v[step], s.get(h[r]).v[step], top)) {
+        worst = r;
+      }
+      if (better(s.get(h[i]).v[step], s.get(h[worst]).v[step], top)) {
+        int t = h[i];
+        h[i] = h[worst];
+        h[worst] = t;
+        i = worst;
+      } else {
+        return;
+      }
+    }
   }
 
   private static Vec limitRatio(Evaluator ev, Expr.Aggregate a, Vec in, double[] param, Ctx c) {

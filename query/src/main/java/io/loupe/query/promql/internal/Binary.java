@@ -229,6 +229,9 @@ final class Binary {
     int[] oneAt = new int[nSig];
     int[] matchedStamp = new int[nSig];
     int[] manyStamp = new int[nSig];
+    int[] cachedJ = new int[many.size()];
+    int[] cachedOut = new int[many.size()];
+    Arrays.fill(cachedJ, Integer.MIN_VALUE);
     Double fillMany = m.fillLeft();
     Double fillOne = m.fillRight();
     Map<Long, Integer> pairOut = new HashMap<>();
@@ -294,17 +297,26 @@ final class Binary {
         } else {
           res = arith(op, vl, vr);
         }
-        long pairKey = ((long) k << 32) | (j & 0xffffffffL);
-        Integer oi = pairOut.get(pairKey);
-        if (oi == null) {
-          Labels lbl = resultLabels(many.get(k).labels, j < 0 ? Labels.EMPTY : one.get(j).labels, op, m);
-          oi = outByLabels.get(lbl);
-          if (oi == null) {
-            oi = out.size();
-            outByLabels.put(lbl, oi);
-            out.add(new Data.Series(lbl, Data.absentArray(c.n), false));
+        // the partner of a series rarely changes between steps: remember the last pair to skip the map (and boxing)
+        int oi;
+        if (cachedJ[k] == j) {
+          oi = cachedOut[k];
+        } else {
+          long pairKey = ((long) k << 32) | (j & 0xffffffffL);
+          Integer known = pairOut.get(pairKey);
+          if (known == null) {
+            Labels lbl = resultLabels(many.get(k).labels, j < 0 ? Labels.EMPTY : one.get(j).labels, op, m);
+            known = outByLabels.get(lbl);
+            if (known == null) {
+              known = out.size();
+              outByLabels.put(lbl, known);
+              out.add(new Data.Series(lbl, Data.absentArray(c.n), false));
+            }
+            pairOut.put(pairKey, known);
           }
-          pairOut.put(pairKey, oi);
+          oi = known;
+          cachedJ[k] = j;
+          cachedOut[k] = oi;
         }
         Data.Series os = out.get(oi);
         if (inserted == null) {

@@ -1274,8 +1274,8 @@ final class Functions {
     Map<Labels, Integer> ids = new HashMap<>();
     List<Labels> groups = new ArrayList<>();
     List<Data.Series> members = new ArrayList<>();
-    List<Integer> gids = new ArrayList<>();
-    List<Double> bounds = new ArrayList<>();
+    int[] gids = new int[v.series.size()];
+    double[] bounds = new double[v.series.size()];
     if (!fraction) {
       for (int i = 0; i < c.n; i++) {
         if (Double.isNaN(q[i]) || q[i] < 0 || q[i] > 1) {
@@ -1301,9 +1301,9 @@ final class Functions {
         ids.put(g, id);
         groups.add(g);
       }
+      gids[members.size()] = id;
+      bounds[members.size()] = le;
       members.add(s);
-      gids.add(id);
-      bounds.add(le);
     }
     int g = groups.size();
     double[][] out = new double[g][];
@@ -1322,13 +1322,13 @@ final class Functions {
         if (!present(x)) {
           continue;
         }
-        int gi = gids.get(k);
+        int gi = gids[k];
         if (bUpper[gi] == null || len[gi] == bUpper[gi].length) {
           int cap = bUpper[gi] == null ? 16 : bUpper[gi].length * 2;
           bUpper[gi] = bUpper[gi] == null ? new double[cap] : Arrays.copyOf(bUpper[gi], cap);
           bCount[gi] = bCount[gi] == null ? new double[cap] : Arrays.copyOf(bCount[gi], cap);
         }
-        bUpper[gi][len[gi]] = bounds.get(k);
+        bUpper[gi][len[gi]] = bounds[k];
         bCount[gi][len[gi]++] = x;
       }
       for (int gi = 0; gi < g; gi++) {
