@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param walSegmentSize size at which a WAL segment is closed and the next one started; default 128 MiB
  * @param blockRange time range of a block: head chunks never span a multiple of it, and once the head spans 1.5
  *     ranges its oldest whole range is written to a block and dropped from memory; default 2 h
+ * @param retention blocks whose end is this far behind their tenant's newest sample are deleted; zero keeps all;
+ *     default 15 days (Prometheus's)
  */
 public record TsdbOptions(
     Path dataDir,
@@ -26,7 +28,8 @@ public record TsdbOptions(
     long maxSeriesPerTenant,
     int maxExemplarsPerTenant,
     long walSegmentSize,
-    Duration blockRange) {
+    Duration blockRange,
+    Duration retention) {
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_WAL_SEGMENT_SIZE = 4096;
   public static final long MAX_WAL_SEGMENT_SIZE = 1L << 30;
@@ -36,6 +39,10 @@ public record TsdbOptions(
     requireNonNull(fsync, "fsync");
     requireNonNull(outOfOrderWindow, "outOfOrderWindow");
     requireNonNull(blockRange, "blockRange");
+    requireNonNull(retention, "retention");
+    if (retention.isNegative()) {
+      throw new IllegalArgumentException("retention: " + retention + " (expected: >= 0, 0 keeps everything)");
+    }
     if (blockRange.toMillis() < 60_000) {
       throw new IllegalArgumentException("blockRange: " + blockRange + " (expected: >= 1 minute)");
     }
@@ -60,41 +67,47 @@ public record TsdbOptions(
 
   public static TsdbOptions defaults(Path dataDir) {
     return new TsdbOptions(dataDir, Runtime.getRuntime().availableProcessors(), FsyncPolicy.ALWAYS,
-        Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20, Duration.ofHours(2));
+        Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20, Duration.ofHours(2),
+        Duration.ofDays(15));
   }
 
   public TsdbOptions withShards(int n) {
     return new TsdbOptions(dataDir, n, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange);
+        walSegmentSize, blockRange, retention);
   }
 
   public TsdbOptions withFsync(FsyncPolicy p) {
     return new TsdbOptions(dataDir, shards, p, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange);
+        walSegmentSize, blockRange, retention);
   }
 
   public TsdbOptions withOutOfOrderWindow(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize,
-        blockRange);
+        blockRange, retention);
   }
 
   public TsdbOptions withMaxSeriesPerTenant(long n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize,
-        blockRange);
+        blockRange, retention);
   }
 
   public TsdbOptions withMaxExemplarsPerTenant(int n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize,
-        blockRange);
+        blockRange, retention);
   }
 
   public TsdbOptions withWalSegmentSize(long bytes) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes,
-        blockRange);
+        blockRange, retention);
   }
 
   public TsdbOptions withBlockRange(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, d);
+        walSegmentSize, d, retention);
+  }
+
+  public TsdbOptions withRetention(Duration d) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize, blockRange, d);
   }
 }

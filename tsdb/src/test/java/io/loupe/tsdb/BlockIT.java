@@ -146,4 +146,27 @@ class BlockIT {
       assertThat(got.get(0).split(" ")).hasSize(1 + 3 * 60);
     }
   }
+
+  @Test
+  void retentionDeletesWholeBlocksBehindTheNewestSample() throws Exception {
+    SimpleMeterRegistry reg = new SimpleMeterRegistry();
+    try (Tsdb db = Tsdb.open(opts().withRetention(Duration.ofHours(3)), reg)) {
+      Appender a = db.appender(T);
+      for (long t = B0; t < B0 + 6 * H; t += 60_000) {
+        a.append(Labels.of("__name__", "m"), t, 1);
+      }
+      a.commit();
+      assertThat(db.flushHead()).isEqualTo(5);
+      // newest sample B0+6h-1m: blocks ending at or before B0+3h-1m are gone, i.e. hours 0 and 1
+      assertThat(reg.get("loupe.tsdb.blocks.deleted").counter().count()).isEqualTo(2);
+      assertThat(blockDirs(dir)).hasSize(3);
+      List<String> got = dumpAll(db);
+      assertThat(got.get(0).split(" ")).hasSize(1 + 4 * 60);
+      assertThat(got.get(0)).contains(" " + (B0 + 2 * H - TsdbIT.T0) + "=1.0");
+      assertThat(got.get(0)).doesNotContain(" " + (B0 + 2 * H - 60_000 - TsdbIT.T0) + "=");
+    }
+    try (Tsdb db = Tsdb.open(opts().withRetention(Duration.ofHours(3)), new SimpleMeterRegistry())) {
+      assertThat(dumpAll(db).get(0).split(" ")).hasSize(1 + 4 * 60); // nothing resurrected from the WAL
+    }
+  }
 }

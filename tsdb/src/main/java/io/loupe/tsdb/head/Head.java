@@ -68,6 +68,8 @@ public final class Head implements Closeable {
   private final Object compactionLock = new Object();
   private final Counter blocksWritten;
   private final Counter blocksCorrupt;
+  private final Counter blocksDeleted;
+  private List<Block> retired = new ArrayList<>(); // deleted by retention, closed one compaction cycle later
   private final Counter appended;
   private final Counter[] rejected = new Counter[RejectReason.values().length];
   private final Counter corruptions;
@@ -107,6 +109,8 @@ public final class Head implements Closeable {
         .register(registry);
     blocksCorrupt = Counter.builder("loupe.tsdb.blocks.corrupt")
         .description("blocks that failed verification at open and were quarantined").register(registry);
+    blocksDeleted = Counter.builder("loupe.tsdb.blocks.deleted").description("blocks deleted by retention")
+        .register(registry);
     Gauge.builder("loupe.tsdb.blocks.loaded", tenants, m -> m.values().stream().mapToInt(t -> t.blocks.size()).sum())
         .description("blocks open for queries").register(registry);
     walBytes = Counter.builder("loupe.tsdb.wal.bytes").baseUnit("bytes").description("bytes appended to the WAL")
@@ -731,6 +735,7 @@ public final class Head implements Closeable {
       if (written > 0) {
         checkpointAll();
       }
+      applyRetention();
       return written;
     }
   }
@@ -757,6 +762,48 @@ public final class Head implements Closeable {
       }
     }
     log.info("checkpointed the WAL of {} shards in {} ms", shards.length, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * Deletes blocks whose end lies {@code retention} or more behind their tenant's newest sample. A deleted block's file
+   * stays open until the next cycle (a minute later), so queries that already hold it finish reading it.
+   */
+  private void applyRetention() throws IOException {
+    for (Block b : retired) {
+      b.close();
+    }
+    retired = new ArrayList<>();
+    long keep = opts.retention().toMillis();
+    if (keep == 0) {
+      return;
+    }
+    for (Tenant t : List.copyOf(tenants.keySet())) {
+      TenantState ts = tenants.get(t);
+      List<Block> blocks = ts.blocks;
+      if (blocks.isEmpty()) {
+        continue;
+      }
+      long newest = Math.max(headRange(t)[1], blocks.get(blocks.size() - 1).meta().maxT() - 1);
+      List<Block> kept = new ArrayList<>();
+      for (Block b : blocks) {
+        if (b.meta().maxT() <= newest - keep) {
+          log.info("retention: deleting block {} of tenant {} (ends {} ms before the newest sample)", b.dir(), t,
+              newest - b.meta().maxT());
+          retired.add(b);
+          blocksDeleted.increment();
+        } else {
+          kept.add(b);
+        }
+      }
+      if (kept.size() != blocks.size()) {
+        ts.blocks = List.copyOf(kept);
+        for (Block b : retired) {
+          if (Files.exists(b.dir())) {
+            deleteTree(b.dir()); // on Linux the open chunks file stays readable until closed
+          }
+        }
+      }
+    }
   }
 
   /** Oldest and newest sample of the tenant's head (min > max when empty). */
