@@ -39,10 +39,11 @@ public final class OtlpLoad {
     Runner.commonFlags(f, "");
     return f.flag("signal", "metrics", "metrics or traces")
         .flag("protocol", "http", "http (OTLP/HTTP protobuf, HTTP/1.1) or grpc (OTLP/gRPC over h2c)")
-        .flag("hosts", "20", "hosts, each running the three pipeline services")
+        .flag("hosts", "50", "hosts, each running the three pipeline services")
         .flag("partitions", "12", "Kafka partitions per topic (3 topics), for per-partition series")
         .flag("span", "30m", "time covered by the data: metrics send span / 15 s rounds, the last at about now")
-        .flag("resources-per-request", "1", "metrics: service instances per request (an SDK sends one)")
+        .flag("resources-per-request", "3", "metrics: service instances per request (3: a collector per host"
+            + " batching its services; 1: each SDK on its own)")
         .flag("traces", "100k", "traces: how many (6 to 8 spans each)")
         .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)")
         .bool("live", "send data when it is due, stamped now, for --duration (a demo feed, not a benchmark)");

@@ -130,7 +130,8 @@ class OtlpLoadIT {
   }
 
   private static LoadReport run(String... extra) throws Exception {
-    String[] base = {"--hosts", "2", "--partitions", "2", "--span", "1m", "--duration", "20s", "--concurrency",
+    String[] base = {"--hosts", "2", "--partitions", "2", "--resources-per-request", "1", "--span", "1m",
+        "--duration", "20s", "--concurrency",
         "2"};
     String[] args = new String[base.length + extra.length];
     System.arraycopy(base, 0, args, 0, base.length);
