@@ -106,6 +106,12 @@ final class HeadAppender implements Appender {
     int[] exShard = new int[ne];
     int[] eCount = new int[shards + 1];
     for (int i = 0; i < ne; i++) {
+      if (b.exLabels.get(i).isEmpty()) {
+        exShard[i] = -1;
+        rb.reject(io.loupe.model.RejectReason.INVALID_EXEMPLAR, "exemplar of a series with no labels");
+        rejected[io.loupe.model.RejectReason.INVALID_EXEMPLAR.ordinal()]++;
+        continue;
+      }
       int s = head.shardFor(tenantHash, b.exLabels.get(i));
       exShard[i] = s;
       eCount[s + 1]++;
@@ -124,7 +130,9 @@ final class HeadAppender implements Appender {
     int[] exs = new int[ne];
     int[] eFill = Arrays.copyOf(eCount, shards);
     for (int i = 0; i < ne; i++) {
-      exs[eFill[exShard[i]]++] = i;
+      if (exShard[i] >= 0) {
+        exs[eFill[exShard[i]]++] = i;
+      }
     }
     List<List<MetricMetadata>> metaByShard = new ArrayList<>(shards);
     for (int s = 0; s < shards; s++) {
