@@ -169,4 +169,28 @@ class BlockIT {
       assertThat(dumpAll(db).get(0).split(" ")).hasSize(1 + 4 * 60); // nothing resurrected from the WAL
     }
   }
+
+  @Test
+  void failedBlockWriteKeepsTheHeadAndIsRetried() throws Exception {
+    try (Tsdb db = Tsdb.open(opts(), new SimpleMeterRegistry())) {
+      Appender a = db.appender(T);
+      for (long t = B0; t < B0 + 3 * H; t += 60_000) {
+        a.append(Labels.of("__name__", "m"), t, 1);
+      }
+      a.commit();
+      List<String> before = dumpAll(db);
+      Files.createDirectories(dir.resolve("blocks"));
+      Files.writeString(dir.resolve("blocks").resolve(T.id()), "in the way"); // the tenant's block dir cannot exist
+      org.assertj.core.api.Assertions.assertThatThrownBy(db::flushHead)
+          .isInstanceOf(io.loupe.model.StorageUnavailableException.class).hasMessageContaining("blocks");
+      assertThat(dumpAll(db)).isEqualTo(before);
+      assertThat(db.stats(T, 0).headStats().minTime()).isEqualTo(B0);
+      Files.delete(dir.resolve("blocks").resolve(T.id()));
+      assertThat(db.flushHead()).isEqualTo(2);
+      assertThat(dumpAll(db)).isEqualTo(before);
+    }
+    try (Tsdb db = Tsdb.open(opts(), new SimpleMeterRegistry())) {
+      assertThat(dumpAll(db).get(0).split(" ")).hasSize(1 + 3 * 60);
+    }
+  }
 }
