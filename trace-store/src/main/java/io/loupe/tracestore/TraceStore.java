@@ -15,6 +15,7 @@ import io.loupe.tracestore.internal.FileHeader;
 import io.loupe.tracestore.internal.SealedSegment;
 import io.loupe.tracestore.internal.SearchIndex;
 import io.loupe.tracestore.internal.SearchQueries;
+import io.loupe.tracestore.internal.SpanFilters;
 import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
@@ -250,7 +251,17 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     requireNonNull(tenant, "tenant");
     requireNonNull(query, "query");
     ensureOpen();
+    // Lucene finds candidates with one span condition set (the simple conditions, else the first span filter); the
+    // remaining span filters are checked on each candidate's spans, which are read anyway for its summary.
     Query q = SearchQueries.of(tenant.id(), query);
+    List<SpanFilter> verify = query.spanFilters();
+    if (!verify.isEmpty() && !hasSimpleConditions(query)) {
+      q = new org.apache.lucene.search.BooleanQuery.Builder()
+          .add(q, org.apache.lucene.search.BooleanClause.Occur.FILTER)
+          .add(SearchQueries.filter(tenant.id(), verify.get(0)), org.apache.lucene.search.BooleanClause.Occur.FILTER)
+          .build();
+      verify = verify.subList(1, verify.size());
+    }
     // A trace with many matching spans takes several hits: ask each segment for more spans than traces wanted.
     int perSegment = Math.min(TraceQuery.MAX_LIMIT, query.limit() * 20);
     Map<String, Long> newest = new HashMap<>();
@@ -270,12 +281,22 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       if (out.size() >= query.limit()) {
         break;
       }
-      TraceSummary s = summarize(e.getKey(), trace(tenant, e.getKey()));
+      List<SpanRecord> spans = trace(tenant, e.getKey());
+      boolean all = true;
+      for (SpanFilter f : verify) {
+        all &= SpanFilters.anyMatch(spans, f);
+      }
+      TraceSummary s = all ? summarize(e.getKey(), spans) : null;
       if (s != null) {
         out.add(s);
       }
     }
     return out;
+  }
+
+  private static boolean hasSimpleConditions(TraceQuery q) {
+    return !q.serviceName().isEmpty() || !q.spanName().isEmpty() || q.kind() != null || q.statusCode() != null
+        || !q.attributes().isEmpty() || q.minDurationNanos() > 0 || q.maxDurationNanos() < Long.MAX_VALUE;
   }
 
   private static TraceSummary summarize(String traceId, List<SpanRecord> spans) {

@@ -131,6 +131,67 @@ class TraceSearchIT {
     assertThat(ids(TraceQuery.between(T0, T0 + 10_000 * MS, 1))).containsExactly(checkout);
   }
 
+  static SpanFilter attr(String key, CompareOp op, String value) {
+    return new AttributeCondition(TagScope.SPAN, key, op, value);
+  }
+
+  static SpanFilter intrinsic(SpanFilter.IntrinsicField f, CompareOp op, String value) {
+    return new SpanFilter.Intrinsic(f, op, value);
+  }
+
+  List<String> traceql(SpanFilter... spansets) {
+    return ids(all().withSpanFilters(List.of(spansets)));
+  }
+
+  @Test
+  void traceQlStyleFiltersCompareRegexAndCombineSpanSets() {
+    assertThat(traceql(attr("http.status_code", CompareOp.GE, "400"))).containsExactly(slowPayment);
+    assertThat(traceql(attr("http.status_code", CompareOp.LT, "400"))).containsExactly(checkout);
+    assertThat(traceql(attr("ratio", CompareOp.GT, "0.25"))).containsExactly(checkout);
+    assertThat(traceql(attr("ratio", CompareOp.GT, "0.5"))).isEmpty();
+    assertThat(traceql(attr("http.route", CompareOp.NE, "/pay"))).containsExactly(checkout);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.REGEX, ".*orders.*")))
+        .containsExactly(checkout, kafka);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.NOT_REGEX, "orders.*")))
+        .containsExactly(checkout, slowPayment);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.STATUS, CompareOp.EQ, "error")))
+        .containsExactly(slowPayment);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.NE, "server")))
+        .containsExactly(checkout, kafka);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.DURATION, CompareOp.GT, String.valueOf(100 * MS))))
+        .containsExactly(checkout, slowPayment);
+    assertThat(traceql(new SpanFilter.Or(List.of(
+        new AttributeCondition(TagScope.RESOURCE, "service.name", "payment"),
+        intrinsic(SpanFilter.IntrinsicField.SERVICE, CompareOp.EQ, "producer"))))).containsExactly(slowPayment, kafka);
+    assertThat(traceql(new SpanFilter.And(List.of(
+        intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "client"),
+        attr("db.system", CompareOp.REGEX, "post.*"))))).containsExactly(checkout);
+    // { } && { }: two spans of one trace, even from two segments
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "producer"),
+        intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "consumer"))).containsExactly(kafka);
+    assertThat(traceql(AttributeCondition.any("service.name", "frontend"), attr("db.system", CompareOp.EQ,
+        "postgresql"))).containsExactly(checkout);
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "producer"),
+        intrinsic(SpanFilter.IntrinsicField.STATUS, CompareOp.EQ, "error"))).isEmpty();
+    // Jaeger-style conditions and span sets together
+    assertThat(ids(all().withService("payment").withSpanFilters(
+        List.of(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "server"))))).containsExactly(slowPayment);
+    assertThat(ids(all().withService("frontend").withSpanFilters(
+        List.of(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "producer"))))).isEmpty();
+  }
+
+  @Test
+  void badFiltersAreTheCallersFault() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.REGEX, "(unclosed")))
+        .isInstanceOf(io.loupe.model.InvalidInputException.class).hasMessageContaining("(unclosed");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> intrinsic(SpanFilter.IntrinsicField.STATUS, CompareOp.GT, "error"))
+        .isInstanceOf(io.loupe.model.InvalidInputException.class).hasMessage("status GT (expected: = or !=)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> attr("x", CompareOp.GT, "abc"))
+        .hasMessage("attribute 'x' GT 'abc' (expected: a number)");
+  }
+
   @Test
   void listsServicesOperationsAndTagsPerTenant() {
     assertThat(store.services(A))

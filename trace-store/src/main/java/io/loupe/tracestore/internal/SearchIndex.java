@@ -64,6 +64,9 @@ public final class SearchIndex implements Closeable {
   public static final String SPAN_PREFIX = "s.";
   public static final String RESOURCE_NUMERIC_PREFIX = "rn.";
   public static final String SPAN_NUMERIC_PREFIX = "sn.";
+  // Doubles apart from longs: both are 8-byte 1-D points, so one field would mix two encodings in one range query.
+  public static final String RESOURCE_DOUBLE_PREFIX = "rd.";
+  public static final String SPAN_DOUBLE_PREFIX = "sd.";
   /** Keyword values longer than this are not indexed (Lucene's term limit is 32766 bytes; such values are blobs). */
   static final int MAX_KEYWORD_CHARS = 1024;
   static final char SEP = '\u0000';
@@ -141,23 +144,24 @@ public final class SearchIndex implements Closeable {
     d.add(new LongPoint(START, s.startEpochNanos()));
     d.add(new NumericDocValuesField(START, s.startEpochNanos()));
     d.add(new LongPoint(DURATION, s.durationNanos()));
-    attributes(d, tenant, s.resourceAttributes(), RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX);
-    attributes(d, tenant, s.attributes(), SPAN_PREFIX, SPAN_NUMERIC_PREFIX);
+    attributes(d, tenant, s.resourceAttributes(), RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX, RESOURCE_DOUBLE_PREFIX);
+    attributes(d, tenant, s.attributes(), SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX);
     return d;
   }
 
   private static void attributes(Document d, String tenant, Map<String, Object> attrs, String prefix,
-      String numericPrefix) {
+      String numericPrefix, String doublePrefix) {
     for (Map.Entry<String, Object> a : attrs.entrySet()) {
-      boolean any = value(d, tenant, prefix + a.getKey(), numericPrefix + a.getKey(), a.getValue(), true);
+      boolean any = value(d, tenant, prefix + a.getKey(), numericPrefix + a.getKey(), doublePrefix + a.getKey(),
+          a.getValue(), true);
       if (any) {
         d.add(new StringField(TAG, key(tenant, prefix + a.getKey()), Field.Store.NO));
       }
     }
   }
 
-  private static boolean value(Document d, String tenant, String field, String numericField, Object v,
-      boolean allowList) {
+  private static boolean value(Document d, String tenant, String field, String numericField, String doubleField,
+      Object v, boolean allowList) {
     if (v instanceof String str) {
       if (str.length() > MAX_KEYWORD_CHARS) {
         return false;
@@ -174,13 +178,13 @@ public final class SearchIndex implements Closeable {
     }
     if (v instanceof Double dbl) {
       d.add(new StringField(field, key(tenant, String.valueOf(dbl)), Field.Store.NO));
-      d.add(new DoublePoint(numericField, dbl));
+      d.add(new DoublePoint(doubleField, dbl));
       return true;
     }
     if (v instanceof List<?> list && allowList) {
       boolean any = false;
       for (Object o : list) {
-        any |= value(d, tenant, field, numericField, o, false);
+        any |= value(d, tenant, field, numericField, doubleField, o, false);
       }
       return any;
     }

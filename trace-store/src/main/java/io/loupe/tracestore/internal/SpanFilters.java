@@ -1,0 +1,120 @@
+package io.loupe.tracestore.internal;
+
+import io.loupe.model.SpanRecord;
+import io.loupe.tracestore.AttributeCondition;
+import io.loupe.tracestore.CompareOp;
+import io.loupe.tracestore.SpanFilter;
+import io.loupe.tracestore.TagScope;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.lucene.util.automaton.CharacterRunAutomaton;
+import org.apache.lucene.util.automaton.RegExp;
+
+/**
+ * Evaluates a {@link SpanFilter} on a stored span, with the same semantics as its Lucene query (regular expressions
+ * in Lucene syntax, anchored), to check the other span sets of a TraceQL query on a candidate trace.
+ */
+public final class SpanFilters {
+  private SpanFilters() {}
+
+  public static boolean anyMatch(List<SpanRecord> spans, SpanFilter f) {
+    for (SpanRecord s : spans) {
+      if (matches(s, f)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public static boolean matches(SpanRecord s, SpanFilter f) {
+    if (f instanceof SpanFilter.And and) {
+      for (SpanFilter x : and.filters()) {
+        if (!matches(s, x)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (f instanceof SpanFilter.Or or) {
+      for (SpanFilter x : or.filters()) {
+        if (matches(s, x)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (f instanceof SpanFilter.Intrinsic i) {
+      return switch (i.field()) {
+        case NAME -> string(s.name(), i.op(), i.value());
+        case SERVICE -> string(s.serviceName(), i.op(), i.value());
+        case STATUS -> string(s.statusCode().name().toLowerCase(Locale.ROOT), i.op(),
+            i.value().toLowerCase(Locale.ROOT));
+        case KIND -> string(s.kind().name().toLowerCase(Locale.ROOT), i.op(), i.value().toLowerCase(Locale.ROOT));
+        case DURATION -> number(s.durationNanos(), i.op(), Long.parseLong(i.value()));
+      };
+    }
+    AttributeCondition c = (AttributeCondition) f;
+    return (c.scope() != TagScope.SPAN && attribute(s.resourceAttributes(), c))
+        || (c.scope() != TagScope.RESOURCE && attribute(s.attributes(), c));
+  }
+
+  private static boolean attribute(Map<String, Object> attrs, AttributeCondition c) {
+    if (!attrs.containsKey(c.key())) {
+      return false;
+    }
+    Object v = attrs.get(c.key());
+    if (v instanceof List<?> list) {
+      for (Object o : list) {
+        if (scalar(o, c)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return scalar(v, c);
+  }
+
+  private static boolean scalar(Object v, AttributeCondition c) {
+    switch (c.op()) {
+      case GT:
+      case GE:
+      case LT:
+      case LE:
+        return (v instanceof Long || v instanceof Integer || v instanceof Double)
+            && number(((Number) v).doubleValue(), c.op(), Double.parseDouble(c.value()));
+      default:
+        if (v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof Integer
+            || v instanceof Double) {
+          return string(String.valueOf(v), c.op(), c.value());
+        }
+        return false;
+    }
+  }
+
+  private static boolean string(String actual, CompareOp op, String value) {
+    return switch (op) {
+      case EQ -> actual.equals(value);
+      case NE -> !actual.equals(value);
+      case REGEX -> regex(value).run(actual);
+      case NOT_REGEX -> !regex(value).run(actual);
+      default -> false;
+    };
+  }
+
+  private static CharacterRunAutomaton regex(String value) {
+    return new CharacterRunAutomaton(new RegExp(value).toAutomaton());
+  }
+
+  private static boolean number(double actual, CompareOp op, double value) {
+    return switch (op) {
+      case EQ -> actual == value;
+      case NE -> actual != value;
+      case GT -> actual > value;
+      case GE -> actual >= value;
+      case LT -> actual < value;
+      case LE -> actual <= value;
+      default -> false;
+    };
+  }
+}
