@@ -150,6 +150,29 @@ class RemoteWriteTest {
   }
 
   @Test
+  void nonAsciiAndRepeatedStringsDecode() throws IOException {
+    String longValue = "v".repeat(300);
+    decode(writeRequest(
+        series(new String[] {"__name__", "m", "city", "Zürich", "long", longValue}, new double[] {1, 1}),
+        series(new String[] {"__name__", "m", "city", "Zürich", "long", longValue}, new double[] {2, 2}),
+        series(new String[] {"__name__", "m", "city", "東京"}, new double[] {3, 3})));
+
+    assertThat(appender.points).extracting(p -> p.labels().get("city")).containsExactly("Zürich", "Zürich", "東京");
+    assertThat(appender.points.get(0).labels().get("long")).isEqualTo(longValue);
+    assertThat(result.rejectedCount()).isZero();
+  }
+
+  @Test
+  void duplicateNamesAreFoundAlsoNextToEmptyValues() throws IOException {
+    decode(writeRequest(
+        series(new String[] {"__name__", "a", "job", "", "job", "x"}, new double[] {1, 1}),
+        series(new String[] {"__name__", "b", "job", ""}, new double[] {1, 1})));
+
+    assertThat(appender.lines()).containsExactly("b{} 1 1.0"); // an empty value is no label
+    assertThat(result.build().firstErrors()).contains("has label 'job' twice");
+  }
+
+  @Test
   void exemplarsMetadataAndHistograms() throws IOException {
     byte[] exemplar = message(o -> {
       o.writeByteArray(1, label("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"));
