@@ -72,6 +72,8 @@ public final class Evaluator {
     this.lookback = opts.lookbackDelta().toMillis();
   }
 
+  static final long MAX_STEPS = 1_100_000;
+
   /** The evaluation steps of one (sub)query: {@code start, start+step, ..., end}. */
   static final class Ctx {
     final long start;
@@ -82,9 +84,10 @@ public final class Evaluator {
       this.start = start;
       this.step = step;
       long steps = (end - start) / step + 1;
-      if (steps > 11_000 * 100L) {
-        throw new QueryException(ErrorType.BAD_DATA,
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+      // A guard against subqueries like x[1y:1ms]; the API limits top-level range queries to 11,000 points itself.
+      if (steps > MAX_STEPS) {
+        throw new QueryException(ErrorType.EXECUTION, "query would evaluate " + steps + " steps (expected: at most "
+            + MAX_STEPS + "); use a larger step");
       }
       this.n = (int) steps;
     }
