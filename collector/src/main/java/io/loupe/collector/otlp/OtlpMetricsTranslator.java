@@ -164,6 +164,8 @@ public final class OtlpMetricsTranslator {
     // Series of the point being translated, validated together before anything is appended.
     final List<Labels> series = new ArrayList<>(16);
     final double[] cumulative = new double[1];
+    double[] lastBounds;
+    String[] lastLe;
     final DeltaToCumulative.HistogramOut histogramOut = new DeltaToCumulative.HistogramOut();
 
     Call(Tenant tenant, Appender appender, AppendResult.Builder result) {
@@ -412,9 +414,10 @@ public final class OtlpMetricsTranslator {
       boolean stale = (p.getFlags() & NO_RECORDED_VALUE) != 0;
       // Series: one bucket per finite bound, +Inf, then _sum (when the point has one) and _count.
       series.clear();
-      for (double bound : bounds) {
-        if (bound != Double.POSITIVE_INFINITY) {
-          series.add(labels(bucketName, "le", AnyValues.formatDouble(bound)));
+      String[] le = leValues(bounds);
+      for (int i = 0; i < le.length; i++) {
+        if (le[i] != null) {
+          series.add(labels(bucketName, "le", le[i]));
         }
       }
       int finiteBuckets = series.size();
@@ -489,6 +492,32 @@ public final class OtlpMetricsTranslator {
         }
         exemplar(m, series.get(target), e, tsMs);
       }
+    }
+
+    /**
+     * The le label values of {@code bounds} (null for a +Inf bound), remembered for the next point: the points of a
+     * histogram nearly always share their bounds, and formatting a double is the costliest step of a bucket.
+     */
+    private String[] leValues(List<Double> bounds) {
+      int n = bounds.size();
+      if (lastBounds != null && lastBounds.length == n) {
+        boolean same = true;
+        for (int i = 0; i < n && same; i++) {
+          same = Double.compare(lastBounds[i], bounds.get(i)) == 0;
+        }
+        if (same) {
+          return lastLe;
+        }
+      }
+      double[] b = new double[n];
+      String[] le = new String[n];
+      for (int i = 0; i < n; i++) {
+        b[i] = bounds.get(i);
+        le[i] = b[i] == Double.POSITIVE_INFINITY ? null : AnyValues.formatDouble(b[i]);
+      }
+      lastBounds = b;
+      lastLe = le;
+      return le;
     }
 
     private String histogramShapeProblem(List<Double> bounds, List<Long> counts) {
