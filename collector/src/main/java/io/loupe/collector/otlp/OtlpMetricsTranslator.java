@@ -404,8 +404,9 @@ public final class OtlpMetricsTranslator {
       if (tsMs == Long.MIN_VALUE || !attributes(m, p.getAttributesList())) {
         return;
       }
-      List<Double> bounds = p.getExplicitBoundsList();
       List<Long> counts = p.getBucketCountsList();
+      // Bounds without bucket counts say nothing about the buckets: such a point has only the +Inf bucket.
+      List<Double> bounds = counts.isEmpty() ? List.of() : p.getExplicitBoundsList();
       String shape = histogramShapeProblem(bounds, counts);
       if (shape != null) {
         result.reject(RejectReason.UNSUPPORTED_TYPE, "histogram " + m.getName() + " has a point with " + shape);

@@ -204,6 +204,20 @@ class OtlpMetricsTranslatorTest {
   }
 
   @Test
+  void histogramWithBoundsButNoBucketCountsHasOnlyTheInfBucket() {
+    HistogramDataPoint.Builder p = HistogramDataPoint.newBuilder().setTimeUnixNano(T0).setCount(3).setSum(1)
+        .addAllExplicitBounds(List.of(1.0, 2.0));
+    translate(request(service(), histogram("h", "", CUMULATIVE, p)));
+    translate(request(service(), histogram("d", "", DELTA, p.setStartTimeUnixNano(T0 - 1))));
+
+    assertThat(appender.named("h_bucket")).extracting(x -> x.labels().get("le") + "=" + x.value())
+        .containsExactly("+Inf=3.0");
+    assertThat(appender.named("d_bucket")).extracting(x -> x.labels().get("le") + "=" + x.value())
+        .containsExactly("+Inf=3.0");
+    assertThat(result.rejectedCount()).isZero();
+  }
+
+  @Test
   void malformedHistogramIsRejected() {
     HistogramDataPoint.Builder bad = hpoint(T0, List.of(1.0, 2.0), List.of(1L, 2L), 1);
     HistogramDataPoint.Builder unsorted = hpoint(T0, List.of(2.0, 1.0), List.of(1L, 2L, 3L), 1);
