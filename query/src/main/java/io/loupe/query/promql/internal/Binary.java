@@ -511,8 +511,4 @@ final class Binary {
     }
     return b.build();
   }
-
-  static double[] copy(double[] v) {
-    return Arrays.copyOf(v, v.length);
-  }
 }

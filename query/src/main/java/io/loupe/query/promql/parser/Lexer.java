@@ -19,7 +19,7 @@ final class Lexer {
         case DURATION -> "duration \"" + text + "\"";
         case STRING -> "string " + Printer.quote(text);
         case ADD, SUB, MUL, DIV, MOD, POW, EQLC, NEQ, LSS, LTE, GTR, GTE -> "<op:" + text + ">";
-        case LPAREN -> "(";
+        case LPAREN -> "\"(\"";
         case RPAREN -> "\")\"";
         case LBRACE -> "\"{\"";
         case RBRACE -> "\"}\"";

@@ -212,9 +212,6 @@ public final class Printer {
     String[] names = {"y", "w", "d", "h", "m", "s", "ms"};
     long rest = ms;
     for (int i = 0; i < units.length; i++) {
-      if (i == 1 && rest % units[1] != 0 && ms >= units[0]) {
-        // Prometheus skips weeks when they do not divide evenly after years
-      }
       long q = rest / units[i];
       if (q > 0) {
         sb.append(q).append(names[i]);
