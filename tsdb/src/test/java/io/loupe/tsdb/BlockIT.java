@@ -48,6 +48,7 @@ class BlockIT {
   @Test
   void cutBlocksAreQueriedWithTheHeadAndSurviveRestart() throws Exception {
     List<String> expected;
+    long goneId;
     SimpleMeterRegistry reg = new SimpleMeterRegistry();
     try (Tsdb db = Tsdb.open(opts(), reg)) {
       Appender a = db.appender(T);
@@ -65,6 +66,7 @@ class BlockIT {
       assertThat(a.commit().rejectedCount()).isZero();
       expected = dumpAll(db);
       assertThat(expected).hasSize(21);
+      goneId = db.seriesId(T, TsdbIT.series("gone")).orElseThrow();
       long chunksBefore = db.stats(T, 0).headStats().chunkCount();
 
       int cut = db.compactHead();
@@ -116,6 +118,11 @@ class BlockIT {
       int i = want.indexOf(want.stream().filter(l -> l.startsWith("m{s=\"0\"}")).findFirst().orElseThrow());
       want.set(i, want.get(i) + " " + (B0 + 6 * H - TsdbIT.T0) + "=1.0");
       assertThat(dumpAll(db)).isEqualTo(want);
+      // "gone" left the head; its id is not handed out again
+      Appender g = db.appender(T);
+      g.append(TsdbIT.series("fresh"), B0 + 6 * H, 1);
+      g.commit();
+      assertThat(db.seriesId(T, TsdbIT.series("fresh")).orElseThrow()).isGreaterThan(goneId);
     }
   }
 
@@ -191,6 +198,32 @@ class BlockIT {
     }
     try (Tsdb db = Tsdb.open(opts(), new SimpleMeterRegistry())) {
       assertThat(dumpAll(db).get(0).split(" ")).hasSize(1 + 3 * 60);
+    }
+  }
+
+  @Test
+  void idsOfSeriesThatLeftTheHeadAreNotReusedAfterRestart() {
+    TsdbOptions o = opts().withShards(1);
+    long bId;
+    try (Tsdb db = Tsdb.open(o, new SimpleMeterRegistry())) {
+      Appender a = db.appender(T);
+      for (long t = B0; t < B0 + 3 * H; t += 60_000) {
+        a.append(Labels.of("__name__", "a"), t, 1);
+        if (t < B0 + H) {
+          a.append(Labels.of("__name__", "b"), t, 1); // the newest id, gone from the head after the cut
+        }
+      }
+      a.commit();
+      bId = db.seriesId(T, Labels.of("__name__", "b")).orElseThrow();
+      assertThat(bId).isGreaterThan(db.seriesId(T, Labels.of("__name__", "a")).orElseThrow());
+      db.flushHead();
+      assertThat(db.seriesId(T, Labels.of("__name__", "b"))).isEmpty();
+    }
+    try (Tsdb db = Tsdb.open(o, new SimpleMeterRegistry())) {
+      Appender a = db.appender(T);
+      a.append(Labels.of("__name__", "c"), B0 + 3 * H, 1);
+      a.commit();
+      assertThat(db.seriesId(T, Labels.of("__name__", "c")).orElseThrow()).isGreaterThan(bId);
     }
   }
 }

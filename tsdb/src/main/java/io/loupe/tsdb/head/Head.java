@@ -286,6 +286,11 @@ public final class Head implements Closeable {
     }
 
     @Override
+    public void nextSeriesId(long id) {
+      nextId.accumulateAndGet(id, Math::max);
+    }
+
+    @Override
     public void chunk(long seriesId, byte[] bytes) {
       MemSeries s = byId.get(seriesId);
       if (s == null) {
@@ -469,6 +474,11 @@ public final class Head implements Closeable {
 
   long nextSeriesId() {
     return nextId.getAndIncrement();
+  }
+
+  /** The id the next new series will get, without taking it. */
+  long peekNextSeriesId() {
+    return nextId.get();
   }
 
   boolean tryReserveSeries(Tenant t) {

@@ -294,12 +294,14 @@ final class HeadShard {
     List<SeriesSnapshot> series = new ArrayList<>();
     List<java.util.Map.Entry<Long, Exemplar>> exemplars = new ArrayList<>();
     int covered;
+    long nextId;
     lock.lock();
     try {
       if (closed || wal == null) {
         return;
       }
       covered = wal.cutSegment();
+      nextId = head.peekNextSeriesId();
       for (TenantIndex ti : tenants.values()) {
         for (int r = 0; r < ti.size(); r++) {
           MemSeries s = ti.get(r);
@@ -353,6 +355,10 @@ final class HeadShard {
         enc.finish();
         cp.append(enc.buffer(), 0, enc.length());
       }
+      enc.reset();
+      enc.nextSeriesId(nextId);
+      enc.finish();
+      cp.append(enc.buffer(), 0, enc.length());
       if (!metadata.isEmpty()) {
         enc.reset();
         for (java.util.Map.Entry<Tenant, MetricMetadata> m : metadata) {

@@ -21,6 +21,9 @@ public final class RecordDecoder {
     /** A whole chunk of a series (from a checkpoint). */
     default void chunk(long seriesId, byte[] chunk) {}
 
+    /** The id counter as a checkpoint saw it. */
+    default void nextSeriesId(long id) {}
+
     /** An entry type this version does not know (written by a newer one); it is skipped. */
     default void unknown(int type, int length) {}
   }
@@ -91,6 +94,12 @@ public final class RecordDecoder {
               byte[] c = new byte[clen];
               b.get(c);
               v.chunk(id, c);
+            }
+          }
+          case RecordEncoder.NEXT_ID -> {
+            long n = varint(b);
+            for (long i = 0; i < n; i++) {
+              v.nextSeriesId(varint(b));
             }
           }
           default -> v.unknown(type, len);

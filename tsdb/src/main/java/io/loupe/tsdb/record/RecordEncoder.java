@@ -18,6 +18,8 @@ public final class RecordEncoder {
   public static final int METADATA = 4;
   /** A whole encoded chunk of a series (checkpoints carry the head this way, ~1.5 bytes per sample). */
   public static final int CHUNK = 5;
+  /** The next series id to hand out (checkpoints), so ids of series that left the head are never reused. */
+  public static final int NEXT_ID = 6;
 
   private byte[] buf = new byte[4096];
   private int len;
@@ -89,6 +91,12 @@ public final class RecordEncoder {
     ensure(chunk.length);
     System.arraycopy(chunk, 0, entry, entryLen, chunk.length);
     entryLen += chunk.length;
+    count++;
+  }
+
+  public void nextSeriesId(long id) {
+    begin(NEXT_ID);
+    putVarLong(id);
     count++;
   }
 
