@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.loupe.model.AppendResult;
 import io.loupe.model.InvalidInputException;
 import io.loupe.model.RejectReason;
+import io.loupe.model.ResourceExhaustedException;
 import io.loupe.model.SpanReader;
 import io.loupe.model.SpanRecord;
 import io.loupe.model.SpanWriter;
@@ -20,6 +21,7 @@ import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
 import io.loupe.tracestore.internal.TraceIds;
+import io.loupe.tracestore.internal.TenantRateLimiter;
 import io.loupe.tracestore.internal.TraceKey;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -62,12 +65,15 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
   // fsync latencies.
   private final java.util.concurrent.ExecutorService syncPool;
   private volatile boolean closed;
+  private final TenantRateLimiter rateLimiter; // null when unlimited
 
   private TraceStore(TraceStoreOptions options, Clock clock, StoreMetrics metrics, Shard[] shards) {
     this.options = options;
     this.clock = clock;
     this.metrics = metrics;
     this.shards = shards;
+    this.rateLimiter = options.maxSpansPerSecondPerTenant() > 0
+        ? new TenantRateLimiter(options.maxSpansPerSecondPerTenant(), clock) : null;
     this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "loupe-tracestore-maintenance");
       t.setDaemon(true);
@@ -173,6 +179,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
    * attribute value of an unsupported type are refused ({@code INVALID_SPAN}); over-long attribute values are cut to
    * {@link TraceStoreOptions#maxAttributeValueLength()} and the span kept.
    *
+   * @throws ResourceExhaustedException if the tenant is over {@link TraceStoreOptions#maxSpansPerSecondPerTenant()}:
+   *     nothing was written
    * @throws StorageUnavailableException if the store is closed or a write or fsync failed; spans of other shards of
    *     the same call may have been stored, so a retry can duplicate them
    */
@@ -185,7 +193,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     }
     AppendResult.Builder result = new AppendResult.Builder();
     AttributeLimiter limiter = new AttributeLimiter(options.maxAttributeValueLength());
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     Map<String, List<SpanRecord>>[] byShard = new Map[shards.length];
     for (SpanRecord s : spans) {
       if (s == null) {
@@ -207,6 +215,22 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         byShard[shard] = new LinkedHashMap<>();
       }
       byShard[shard].computeIfAbsent(s.traceId(), k -> new ArrayList<>()).add(limited);
+    }
+    int routed = 0;
+    for (Map<String, List<SpanRecord>> m : byShard) {
+      if (m != null) {
+        for (List<SpanRecord> l : m.values()) {
+          routed += l.size();
+        }
+      }
+    }
+    if (rateLimiter != null && routed > 0) {
+      Duration wait = rateLimiter.tryAcquire(tenant.id(), routed);
+      if (wait != null) {
+        metrics.rateLimited.increment(routed);
+        throw new ResourceExhaustedException("tenant " + tenant.id() + ": " + routed + " spans over the limit of "
+            + options.maxSpansPerSecondPerTenant() + " spans/s; retry after " + wait.toMillis() + " ms", wait);
+      }
     }
     int truncated = limiter.takeTruncatedCount();
     if (truncated > 0) {

@@ -18,6 +18,8 @@ import java.time.Duration;
  * @param maxSpansPerTrace spans of one trace over this are rejected ({@code TRACE_TOO_LARGE})
  * @param maxAttributeValueLength string values longer than this (in UTF-16 chars) and byte arrays longer than this (in
  *     bytes) are truncated to it, counted in {@code loupe.tracestore.attributes.truncated}
+ * @param maxSpansPerSecondPerTenant when > 0, a tenant's writes beyond this rate (bursts up to one second's worth)
+ *     are refused whole with {@code ResourceExhaustedException} (HTTP 429 / RESOURCE_EXHAUSTED with a retry hint)
  */
 public record TraceStoreOptions(
     Path dataDir,
@@ -28,7 +30,8 @@ public record TraceStoreOptions(
     Duration retention,
     long retentionBytes,
     int maxSpansPerTrace,
-    int maxAttributeValueLength) {
+    int maxAttributeValueLength,
+    long maxSpansPerSecondPerTenant) {
 
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_SEGMENT_BYTES = 1024;
@@ -57,6 +60,10 @@ public record TraceStoreOptions(
     if (maxSpansPerTrace < 1) {
       throw new IllegalArgumentException("maxSpansPerTrace: " + maxSpansPerTrace + " (expected: > 0)");
     }
+    if (maxSpansPerSecondPerTenant < 0) {
+      throw new IllegalArgumentException("maxSpansPerSecondPerTenant: " + maxSpansPerSecondPerTenant
+          + " (expected: >= 0, 0 means no limit)");
+    }
     if (maxAttributeValueLength < 1) {
       throw new IllegalArgumentException(
           "maxAttributeValueLength: " + maxAttributeValueLength + " (expected: > 0)");
@@ -65,50 +72,55 @@ public record TraceStoreOptions(
 
   /**
    * One shard per available processor, fsync before ack, segments of 1 hour or 256 MiB, 7 days retention, no size
-   * retention, 50,000 spans per trace, attribute values up to 4096 characters.
+   * retention, 50,000 spans per trace, attribute values up to 4096 characters, no rate limit.
    */
   public static TraceStoreOptions defaults(Path dataDir) {
     return new TraceStoreOptions(dataDir, Math.min(MAX_SHARDS, Runtime.getRuntime().availableProcessors()),
-        FsyncPolicy.beforeAck(), Duration.ofHours(1), 256L << 20, Duration.ofDays(7), 0, 50_000, 4096);
+        FsyncPolicy.beforeAck(), Duration.ofHours(1), 256L << 20, Duration.ofDays(7), 0, 50_000, 4096, 0);
   }
 
   public TraceStoreOptions withShards(int n) {
     return new TraceStoreOptions(dataDir, n, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withFsync(FsyncPolicy p) {
     return new TraceStoreOptions(dataDir, shards, p, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withSegmentDuration(Duration d) {
     return new TraceStoreOptions(dataDir, shards, fsync, d, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withSegmentMaxBytes(long n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, n, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withRetention(Duration d) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, d, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withRetentionBytes(long n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, n,
-        maxSpansPerTrace, maxAttributeValueLength);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withMaxSpansPerTrace(int n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        n, maxAttributeValueLength);
+        n, maxAttributeValueLength, maxSpansPerSecondPerTenant);
   }
 
   public TraceStoreOptions withMaxAttributeValueLength(int n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, n);
+        maxSpansPerTrace, n, maxSpansPerSecondPerTenant);
+  }
+
+  public TraceStoreOptions withMaxSpansPerSecondPerTenant(long n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength, n);
   }
 }

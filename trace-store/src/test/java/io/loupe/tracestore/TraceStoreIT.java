@@ -398,6 +398,27 @@ class TraceStoreIT {
   }
 
   @Test
+  void refusesATenantOverItsSpanRateWithARetryHint() throws IOException {
+    TraceStore store = open(options().withMaxSpansPerSecondPerTenant(10));
+    String t = Spans.randomTraceId();
+    List<SpanRecord> six = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      six.add(Spans.span(t, "svc", "op" + i, i));
+    }
+    assertThat(store.write(A, six).accepted()).isEqualTo(6);
+    assertThatThrownBy(() -> store.write(A, six))
+        .isInstanceOf(io.loupe.model.ResourceExhaustedException.class)
+        .hasMessageContaining("tenant-a").hasMessageContaining("10 spans/s")
+        .satisfies(e -> assertThat(((io.loupe.model.ResourceExhaustedException) e).retryAfter())
+            .isEqualTo(Duration.ofMillis(200)));
+    assertThat(store.write(B, six).accepted()).isEqualTo(6); // other tenants have their own bucket
+    clock.advance(Duration.ofMillis(200));
+    assertThat(store.write(A, six).accepted()).isEqualTo(6);
+    assertThat(store.trace(A, t)).hasSize(12);
+    assertThat(registry.get("loupe.tracestore.spans.rate_limited").counter().count()).isEqualTo(6);
+  }
+
+  @Test
   void truncatesLongAttributeValuesAndRejectsUnsupportedTypes() throws IOException {
     TraceStore store = open(options().withMaxAttributeValueLength(16));
     String t = Spans.randomTraceId();

@@ -18,12 +18,14 @@ class TraceStoreOptionsTest {
     assertThat(o.retention()).isEqualTo(Duration.ofDays(7));
     assertThat(o.maxSpansPerTrace()).isEqualTo(50_000);
     assertThat(o.maxAttributeValueLength()).isEqualTo(4096);
+    assertThat(o.maxSpansPerSecondPerTenant()).isZero();
 
     TraceStoreOptions w = o.withShards(3).withFsync(FsyncPolicy.every(Duration.ofMillis(50)))
         .withSegmentDuration(Duration.ofMinutes(5)).withSegmentMaxBytes(4096).withRetention(Duration.ofHours(2))
-        .withRetentionBytes(1 << 30).withMaxSpansPerTrace(10).withMaxAttributeValueLength(64);
+        .withRetentionBytes(1 << 30).withMaxSpansPerTrace(10).withMaxAttributeValueLength(64)
+        .withMaxSpansPerSecondPerTenant(1000);
     assertThat(w).isEqualTo(new TraceStoreOptions(Path.of("x"), 3, new FsyncPolicy(Duration.ofMillis(50)),
-        Duration.ofMinutes(5), 4096, Duration.ofHours(2), 1 << 30, 10, 64));
+        Duration.ofMinutes(5), 4096, Duration.ofHours(2), 1 << 30, 10, 64, 1000));
   }
 
   @Test

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -526,9 +525,5 @@ public final class Shard {
     } finally {
       appendLock.unlock();
     }
-  }
-
-  static Comparator<SealedSegment> byNewestWrite() {
-    return Comparator.comparingLong(s -> s.index().meta().maxWrittenMs());
   }
 }

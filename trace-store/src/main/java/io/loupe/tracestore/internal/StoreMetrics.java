@@ -12,6 +12,7 @@ public final class StoreMetrics {
   public final Counter spansWritten;
   public final Counter corruptions;
   public final Counter attributesTruncated;
+  public final Counter rateLimited;
   public final Timer fsync;
   private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
 
@@ -22,6 +23,9 @@ public final class StoreMetrics {
         .description("Torn or damaged records and files found at recovery or read time").register(registry);
     attributesTruncated = Counter.builder("loupe.tracestore.attributes.truncated")
         .description("Attribute values cut to the maximum attribute value length").register(registry);
+    rateLimited = Counter.builder("loupe.tracestore.spans.rate_limited")
+        .description("Spans of requests refused whole because their tenant was over its spans/s limit")
+        .register(registry);
     fsync = Timer.builder("loupe.tracestore.fsync").description("Segment fsync latency").register(registry);
     for (RejectReason r : RejectReason.values()) {
       rejected.put(r, Counter.builder("loupe.tracestore.spans.rejected").tag("reason", r.metricTag())
