@@ -60,6 +60,36 @@ class ParserTest {
   }
 
   @Test
+  void everyConformanceQueryPrintsToAFixedPoint() throws java.io.IOException {
+    java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("loupe.shared.dir", "../../shared"),
+        "conformance", "promqltest");
+    java.util.regex.Pattern eval = java.util.regex.Pattern.compile(
+        "^eval(?:_\\w+)?\\s+(?:instant\\s+(?:at\\s+\\S+\\s+)?|range\\s+from\\s+\\S+\\s+to\\s+\\S+\\s+step\\s+\\S+\\s+)(.+)$");
+    int checked = 0;
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+      for (java.nio.file.Path f : files.filter(p -> p.toString().endsWith(".test")).toList()) {
+        for (String line : java.nio.file.Files.readAllLines(f)) {
+          java.util.regex.Matcher m = eval.matcher(line.trim());
+          if (!m.matches()) {
+            continue;
+          }
+          Expr e;
+          try {
+            e = Parser.parse(m.group(1), true, new Parser.QueryContext(60_000, 600_000));
+          } catch (QueryException ex) {
+            continue; // queries expected to fail
+          }
+          String once = e.toString();
+          assertThat(Parser.parse(once).toString()).as(f.getFileName() + ": " + line).isEqualTo(once);
+          assertThat(Parser.parse(once)).as(line).isEqualTo(e);
+          checked++;
+        }
+      }
+    }
+    assertThat(checked).isGreaterThan(2000);
+  }
+
+  @Test
   void jsonShape() {
     assertThat(AstJson.toJson(Parser.parse("foo{a=\"b\"}")))
         .isEqualTo("{\"type\":\"vectorSelector\",\"name\":\"foo\",\"offset\":0,\"matchers\":[{\"type\":\"=\","
