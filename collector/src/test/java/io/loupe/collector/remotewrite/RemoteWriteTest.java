@@ -226,6 +226,33 @@ class RemoteWriteTest {
   }
 
   @Test
+  void corruptedRequestsOnlyEverFailAsInvalidInput() throws IOException {
+    byte[] good = writeRequest(
+        series(new String[] {"__name__", "up", "job", "node"}, new double[] {1, 1000}, new double[] {2, 2000}),
+        series(new String[] {"__name__", "x"}, new double[] {3, 3000}));
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 2000; i++) {
+      byte[] bad = good.clone();
+      for (int k = 0; k < 1 + random.nextInt(3); k++) {
+        bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+      }
+      try {
+        RemoteWrite.decode(TENANT, bad, new RecordingAppender(), IngestLimits.defaults(), new AppendResult.Builder());
+      } catch (InvalidInputException expected) {
+        assertThat(expected.getMessage()).startsWith("request body: malformed remote-write protobuf");
+      }
+      try {
+        RemoteWrite.decompress(Snappy.compress(bad), 1 << 16);
+        byte[] snappy = Snappy.compress(good);
+        snappy[random.nextInt(snappy.length)] ^= (byte) (1 + random.nextInt(255));
+        RemoteWrite.decompress(snappy, 1 << 16);
+      } catch (InvalidInputException | ResourceExhaustedException expected) {
+        // the two outcomes decompress documents
+      }
+    }
+  }
+
+  @Test
   void emptyRequestAppendsNothing() {
     assertThat(decode(new byte[0])).isZero();
   }
