@@ -36,7 +36,8 @@ final class TenantIndex {
     return byRef[ref];
   }
 
-  MemSeries add(long id, Labels labels) {
+  MemSeries add(long id, Labels given) {
+    Labels labels = postings.canonical(given);
     if (size == byRef.length) {
       byRef = Arrays.copyOf(byRef, size * 2);
     }

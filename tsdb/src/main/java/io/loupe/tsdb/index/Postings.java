@@ -15,9 +15,52 @@ import org.roaringbitmap.RoaringBitmap;
 public final class Postings {
   private final HashMap<String, TreeMap<String, RoaringBitmap>> byName = new HashMap<>();
   private final RoaringBitmap all = new RoaringBitmap();
+  private final HashMap<String, String> names = new HashMap<>(); // label names are few: a plain interner
+
+  /**
+   * {@code labels} rebuilt from the name and value strings this index already holds, where it holds them: series keep
+   * their labels for their whole life, and without this each one would keep its own copy of every shared name
+   * ({@code __name__}, {@code job}, ...) and value, as decoded from its first request (~50 bytes a string).
+   */
+  public Labels canonical(Labels labels) {
+    String[] kv = null;
+    for (int i = 0; i < labels.size(); i++) {
+      String name = labels.name(i);
+      String value = labels.value(i);
+      String cn = canonicalName(name);
+      String cv = value;
+      TreeMap<String, RoaringBitmap> values = byName.get(name);
+      if (values != null) {
+        Map.Entry<String, RoaringBitmap> e = values.ceilingEntry(value);
+        if (e != null && e.getKey().equals(value)) {
+          cv = e.getKey();
+        }
+      }
+      if (cn != name || cv != value) {
+        if (kv == null) {
+          kv = new String[2 * labels.size()];
+          for (int k = 0; k < i; k++) {
+            kv[2 * k] = labels.name(k);
+            kv[2 * k + 1] = labels.value(k);
+          }
+        }
+      }
+      if (kv != null) {
+        kv[2 * i] = cn;
+        kv[2 * i + 1] = cv;
+      }
+    }
+    return kv == null ? labels : Labels.of(kv);
+  }
+
+  private String canonicalName(String name) {
+    String c = names.putIfAbsent(name, name);
+    return c == null ? name : c;
+  }
 
   public void add(int ref, Labels labels) {
     for (int i = 0; i < labels.size(); i++) {
+      canonicalName(labels.name(i));
       byName.computeIfAbsent(labels.name(i), k -> new TreeMap<>())
           .computeIfAbsent(labels.value(i), k -> new RoaringBitmap())
           .add(ref);

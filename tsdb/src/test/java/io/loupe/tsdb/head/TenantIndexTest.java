@@ -76,4 +76,18 @@ class TenantIndexTest {
     }
     assertThat(refs).isEqualTo(brute);
   }
+
+  @org.junit.jupiter.api.Test
+  void seriesShareTheStringsOfEarlierSeries() {
+    TenantIndex ti = new TenantIndex(new Tenant("t"), 0);
+    ti.add(1, Labels.of(new String("__name__"), new String("up"), new String("job"), new String("api")));
+    MemSeries second = ti.add(2, Labels.of(new String("__name__"), new String("up"), new String("job"),
+        new String("db")));
+    MemSeries first = ti.get(0);
+    assertThat(second.labels.name(0)).isSameAs(first.labels.name(0));
+    assertThat(second.labels.value(0)).isSameAs(first.labels.value(0)); // "up"
+    assertThat(second.labels.name(1)).isSameAs(first.labels.name(1));
+    assertThat(second.labels.value(1)).isEqualTo("db");
+    assertThat(ti.byLabels.get(Labels.of("__name__", "up", "job", "db"))).isSameAs(second);
+  }
 }
