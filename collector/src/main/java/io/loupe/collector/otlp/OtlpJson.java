@@ -77,11 +77,11 @@ public final class OtlpJson {
     try {
       PARSER.merge(text, builder);
     } catch (InvalidProtocolBufferException e) {
-      throw new InvalidInputException("request body: malformed OTLP/JSON: " + e.getMessage(), e);
+      throw new InvalidInputException("request body: malformed OTLP/JSON: " + cap(e.getMessage()), e);
     } catch (InvalidInputException e) {
       throw e;
     } catch (RuntimeException e) { // Gson's syntax errors, which carry line and column
-      throw new InvalidInputException("request body: malformed OTLP/JSON: " + e.getMessage(), e);
+      throw new InvalidInputException("request body: malformed OTLP/JSON: " + cap(e.getMessage()), e);
     }
   }
 
@@ -180,6 +180,15 @@ public final class OtlpJson {
       bytes[k] = (byte) (hi << 4 | lo);
     }
     return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  // Gson's messages carry the JSON path, which for a deeply nested body runs to kilobytes; the message goes back to the
+  // client in the response, so keep its start (which has the line and column).
+  private static String cap(String message) {
+    if (message == null) {
+      return "";
+    }
+    return message.length() > 300 ? message.substring(0, 300) + "..." : message;
   }
 
   private static String abbreviate(String s) {

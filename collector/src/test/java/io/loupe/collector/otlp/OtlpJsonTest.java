@@ -98,6 +98,15 @@ class OtlpJsonTest {
   }
 
   @Test
+  void deeplyNestedJsonFailsWithAShortMessage() {
+    assertThatThrownBy(() -> OtlpJson.parseTraces(utf8("{\"resourceSpans\":" + "[".repeat(100_000))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith("request body: malformed OTLP/JSON: ")
+        .hasMessageContaining("line 1 column")
+        .matches(e -> e.getMessage().length() < 400, "message under 400 characters");
+  }
+
+  @Test
   void wrongTypeNamesTheField() {
     assertThatThrownBy(() -> OtlpJson.parseMetrics(utf8(
         "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"gauge\":{\"dataPoints\":[{\"timeUnixNano\":\"soon\"}]}}]}]}]}")))
