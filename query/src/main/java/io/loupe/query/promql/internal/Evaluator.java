@@ -389,6 +389,7 @@ public final class Evaluator {
         }
       }
       if (any) {
+        addSamples(c.n); // the step array is held in memory like the samples it came from
         out.add(new Data.Series(r.labels, v, false));
       }
     }

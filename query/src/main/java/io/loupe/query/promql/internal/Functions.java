@@ -399,6 +399,7 @@ final class Functions {
         }
       }
       if (any) {
+        ev.addSamples(c.n);
         out.add(new Data.Series(rs.labels, o, keepName ? rs.dropName : true));
         if (counterCheck) {
           String metric = rs.labels.metricName();
