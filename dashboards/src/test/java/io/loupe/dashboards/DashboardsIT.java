@@ -233,6 +233,64 @@ class DashboardsIT {
     assertThat(failures).as("queries that failed").isEmpty();
   }
 
+  @Test
+  void exemplarTargetsFindTraceIds() {
+    long now = System.currentTimeMillis();
+    for (String name : List.of("pipeline-overview.json", "trace-derived.json")) {
+      JsonNode d = dashboard(name);
+      Map<String, JsonNode> vars = variables(d);
+      int targets = 0;
+      for (JsonNode p : panels(d)) {
+        for (JsonNode t : p.path("targets")) {
+          if (!t.path("exemplar").asBoolean()) {
+            continue;
+          }
+          targets++;
+          // What Grafana sends for a target with exemplars on: the same expr to query_exemplars.
+          String form = "query=" + enc(substitute(t.path("expr").asText(), vars)) + "&start=" + (now / 1000 - 600)
+              + "&end=" + (now / 1000 + 15);
+          JsonNode r = readJson(send(HttpRequest.newBuilder(URI.create(api + "/api/v1/query_exemplars"))
+              .header("Content-Type", "application/x-www-form-urlencoded")
+              .POST(HttpRequest.BodyPublishers.ofString(form)).timeout(Duration.ofSeconds(20)).build()).body());
+          String where = name + " '" + p.path("title").asText() + "' " + t.path("refId").asText();
+          assertThat(r.path("status").asText()).as(where + ": " + r.path("error").asText()).isEqualTo("success");
+          if (name.equals("pipeline-overview.json")) {
+            assertThat(r.path("data").toString()).as(where + " exemplars").contains("\"trace_id\"");
+          }
+        }
+      }
+      assertThat(targets).as(name + " targets with exemplars").isPositive();
+    }
+  }
+
+  @Test
+  void hostVariableNarrowsTheJoinedInfrastructurePanels() {
+    long now = System.currentTimeMillis();
+    JsonNode d = dashboard("pipeline-overview.json");
+    Map<String, JsonNode> vars = variables(d);
+    String host = PipelineFeed.host(1);
+    int checked = 0;
+    for (JsonNode p : panels(d)) {
+      for (JsonNode t : p.path("targets")) {
+        String expr = t.path("expr").asText();
+        if (!expr.contains("node_")) {
+          continue;
+        }
+        // The node-exporter series have no host_name of their own: it comes from instance="<host>:9100", and the
+        // join on target_info keeps only hosts that run the selected services.
+        JsonNode r = queryRange(substitute(expr.replace("$host_name", host), vars), now);
+        String where = "'" + p.path("title").asText() + "' " + t.path("refId").asText();
+        assertThat(r.path("status").asText()).as(where).isEqualTo("success");
+        assertThat(r.path("data").path("result").size()).as(where + " series").isPositive();
+        for (JsonNode s : r.path("data").path("result")) {
+          assertThat(s.path("metric").path("host_name").asText()).as(where).isEqualTo(host);
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).as("infrastructure targets").isGreaterThanOrEqualTo(8);
+  }
+
   // ------------------------------------------------------------------------------------------------ helpers
 
   /** Grafana's substitutions: the interval macros, then every dashboard variable as its "All" value. */
