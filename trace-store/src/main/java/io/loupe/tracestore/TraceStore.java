@@ -511,9 +511,19 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     }
   }
 
+  private long lastHousekeepingNanos = System.nanoTime();
+
+  /** The scheduled task: background fsync at its interval, rolls and retention once a second. */
   private void maintainQuietly() {
     try {
-      runMaintenance();
+      if (System.nanoTime() - lastHousekeepingNanos >= TimeUnit.SECONDS.toNanos(1)) {
+        lastHousekeepingNanos = System.nanoTime();
+        runMaintenance();
+      } else if (!closed && !options.fsync().isBeforeAck()) {
+        for (Shard s : shards) {
+          s.syncAll();
+        }
+      }
     } catch (IOException | RuntimeException e) {
       log.warn("trace store maintenance failed: {}", e.toString());
     }
