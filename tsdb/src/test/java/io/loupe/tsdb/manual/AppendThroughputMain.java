@@ -19,16 +19,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * [threads] [series] [rounds] [always|interval]}. Each round appends one sample to every series, in batches of 1000.
  */
 public final class AppendThroughputMain {
+  static Labels make(int i) {
+    return Labels.of(new String("__name__"), new String("node_cpu_seconds_total"), new String("instance"),
+        "host-" + (i / 100) + ":9100", new String("job"), new String("node"), new String("cpu"), String.valueOf(i % 10),
+        new String("mode"), "m" + (i / 10 % 10));
+  }
+
   public static void main(String[] args) throws Exception {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
     int series = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
     boolean always = args.length > 3 && args[3].equals("always");
+    // "fresh": build every point's labels from new strings, as a decoder would, and keep none here, so the heap
+    // figure is what the store itself holds per series
+    boolean fresh = args.length > 4 && args[4].equals("fresh");
     Path dir = Files.createTempDirectory("loupe-tsdb-bench");
-    Labels[] labels = new Labels[series];
-    for (int i = 0; i < series; i++) {
-      labels[i] = Labels.of("__name__", "node_cpu_seconds_total", "instance", "host-" + (i / 100) + ":9100",
-          "job", "node", "cpu", String.valueOf(i % 10), "mode", "m" + (i / 10 % 10));
+    Labels[] labels = new Labels[fresh ? 1 : series];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = make(i);
     }
     TsdbOptions o = TsdbOptions.defaults(dir)
         .withFsync(always ? FsyncPolicy.ALWAYS : FsyncPolicy.interval(Duration.ofSeconds(1)))
@@ -47,7 +55,7 @@ public final class AppendThroughputMain {
             Appender a = db.appender(t);
             int inBatch = 0;
             for (int i = me; i < series; i += threads) {
-              a.append(labels[i], t0 + r * 15_000L, r * 0.5 + i);
+              a.append(fresh ? make(i) : labels[i], t0 + r * 15_000L, r * 0.5 + i);
               if (++inBatch == 1000) {
                 n.addAndGet(a.commit().accepted());
                 inBatch = 0;
