@@ -90,9 +90,10 @@ public final class LoupeNode implements AutoCloseable {
   }
 
   private ServerBuilder baseServer(int port) {
-    // Only the HTTP API server reports Armeria's own meters: the three servers share one blocking executor, whose
-    // meters would otherwise be registered three times.
+    // Only the HTTP API server reports Armeria's own meters (the ingest ports have the collector's): the three servers
+    // share one blocking executor, whose meters would otherwise be registered once per server, with a warning.
     ServerBuilder sb = Server.builder()
+        .meterRegistry(new io.micrometer.core.instrument.composite.CompositeMeterRegistry())
         .maxRequestLength(config.collector().maxRequestBytes())
         .requestTimeout(config.requestTimeout())
         .gracefulShutdownTimeout(config.gracefulShutdown().dividedBy(2), config.gracefulShutdown());

@@ -1,5 +1,6 @@
 package io.loupe.collector.internal;
 
+import com.google.protobuf.Message;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -16,6 +17,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * OTLP/gRPC services. Armeria runs them on the blocking executor (the commit waits for the WAL); the tenant comes from
@@ -43,25 +46,14 @@ public final class OtlpGrpcServices {
       @Override
       public void export(ExportMetricsServiceRequest request,
           StreamObserver<ExportMetricsServiceResponse> observer) {
-        long start = System.nanoTime();
-        try {
-          Tenant tenant = tenant();
-          AppendResult r;
-          try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
-            meters.requestBytes(request.getSerializedSize());
-            r = pipeline.metrics(tenant, request);
-          }
+        OtlpGrpcServices.this.export(IngestMeters.Signal.METRICS, request, observer, pipeline::metrics, r -> {
           ExportMetricsServiceResponse.Builder res = ExportMetricsServiceResponse.newBuilder();
           if (r.rejectedCount() > 0) {
             res.setPartialSuccess(ExportMetricsPartialSuccess.newBuilder()
                 .setRejectedDataPoints(r.rejectedCount()).setErrorMessage(r.firstErrors()));
           }
-          meters.request("otlp_grpc", IngestMeters.Signal.METRICS, "ok", System.nanoTime() - start);
-          observer.onNext(res.build());
-          observer.onCompleted();
-        } catch (RuntimeException | LinkageError e) {
-          fail(observer, IngestMeters.Signal.METRICS, e, start);
-        }
+          return res.build();
+        });
       }
     };
   }
@@ -71,27 +63,35 @@ public final class OtlpGrpcServices {
     return new TraceServiceGrpc.TraceServiceImplBase() {
       @Override
       public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> observer) {
-        long start = System.nanoTime();
-        try {
-          Tenant tenant = tenant();
-          AppendResult r;
-          try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
-            meters.requestBytes(request.getSerializedSize());
-            r = pipeline.traces(tenant, request);
-          }
+        OtlpGrpcServices.this.export(IngestMeters.Signal.TRACES, request, observer, pipeline::traces, r -> {
           ExportTraceServiceResponse.Builder res = ExportTraceServiceResponse.newBuilder();
           if (r.rejectedCount() > 0) {
             res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()
                 .setRejectedSpans(r.rejectedCount()).setErrorMessage(r.firstErrors()));
           }
-          meters.request("otlp_grpc", IngestMeters.Signal.TRACES, "ok", System.nanoTime() - start);
-          observer.onNext(res.build());
-          observer.onCompleted();
-        } catch (RuntimeException | LinkageError e) {
-          fail(observer, IngestMeters.Signal.TRACES, e, start);
-        }
+          return res.build();
+        });
       }
     };
+  }
+
+  /** One export: reserve the request's bytes, ingest, answer with the partial success or the mapped failure. */
+  private <Q extends Message, R> void export(IngestMeters.Signal signal, Q request, StreamObserver<R> observer,
+      BiFunction<Tenant, Q, AppendResult> ingest, Function<AppendResult, R> response) {
+    long start = System.nanoTime();
+    try {
+      Tenant tenant = tenant();
+      AppendResult r;
+      try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
+        meters.requestBytes(request.getSerializedSize());
+        r = ingest.apply(tenant, request);
+      }
+      meters.request("otlp_grpc", signal, "ok", System.nanoTime() - start);
+      observer.onNext(response.apply(r));
+      observer.onCompleted();
+    } catch (RuntimeException | LinkageError e) {
+      fail(observer, signal, e, start);
+    }
   }
 
   /** {@code LogsService}: present so that clients get a clear UNIMPLEMENTED, not "method not found". */

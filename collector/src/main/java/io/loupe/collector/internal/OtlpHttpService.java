@@ -133,7 +133,7 @@ public final class OtlpHttpService implements HttpService {
       res.setPartialSuccess(ExportMetricsPartialSuccess.newBuilder()
           .setRejectedDataPoints(r.rejectedCount()).setErrorMessage(r.firstErrors()));
     }
-    return ok(res.build(), encoding);
+    return body(encoding, 200, res.build());
   }
 
   private HttpResponse traces(Tenant tenant, byte[] body, Encoding encoding) {
@@ -145,7 +145,7 @@ public final class OtlpHttpService implements HttpService {
       res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()
           .setRejectedSpans(r.rejectedCount()).setErrorMessage(r.firstErrors()));
     }
-    return ok(res.build(), encoding);
+    return body(encoding, 200, res.build());
   }
 
   private interface ProtoParser<T> {
@@ -188,10 +188,6 @@ public final class OtlpHttpService implements HttpService {
   private static HttpResponse error(Encoding encoding, int status, int grpcCode, String message) {
     com.google.rpc.Status s = com.google.rpc.Status.newBuilder().setCode(grpcCode).setMessage(message).build();
     return body(encoding == null ? Encoding.PROTOBUF : encoding, status, s);
-  }
-
-  private static HttpResponse ok(Message m, Encoding encoding) {
-    return body(encoding, 200, m);
   }
 
   private static HttpResponse body(Encoding encoding, int status, Message m) {
