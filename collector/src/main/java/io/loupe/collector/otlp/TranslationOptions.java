@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.loupe.model.IngestLimits;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -46,7 +47,7 @@ public record TranslationOptions(
       }
     });
     // Keep the caller's order: it is the order labels are added in.
-    promotedResourceAttributes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(promotedResourceAttributes));
+    promotedResourceAttributes = Collections.unmodifiableMap(new LinkedHashMap<>(promotedResourceAttributes));
     if (maxDeltaSeries <= 0) {
       throw new IllegalArgumentException("maxDeltaSeries: " + maxDeltaSeries + " (expected: > 0)");
     }
