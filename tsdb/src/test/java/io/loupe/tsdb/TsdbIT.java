@@ -162,6 +162,21 @@ class TsdbIT {
   }
 
   @Test
+  void zeroWindowRejectsLateSamplesAsOutOfOrder() {
+    try (Tsdb db = Tsdb.open(opts().withOutOfOrderWindow(Duration.ZERO), registry)) {
+      Appender a = db.appender(T);
+      a.append(series("z"), T0 + 1000, 1);
+      a.commit();
+      a.append(series("z"), T0, 1);
+      a.append(series("z"), T0 + 1000, 1); // same timestamp and value: still a no-op
+      a.append(series("z"), T0 + 2000, 1);
+      AppendResult r = a.commit();
+      assertThat(r.accepted()).isEqualTo(2);
+      assertThat(r.rejected()).containsOnly(Map.entry(RejectReason.OUT_OF_ORDER, 1L));
+    }
+  }
+
+  @Test
   void selectRestrictsRangeSortsAndSeeks() {
     try (Tsdb db = Tsdb.open(opts(), registry)) {
       Appender a = db.appender(T);

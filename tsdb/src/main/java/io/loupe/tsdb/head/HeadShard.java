@@ -118,7 +118,8 @@ final class HeadShard {
           long t = b.ts[x];
           long bits = Double.doubleToRawLongBits(b.values[x]);
           if (t < oldestOk) {
-            why[k] = RejectReason.TOO_OLD;
+            // with out-of-order ingestion off, a late sample inside the head is "out of order", not "too old"
+            why[k] = window == 0 && t >= minValid ? RejectReason.OUT_OF_ORDER : RejectReason.TOO_OLD;
           } else if (any && t == lastT) {
             if (bits == lastBits) {
               verdict[k] = 2;
