@@ -40,7 +40,15 @@ public record AppendResult(long accepted, Map<RejectReason, Long> rejected, Stri
     }
 
     public Builder reject(RejectReason reason, String detail) {
-      rejected.merge(reason, 1L, Long::sum);
+      return reject(reason, detail, 1);
+    }
+
+    /** Records {@code count} points refused for one reason (a whole series, say) with one message. */
+    public Builder reject(RejectReason reason, String detail, long count) {
+      if (count <= 0) {
+        return this;
+      }
+      rejected.merge(reason, count, Long::sum);
       if (messageCount < MAX_MESSAGES) {
         if (messageCount > 0) {
           messages.append("; ");

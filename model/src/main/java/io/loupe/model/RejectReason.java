@@ -21,6 +21,8 @@ public enum RejectReason {
   DELTA_TEMPORALITY("delta_temporality", "delta temporality point could not be converted to cumulative"),
   /** A point type Loupe does not store yet (exponential histograms until native histograms exist). */
   UNSUPPORTED_TYPE("unsupported_type", "unsupported point type"),
+  /** A data point that is malformed (a histogram whose buckets do not fit its bounds, a point with no value). */
+  MALFORMED_POINT("malformed_point", "malformed data point"),
   /** An exemplar that failed validation or was out of order. */
   INVALID_EXEMPLAR("invalid_exemplar", "invalid exemplar"),
   /** A span that failed validation (ids, times). */
