@@ -293,7 +293,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
   }
 
   /**
-   * Every stored span of {@code traceId} of {@code tenant}, ordered by start time; empty when unknown.
+   * Every stored span of {@code traceId} of {@code tenant}, ordered by start time, repeated copies of a span (a
+   * retried write) dropped; empty when unknown.
    *
    * @throws InvalidInputException if {@code traceId} is not 32 lowercase hex digits
    */
@@ -309,7 +310,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     Shard shard = shards[TraceIds.shardOf(key.hi(), key.lo(), shards.length)];
     List<SpanRecord> spans = shard.trace(key, id);
     spans.sort(Comparator.comparingLong(SpanRecord::startEpochNanos));
-    return spans;
+    return dedupe(spans);
   }
 
   @Override
@@ -448,6 +449,23 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     if (closed) {
       throw new StorageUnavailableException("trace store is closed");
     }
+  }
+
+  /**
+   * Drops repeated copies of a span (same id, kind, start and end): a client that retries a write the store partly
+   * acknowledged sends them again. Zipkin-style shared spans (client and server halves with one id) differ in kind and
+   * are both kept.
+   */
+  private static List<SpanRecord> dedupe(List<SpanRecord> spans) {
+    record Identity(String spanId, SpanRecord.Kind kind, long start, long end) {}
+    java.util.Set<Identity> seen = new java.util.HashSet<>();
+    List<SpanRecord> out = new ArrayList<>(spans.size());
+    for (SpanRecord s : spans) {
+      if (seen.add(new Identity(s.spanId(), s.kind(), s.startEpochNanos(), s.endEpochNanos()))) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   /**

@@ -123,6 +123,20 @@ class TraceStoreIT {
   }
 
   @Test
+  void aRetriedWriteDoesNotDuplicateSpans() throws IOException {
+    TraceStore store = open(options());
+    String t = Spans.randomTraceId();
+    SpanRecord s = Spans.span(t, "svc", "op", 1);
+    SpanRecord sharedServerHalf = new SpanRecord(t, s.spanId(), "", "", "op", SpanRecord.Kind.CLIENT, 1, 2,
+        SpanRecord.StatusCode.UNSET, "", Map.of(), "", "", Map.of(), List.of(), List.of(), 0);
+    store.write(A, List.of(s, sharedServerHalf));
+    store.roll();
+    store.write(A, List.of(s));
+    assertThat(store.trace(A, t)).extracting(SpanRecord::kind)
+        .containsExactlyInAnyOrder(SpanRecord.Kind.SERVER, SpanRecord.Kind.CLIENT);
+  }
+
+  @Test
   void unknownTraceIsEmptyAndBadIdIsTheCallersFault() throws IOException {
     TraceStore store = open(options());
     assertThat(store.trace(A, Spans.randomTraceId())).isEmpty();
@@ -413,7 +427,11 @@ class TraceStoreIT {
             .isEqualTo(Duration.ofMillis(200)));
     assertThat(store.write(B, six).accepted()).isEqualTo(6); // other tenants have their own bucket
     clock.advance(Duration.ofMillis(200));
-    assertThat(store.write(A, six).accepted()).isEqualTo(6);
+    List<SpanRecord> sixMore = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      sixMore.add(Spans.span(t, "svc", "more" + i, i));
+    }
+    assertThat(store.write(A, sixMore).accepted()).isEqualTo(6);
     assertThat(store.trace(A, t)).hasSize(12);
     assertThat(registry.get("loupe.tracestore.spans.rate_limited").counter().count()).isEqualTo(6);
   }
