@@ -66,6 +66,11 @@ class DashboardsIT {
       remoteWrite(rw);
     }
     post("http://127.0.0.1:" + node.otlpHttpPort() + "/v1/traces", feed.traces(now, 20).toByteArray(), Map.of());
+    // A malformed OTLP body: refused with 400, so "Requests by outcome" has an outcome other than ok to show.
+    HttpResponse<String> bad = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.otlpHttpPort()
+        + "/v1/metrics")).header("Content-Type", "application/x-protobuf")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {(byte) 0xff, (byte) 0xff, 0x01})).build());
+    assertThat(bad.statusCode()).as("malformed OTLP: " + bad.body()).isEqualTo(400);
     // One sample far behind its series: refused as too old, so the rejection panels have something to show.
     remoteWrite(new RemoteWriteRequest().add(Map.of("__name__", "up", "job", "node", "instance",
         PipelineFeed.host(0) + ":9100"), 1, now - 3_600_000));
@@ -195,8 +200,12 @@ class DashboardsIT {
   @Test
   void everyPanelQueryRunsAndMostReturnData() {
     long now = System.currentTimeMillis();
+    // Span metrics do not exist yet (issue 4): until the node writes them, the trace dashboard's queries only have to
+    // run; once it does, the same floor as the others, so a label name that differs from the dashboard's shows here.
+    boolean spanMetrics = readJson(get(api + "/api/v1/label/__name__/values")).toString()
+        .contains("\"traces_spanmetrics_calls_total\"");
     Map<String, Double> minShare = Map.of("loupe-self.json", 0.9, "pipeline-overview.json", 0.95,
-        "trace-derived.json", 0.0);
+        "trace-derived.json", spanMetrics ? 0.8 : 0.0);
     List<String> failures = new ArrayList<>();
     for (String name : DASHBOARDS) {
       JsonNode d = dashboard(name);
