@@ -285,7 +285,7 @@ public final class OtlpMetricsTranslator {
       AggregationTemporality t = m.getSum().getAggregationTemporality();
       if (t != AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
           && t != AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA) {
-        rejectAll(RejectReason.UNSUPPORTED_TYPE, points.size(),
+        rejectAll(RejectReason.MALFORMED_POINT, points.size(),
             "sum " + m.getName() + " has aggregation temporality " + m.getSum().getAggregationTemporalityValue()
                 + " (expected: cumulative or delta)");
         return;
@@ -336,7 +336,7 @@ public final class OtlpMetricsTranslator {
         case AS_INT -> value = p.getAsInt();
         default -> {
           if (!stale) {
-            result.reject(RejectReason.UNSUPPORTED_TYPE, "metric " + m.getName() + " has a point without a value"
+            result.reject(RejectReason.MALFORMED_POINT, "metric " + m.getName() + " has a point without a value"
                 + " (expected: as_double or as_int, or the no-recorded-value flag)");
             return;
           }
@@ -374,7 +374,7 @@ public final class OtlpMetricsTranslator {
       AggregationTemporality t = m.getHistogram().getAggregationTemporality();
       if (t != AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
           && t != AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA) {
-        rejectAll(RejectReason.UNSUPPORTED_TYPE, points.size(), "histogram " + m.getName()
+        rejectAll(RejectReason.MALFORMED_POINT, points.size(), "histogram " + m.getName()
             + " has aggregation temporality " + m.getHistogram().getAggregationTemporalityValue()
             + " (expected: cumulative or delta)");
         return;
@@ -409,7 +409,7 @@ public final class OtlpMetricsTranslator {
       List<Double> bounds = counts.isEmpty() ? List.of() : p.getExplicitBoundsList();
       String shape = histogramShapeProblem(bounds, counts);
       if (shape != null) {
-        result.reject(RejectReason.UNSUPPORTED_TYPE, "histogram " + m.getName() + " has a point with " + shape);
+        result.reject(RejectReason.MALFORMED_POINT, "histogram " + m.getName() + " has a point with " + shape);
         return;
       }
       boolean stale = (p.getFlags() & NO_RECORDED_VALUE) != 0;
@@ -833,9 +833,7 @@ public final class OtlpMetricsTranslator {
     }
 
     private void rejectAll(RejectReason reason, int points, String detail) {
-      for (int i = 0; i < points; i++) {
-        result.reject(reason, detail);
-      }
+      result.reject(reason, detail, points);
     }
   }
 

@@ -431,11 +431,8 @@ public final class RemoteWrite {
     }
 
     private void rejectAll(RejectReason reason, String detail) {
-      // One rejection per point, so the counts match what was sent; the detail is kept for the first few only.
-      int points = Math.max(1, sampleCount + histogramCount);
-      for (int i = 0; i < points; i++) {
-        result.reject(reason, detail);
-      }
+      // One rejection per point, so the counts match what was sent.
+      result.reject(reason, detail, Math.max(1, sampleCount + histogramCount));
     }
 
     private String describe() {

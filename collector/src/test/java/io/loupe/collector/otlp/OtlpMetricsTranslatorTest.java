@@ -224,7 +224,7 @@ class OtlpMetricsTranslatorTest {
     translate(request(service(), histogram("h", "", CUMULATIVE, bad), histogram("h2", "", CUMULATIVE, unsorted)));
 
     assertThat(appender.points).isEmpty();
-    assertThat(result.build().rejected()).containsEntry(RejectReason.UNSUPPORTED_TYPE, 2L);
+    assertThat(result.build().rejected()).containsEntry(RejectReason.MALFORMED_POINT, 2L);
     assertThat(result.build().firstErrors()).contains("histogram h has a point with 2 bucket counts for 2 explicit"
         + " bounds").contains("histogram h2 has a point with explicit bounds [2.0, 1.0]");
   }

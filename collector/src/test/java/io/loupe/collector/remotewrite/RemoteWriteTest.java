@@ -115,10 +115,11 @@ class RemoteWriteTest {
     AppendResult r = result.build();
     assertThat(r.rejected()).isEqualTo(Map.of(RejectReason.INVALID_LABELS, 4L));
     assertThat(r.firstErrors()).isEqualTo(
+        // One message per refused series (its samples are counted, not repeated).
         "invalid labels: series {__name__=\"a\", job=\"x\", job=\"y\"} has label 'job' twice (expected: unique label"
-            + " names); invalid labels: series {__name__=\"a\", job=\"x\", job=\"y\"} has label 'job' twice"
-            + " (expected: unique label names); invalid labels: label name 'bad-name' of series b{bad-name=\"x\"} is"
-            + " invalid (expected: [a-zA-Z_][a-zA-Z0-9_]*) (and 1 more)");
+            + " names); invalid labels: label name 'bad-name' of series b{bad-name=\"x\"} is"
+            + " invalid (expected: [a-zA-Z_][a-zA-Z0-9_]*); invalid labels: series {job=\"x\"} has no metric name"
+            + " (__name__)");
   }
 
   @Test
