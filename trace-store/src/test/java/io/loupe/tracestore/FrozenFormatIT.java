@@ -1,5 +1,7 @@
 package io.loupe.tracestore;
 
+import io.loupe.model.TraceQuery;
+import io.loupe.model.TraceSummary;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

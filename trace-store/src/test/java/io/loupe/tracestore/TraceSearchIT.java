@@ -1,5 +1,11 @@
 package io.loupe.tracestore;
 
+import io.loupe.model.TraceQuery;
+import io.loupe.model.TraceSummary;
+import io.loupe.model.SpanFilter;
+import io.loupe.model.AttributeCondition;
+import io.loupe.model.CompareOp;
+import io.loupe.model.TagScope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.loupe.model.SpanRecord;

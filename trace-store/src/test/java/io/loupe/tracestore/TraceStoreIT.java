@@ -1,5 +1,6 @@
 package io.loupe.tracestore;
 
+import io.loupe.model.TraceQuery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

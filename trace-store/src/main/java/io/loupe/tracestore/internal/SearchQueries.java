@@ -1,10 +1,10 @@
 package io.loupe.tracestore.internal;
 
 import io.loupe.model.InvalidInputException;
-import io.loupe.tracestore.AttributeCondition;
-import io.loupe.tracestore.CompareOp;
-import io.loupe.tracestore.SpanFilter;
-import io.loupe.tracestore.TraceQuery;
+import io.loupe.model.AttributeCondition;
+import io.loupe.model.CompareOp;
+import io.loupe.model.SpanFilter;
+import io.loupe.model.TraceQuery;
 import java.util.Locale;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.LongPoint;

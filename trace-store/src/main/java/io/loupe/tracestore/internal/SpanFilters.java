@@ -1,10 +1,10 @@
 package io.loupe.tracestore.internal;
 
 import io.loupe.model.SpanRecord;
-import io.loupe.tracestore.AttributeCondition;
-import io.loupe.tracestore.CompareOp;
-import io.loupe.tracestore.SpanFilter;
-import io.loupe.tracestore.TagScope;
+import io.loupe.model.AttributeCondition;
+import io.loupe.model.CompareOp;
+import io.loupe.model.SpanFilter;
+import io.loupe.model.TagScope;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
