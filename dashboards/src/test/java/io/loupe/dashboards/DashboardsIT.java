@@ -52,7 +52,10 @@ class DashboardsIT {
 
   @BeforeAll
   static void startAndFeed() throws Exception {
-    node = LoupeNode.start(NodeConfig.forTests(dataDir));
+    // A small per-tenant in-flight budget, so that a burst from one tenant gets 429s for the throttling panel (a lone
+    // request always fits, so the sequential feeds below are never throttled).
+    node = LoupeNode.start(NodeConfig.forTests(dataDir, Map.of("ingest.max_request_bytes", "1MiB",
+        "ingest.max_inflight_bytes_per_tenant", "1MiB")));
     node.awaitReady();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     api = "http://127.0.0.1:" + node.httpPort();
@@ -71,6 +74,7 @@ class DashboardsIT {
         + "/v1/metrics")).header("Content-Type", "application/x-protobuf")
         .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {(byte) 0xff, (byte) 0xff, 0x01})).build());
     assertThat(bad.statusCode()).as("malformed OTLP: " + bad.body()).isEqualTo(400);
+    burst(new PipelineFeed(80).metrics(now).toByteArray());
     // One sample far behind its series: refused as too old, so the rejection panels have something to show.
     remoteWrite(new RemoteWriteRequest().add(Map.of("__name__", "up", "job", "node", "instance",
         PipelineFeed.host(0) + ":9100"), 1, now - 3_600_000));
@@ -376,6 +380,24 @@ class DashboardsIT {
         .header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString(form)).timeout(Duration.ofSeconds(20)).build();
     return readJson(send(req).body());
+  }
+
+  /**
+   * Sends the same request 16 times at once as tenant "burst": with a 1 MiB budget per tenant and bodies over 512 KiB,
+   * those that overlap get 429. Best effort (timing decides how many overlap); only the throttling panel depends on it.
+   */
+  static void burst(byte[] body) {
+    assertThat(body.length).as("burst body (two must not fit in 1 MiB)").isBetween(1 << 19, 1 << 20);
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.otlpHttpPort()
+          + "/v1/metrics")).header("Content-Type", "application/x-protobuf").header("X-Scope-OrgID", "burst")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(Duration.ofSeconds(20)).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var c : calls) {
+      assertThat(c.join().statusCode()).as("burst").isIn(200, 429);
+    }
   }
 
   static void selfScrape() {
