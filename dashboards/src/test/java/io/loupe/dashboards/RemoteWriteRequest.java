@@ -32,7 +32,8 @@ final class RemoteWriteRequest {
         c.writeString(1, e.getKey());
         c.writeString(2, e.getValue());
       }
-      int sample = CodedOutputStream.computeDoubleSize(1, value) + CodedOutputStream.computeInt64Size(2, timestampMillis);
+      int sample = CodedOutputStream.computeDoubleSize(1, value)
+          + CodedOutputStream.computeInt64Size(2, timestampMillis);
       c.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
       c.writeUInt32NoTag(sample);
       c.writeDouble(1, value);
