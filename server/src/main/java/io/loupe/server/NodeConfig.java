@@ -106,7 +106,9 @@ public record NodeConfig(
         .withOutOfOrderWindow(s.duration("tsdb.out_of_order_window", Duration.ofMinutes(30)))
         .withMaxSeriesPerTenant(s.longValue("tsdb.max_series_per_tenant", 1_000_000))
         .withMaxExemplarsPerTenant(s.integer("tsdb.max_exemplars_per_tenant", 100_000))
-        .withWalSegmentSize(s.bytes("tsdb.wal_segment_size", 128L << 20));
+        .withWalSegmentSize(s.bytes("tsdb.wal_segment_size", 128L << 20))
+        .withBlockRange(s.duration("tsdb.block_range", Duration.ofHours(2)))
+        .withRetention(s.duration("tsdb.retention", Duration.ofDays(15)));
 
     int traceShards = s.integer("traces.shards", 0);
     String traceFsync = s.string("traces.fsync", "always");
@@ -114,8 +116,13 @@ public record NodeConfig(
         .withShards(traceShards == 0 ? cores : traceShards)
         .withFsync(traceFsync.equals("always") ? io.loupe.tracestore.FsyncPolicy.beforeAck()
             : io.loupe.tracestore.FsyncPolicy.every(s.parseDurationValue("traces.fsync", traceFsync)))
+        .withSegmentDuration(s.duration("traces.segment_duration", Duration.ofHours(1)))
+        .withSegmentMaxBytes(s.bytes("traces.segment_max_bytes", 256L << 20))
         .withRetention(s.duration("traces.retention", Duration.ofDays(7)))
-        .withMaxSpansPerTrace(s.integer("traces.max_spans_per_trace", 50_000));
+        .withRetentionBytes(s.bytes("traces.retention_bytes", 0))
+        .withMaxSpansPerTrace(s.integer("traces.max_spans_per_trace", 50_000))
+        .withMaxAttributeValueLength(s.integer("traces.max_attribute_value_length", 4096))
+        .withMaxSpansPerSecondPerTenant(s.longValue("traces.max_spans_per_second_per_tenant", 0));
 
     Duration queryTimeout = s.duration("query.timeout", Duration.ofMinutes(2));
     EngineOptions engine = EngineOptions.defaults()

@@ -169,6 +169,37 @@ class NodeEndToEndIT {
   }
 
   @Test
+  void adminFlushCutsBlocksThatStayQueryableAndStatusShowsTheHead() throws Exception {
+    long now = System.currentTimeMillis() / 1000 * 1000;
+    long old = now - 5 * 3_600_000L; // five hours ago: whole 2 h block ranges lie between it and now
+    RemoteWriteClient rw = new RemoteWriteClient(node.httpPort());
+    for (long t : new long[] {old, now}) {
+      HttpResponse<String> res = rw.send(List.of(new RemoteWriteClient.Series(
+          Map.of("__name__", "flush_test", "job", "admin"), List.of(new long[] {t, Double.doubleToLongBits(t)}))),
+          "flush");
+      assertThat(res.statusCode()).as(res.body()).isEqualTo(204);
+    }
+    HttpResponse<String> flush = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/admin/tsdb/flush")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(flush.statusCode()).as(flush.body()).isEqualTo(200);
+    assertThat(JSON.readTree(flush.body()).path("data").path("blocksWritten").asInt()).isPositive();
+
+    HttpResponse<String> q = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/query?query=" + enc("flush_test") + "&time=" + (old / 1000.0 + 1)))
+        .header("X-Scope-OrgID", "flush").build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode result = JSON.readTree(q.body()).path("data").path("result");
+    assertThat(result).as(q.body()).hasSize(1);
+    assertThat(result.get(0).path("value").get(1).asDouble()).isEqualTo((double) old);
+
+    HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/status/tsdb")).header("X-Scope-OrgID", "flush").build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode data = JSON.readTree(status.body()).path("data");
+    assertThat(data.path("headStats").path("numSeries").asLong()).isEqualTo(1);
+    assertThat(data.path("seriesCountByMetricName").get(0).path("name").asText()).isEqualTo("flush_test");
+  }
+
+  @Test
   void healthReadyAndSelfMetrics() throws Exception {
     assertThat(getText("/-/healthy").statusCode()).isEqualTo(200);
     assertThat(getText("/-/ready").statusCode()).isEqualTo(200);

@@ -17,8 +17,9 @@ import java.io.StringWriter;
 import java.util.List;
 
 /**
- * {@code GET /api/v1/status/tsdb}: the tenant's head cardinality in Prometheus's shape, so users find which metrics
- * and labels cost them. (The admin flush/compact endpoints come with blocks.)
+ * The tsdb's status and admin endpoints: {@code GET /api/v1/status/tsdb} (the tenant's head cardinality in
+ * Prometheus's shape, so users find which metrics and labels cost them) and {@code POST /api/v1/admin/tsdb/flush}
+ * (cut the head into blocks now: before a backup, or to measure the size on disk).
  */
 public final class TsdbAdmin implements HttpService {
   private static final JsonFactory JSON = new JsonFactory();
@@ -31,6 +32,17 @@ public final class TsdbAdmin implements HttpService {
   @Override
   public HttpResponse serve(com.linecorp.armeria.server.ServiceRequestContext ctx,
       com.linecorp.armeria.common.HttpRequest req) {
+    if (ctx.path().equals("/api/v1/admin/tsdb/flush")) {
+      if (req.method() != HttpMethod.POST && req.method() != HttpMethod.PUT) {
+        return error(HttpStatus.METHOD_NOT_ALLOWED, "bad_data", "method " + req.method() + " (expected: POST)");
+      }
+      return HttpResponse.of(() -> {
+        int blocks = tsdb.flushHead();
+        return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8,
+            "{\"status\":\"success\",\"data\":{\"blocksWritten\":" + blocks + "}}");
+      }, ctx.blockingTaskExecutor()).recover(e -> error(e instanceof io.loupe.model.StorageUnavailableException
+          ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR, "unavailable", e.toString()));
+    }
     if (!ctx.path().equals("/api/v1/status/tsdb")) {
       return error(HttpStatus.NOT_FOUND, "not_found", "no admin endpoint at " + ctx.path());
     }
