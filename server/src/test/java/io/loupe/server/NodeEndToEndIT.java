@@ -103,12 +103,49 @@ class NodeEndToEndIT {
   }
 
   @Test
+  void grpcMetadataSelectsTheTenant() throws Exception {
+    exportMetrics(OtlpGrpcMetricExporter.builder().setEndpoint("http://127.0.0.1:" + node.otlpGrpcPort())
+        .addHeader("X-Scope-OrgID", "team-a").build(), "tenant-svc");
+    HttpResponse<String> mine = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/query?query=" + enc("pipeline_records_total{job=\"tenant-svc\"}")))
+        .header("X-Scope-OrgID", "team-a").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(JSON.readTree(mine.body()).path("data").path("result")).hasSize(1);
+    assertThat(query("pipeline_records_total{job=\"tenant-svc\"}").path("result")).isEmpty();
+  }
+
+  @Test
   void otlpHttpMetricsAreQueryable() throws Exception {
     exportMetrics(OtlpHttpMetricExporter.builder()
         .setEndpoint("http://127.0.0.1:" + node.otlpHttpPort() + "/v1/metrics").build(), "http-svc");
     JsonNode r = query("pipeline_records_total{job=\"http-svc\"}");
     assertThat(r.path("result")).hasSize(1);
     assertThat(r.path("result").get(0).path("value").get(1).asText()).isEqualTo("42");
+  }
+
+  @Test
+  void otlpJsonAndGzipBodiesAreAccepted() throws Exception {
+    long nowNanos = System.currentTimeMillis() * 1_000_000L;
+    String json = "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+        + "{\"stringValue\":\"json-svc\"}}]},\"scopeMetrics\":[{\"metrics\":[{\"name\":\"json_gauge\",\"gauge\":"
+        + "{\"dataPoints\":[{\"timeUnixNano\":\"" + nowNanos + "\",\"asDouble\":2.5}]}}]}]}]}";
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(json.replace("2.5", "3.5").replace("json-svc", "gzip-svc").getBytes(StandardCharsets.UTF_8));
+    }
+    HttpResponse<String> plain = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + node.otlpHttpPort() + "/v1/metrics")).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+    assertThat(plain.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).contains("json"));
+    HttpResponse<String> zipped = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + node.otlpHttpPort() + "/v1/metrics")).header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(zipped.statusCode()).as(zipped.body()).isEqualTo(200);
+    assertThat(query("json_gauge{job=\"json-svc\"}").path("result").get(0).path("value").get(1).asText())
+        .isEqualTo("2.5");
+    assertThat(query("json_gauge{job=\"gzip-svc\"}").path("result").get(0).path("value").get(1).asText())
+        .isEqualTo("3.5");
   }
 
   @Test
