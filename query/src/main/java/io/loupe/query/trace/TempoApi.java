@@ -24,8 +24,20 @@ import io.loupe.query.trace.internal.OtlpJson;
 import io.loupe.query.trace.internal.OtlpProto;
 import io.loupe.query.trace.internal.SpanGroups;
 import io.loupe.query.trace.internal.TraceIds;
+import io.loupe.model.InvalidInputException;
+import io.loupe.model.TagScope;
+import io.loupe.model.TraceQuery;
+import io.loupe.model.TraceSearcher;
+import io.loupe.model.TraceSummary;
+import io.loupe.query.api.internal.Params;
+import io.loupe.query.trace.internal.GoDurations;
+import io.loupe.query.trace.internal.TraceQl;
+import io.loupe.query.trace.internal.TraceSearchParams;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * The part of Grafana Tempo's HTTP API that Grafana's Tempo datasource needs to open a trace: {@code /api/echo}, {@code
@@ -35,13 +47,31 @@ import java.util.List;
  * <p>Traces are OTLP JSON (hex ids) by default, protobuf with {@code Accept: application/protobuf} ({@code
  * tempopb.Trace} for v1, {@code tempopb.TraceByIDResponse} for v2); 404 when the trace is unknown; ids shorter than
  * 32 hex digits are left-padded with zeros. {@code start}/{@code end} are accepted and ignored (the store finds a
- * trace by id alone). Search, tags and tag values wait for the trace store's search SPI.
+ * trace by id alone).
+ *
+ * <p>With a {@link TraceSearcher} it also answers {@code /api/search} (a TraceQL subset in {@code q}, see {@link
+ * TraceQl}, or legacy logfmt {@code tags}), {@code /api/search/tags}, {@code /api/v2/search/tags}, {@code
+ * /api/search/tag/<t>/values} and {@code /api/v2/search/tag/<t>/values}; without one these answer 404.
  */
 public final class TempoApi {
   static final MediaType PROTOBUF = MediaType.parse("application/protobuf");
 
+  /** Tempo's default search limit. */
+  static final int DEFAULT_LIMIT = 20;
+  /** The search window when {@code start} and {@code end} are absent: the last hour. */
+  static final long DEFAULT_WINDOW_NANOS = 3_600_000_000_000L;
+  static final int DEFAULT_TAG_VALUES_LIMIT = 5000;
+  static final int MAX_TAG_VALUES_LIMIT = 100_000;
+  /** The intrinsics the TraceQL subset serves, in Tempo's order of its intrinsic scope. */
+  static final List<String> INTRINSICS = List.of("duration", "kind", "name", "status");
+  static final List<String> STATUS_VALUES = List.of("error", "ok", "unset");
+  static final List<String> KIND_VALUES = List.of("client", "consumer", "internal", "producer", "server",
+      "unspecified");
+
   private final SpanReader reader;
+  private final TraceSearcher searcher;
   private final BuildInfo buildInfo;
+  private final Clock clock;
 
   /**
    * @param buildInfo what {@code /api/status/buildinfo} reports; Grafana reads its {@code version} as a Tempo version
@@ -49,8 +79,19 @@ public final class TempoApi {
    *     0.x is).
    */
   public TempoApi(SpanReader reader, BuildInfo buildInfo) {
+    this(reader, null, buildInfo, Clock.systemUTC());
+  }
+
+  /** Trace by id and search; {@code searcher} sees the same tenants as {@code reader}. */
+  public TempoApi(SpanReader reader, TraceSearcher searcher, BuildInfo buildInfo) {
+    this(reader, requireNonNull(searcher, "searcher"), buildInfo, Clock.systemUTC());
+  }
+
+  TempoApi(SpanReader reader, TraceSearcher searcher, BuildInfo buildInfo, Clock clock) {
     this.reader = requireNonNull(reader, "reader");
+    this.searcher = searcher;
     this.buildInfo = requireNonNull(buildInfo, "buildInfo");
+    this.clock = requireNonNull(clock, "clock");
   }
 
   /** The service to mount under {@code /tempo/}. */
@@ -77,6 +118,16 @@ public final class TempoApi {
         g.writeStringField("goVersion", buildInfo.goVersion());
         g.writeEndObject();
       });
+    } else if (searcher != null && path.equals("/api/search")) {
+      search(req, res);
+    } else if (searcher != null && path.equals("/api/search/tags")) {
+      tags(req, res, false);
+    } else if (searcher != null && path.equals("/api/v2/search/tags")) {
+      tags(req, res, true);
+    } else if (searcher != null && tagOf(ctx, "/api/search/tag/") != null) {
+      tagValues(req, res, tagOf(ctx, "/api/search/tag/"), false);
+    } else if (searcher != null && tagOf(ctx, "/api/v2/search/tag/") != null) {
+      tagValues(req, res, tagOf(ctx, "/api/v2/search/tag/"), true);
     } else if (path.startsWith("/api/traces/") && path.indexOf('/', 12) < 0) {
       trace(req, res, path.substring("/api/traces/".length()), false);
     } else if (path.startsWith("/api/v2/traces/") && path.indexOf('/', 15) < 0) {
@@ -114,6 +165,218 @@ public final class TempoApi {
       }
       g.writeEndObject();
     });
+  }
+
+  /** The tag of {@code <prefix><tag>/values}, percent-decoded, or null when the path is not that. */
+  private static String tagOf(ServiceRequestContext ctx, String prefix) {
+    String path = ctx.decodedMappedPath();
+    if (!path.startsWith(prefix) || !path.endsWith("/values") || path.length() <= prefix.length() + 7) {
+      return null;
+    }
+    return path.substring(prefix.length(), path.length() - "/values".length());
+  }
+
+  private void search(AggregatedHttpRequest req, HttpResponseWriter res) throws Exception {
+    Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
+    Params p = Params.of(req);
+    int limit = TraceSearchParams.intParam(p, "limit", DEFAULT_LIMIT, 1, TraceQuery.MAX_LIMIT);
+    long nowNanos = clock.millis() * 1_000_000L;
+    // unix seconds; end covers its whole second, so that spans of the second Grafana rounds to are found
+    long end = p.get("end").isEmpty() ? nowNanos
+        : TraceSearchParams.seconds(p, "end") * 1_000_000_000L + 999_999_999L;
+    long start = p.get("start").isEmpty() ? end - DEFAULT_WINDOW_NANOS
+        : TraceSearchParams.seconds(p, "start") * 1_000_000_000L;
+    if (start > end) {
+      throw new InvalidInputException("start: " + p.get("start") + " (expected: <= end " + p.get("end") + ")");
+    }
+    long minDuration = p.get("minDuration").isEmpty() ? 0 : GoDurations.parseNanos("minDuration", p.get("minDuration"));
+    long maxDuration = p.get("maxDuration").isEmpty() ? Long.MAX_VALUE
+        : GoDurations.parseNanos("maxDuration", p.get("maxDuration"));
+    if (maxDuration < minDuration) {
+      throw new InvalidInputException("maxDuration: " + p.get("maxDuration") + " (expected: >= minDuration "
+          + p.get("minDuration") + ")");
+    }
+    boolean durationFilter = minDuration > 0 || maxDuration != Long.MAX_VALUE;
+    // Tempo's min/maxDuration bound the trace's duration, which the SPI does not index (its durations are per span):
+    // ask for more traces and filter their summaries here
+    int fetch = durationFilter ? (int) Math.min(TraceQuery.MAX_LIMIT, limit * 10L) : limit;
+    TraceQuery q = TraceQuery.between(start, end, fetch);
+    String traceQl = p.get("q");
+    if (!traceQl.isBlank()) {
+      q = q.withSpanFilters(TraceQl.parse(traceQl));
+    }
+    if (!p.get("tags").isBlank()) {
+      q = TraceSearchParams.applyTags(q, TraceSearchParams.logfmt("tags", p.get("tags")));
+    }
+    List<TraceSummary> found = searcher.search(tenant, q);
+    List<TraceSummary> out = new ArrayList<>(Math.min(found.size(), limit));
+    for (TraceSummary t : found) {
+      if (out.size() < limit && t.durationNanos() >= minDuration && t.durationNanos() <= maxDuration) {
+        out.add(t);
+      }
+    }
+    JsonResponses.send(res, HttpStatus.OK, null, g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("traces");
+      for (TraceSummary t : out) {
+        g.writeStartObject();
+        g.writeStringField("traceID", tempoId(t.traceId()));
+        g.writeStringField("rootServiceName", t.rootServiceName());
+        g.writeStringField("rootTraceName", t.rootSpanName());
+        g.writeStringField("startTimeUnixNano", Long.toUnsignedString(t.startEpochNanos()));
+        g.writeNumberField("durationMs", t.durationNanos() / 1_000_000);
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeObjectFieldStart("metrics");
+      g.writeNumberField("inspectedTraces", found.size());
+      g.writeEndObject();
+      g.writeEndObject();
+    });
+  }
+
+  /** Tempo prints search hits' ids without leading zeros ({@code util.TraceIDToHexString}). */
+  static String tempoId(String traceId32) {
+    int i = 0;
+    while (i < traceId32.length() - 1 && traceId32.charAt(i) == '0') {
+      i++;
+    }
+    return traceId32.substring(i);
+  }
+
+  private void tags(AggregatedHttpRequest req, HttpResponseWriter res, boolean v2) throws Exception {
+    Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
+    if (!v2) {
+      List<String> names = searcher.tagNames(tenant, TagScope.ANY);
+      JsonResponses.send(res, HttpStatus.OK, null, g -> {
+        g.writeStartObject();
+        g.writeArrayFieldStart("tagNames");
+        for (String n : names) {
+          g.writeString(n);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      });
+      return;
+    }
+    String scope = Params.of(req).get("scope");
+    List<String> scopes = switch (scope) {
+      case "", "all", "none" -> List.of("resource", "span", "intrinsic");
+      case "resource", "span", "intrinsic", "event", "link", "instrumentation" -> List.of(scope);
+      default -> throw new InvalidInputException("scope: '" + scope
+          + "' (expected: resource, span, intrinsic, event, link, instrumentation or none)");
+    };
+    List<List<String>> tagLists = new ArrayList<>();
+    for (String s : scopes) {
+      tagLists.add(switch (s) {
+        case "resource" -> searcher.tagNames(tenant, TagScope.RESOURCE);
+        case "span" -> searcher.tagNames(tenant, TagScope.SPAN);
+        case "intrinsic" -> INTRINSICS;
+        default -> List.of(); // events, links and scopes are not indexed
+      });
+    }
+    JsonResponses.send(res, HttpStatus.OK, null, g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("scopes");
+      for (int i = 0; i < scopes.size(); i++) {
+        g.writeStartObject();
+        g.writeStringField("name", scopes.get(i));
+        g.writeArrayFieldStart("tags");
+        for (String t : tagLists.get(i)) {
+          g.writeString(t);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
+  }
+
+  private void tagValues(AggregatedHttpRequest req, HttpResponseWriter res, String tag, boolean v2) throws Exception {
+    Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
+    int limit = TraceSearchParams.intParam(Params.of(req), "limit", DEFAULT_TAG_VALUES_LIMIT, 1,
+        MAX_TAG_VALUES_LIMIT);
+    String type = null; // null: typed per value
+    List<String> values;
+    if (!v2) {
+      values = attributeValues(tenant, TagScope.ANY, tag, limit);
+    } else {
+      switch (tag) {
+        case "name", "span:name" -> {
+          TreeSet<String> names = new TreeSet<>();
+          for (String svc : searcher.services(tenant)) {
+            names.addAll(searcher.operations(tenant, svc));
+            if (names.size() >= limit) {
+              break;
+            }
+          }
+          values = names.stream().limit(limit).toList();
+          type = "string";
+        }
+        case "status", "span:status" -> {
+          values = STATUS_VALUES;
+          type = "keyword";
+        }
+        case "kind", "span:kind" -> {
+          values = KIND_VALUES;
+          type = "keyword";
+        }
+        case "duration", "span:duration" -> values = List.of();
+        default -> {
+          TagScope scope;
+          String key;
+          if (tag.startsWith("resource.")) {
+            scope = TagScope.RESOURCE;
+            key = tag.substring("resource.".length());
+          } else if (tag.startsWith("span.")) {
+            scope = TagScope.SPAN;
+            key = tag.substring("span.".length());
+          } else if (tag.startsWith(".")) {
+            scope = TagScope.ANY;
+            key = tag.substring(1);
+          } else {
+            throw new InvalidInputException("tag: '" + tag
+                + "' (expected: resource.<name>, span.<name>, .<name> or one of name, status, kind, duration)");
+          }
+          if (key.length() > 2 && key.startsWith("\"") && key.endsWith("\"")) {
+            key = key.substring(1, key.length() - 1);
+          }
+          if (key.isEmpty()) {
+            throw new InvalidInputException("tag: '" + tag + "' (expected: a name after the scope)");
+          }
+          values = attributeValues(tenant, scope, key, limit);
+        }
+      }
+    }
+    String fixedType = type;
+    JsonResponses.send(res, HttpStatus.OK, null, g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("tagValues");
+      for (String v : values) {
+        if (v2) {
+          g.writeStartObject();
+          g.writeStringField("type", fixedType != null ? fixedType : TraceSearchParams.typeOf(v));
+          g.writeStringField("value", v);
+          g.writeEndObject();
+        } else {
+          g.writeString(v);
+        }
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
+  }
+
+  /** Values of an attribute; {@code service.name} of resources also from the service list the store keeps. */
+  private List<String> attributeValues(Tenant tenant, TagScope scope, String key, int limit) {
+    List<String> values = searcher.tagValues(tenant, scope, key, limit);
+    if (scope != TagScope.SPAN && key.equals(SpanRecord.SERVICE_NAME)) {
+      TreeSet<String> merged = new TreeSet<>(values);
+      merged.addAll(searcher.services(tenant));
+      return merged.stream().limit(limit).toList();
+    }
+    return values;
   }
 
   /** Tempo answers errors as plain text with the status. */

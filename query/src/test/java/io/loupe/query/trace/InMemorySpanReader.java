@@ -17,6 +17,11 @@ final class InMemorySpanReader implements SpanReader {
     return this;
   }
 
+  /** Every span of {@code tenant}, for {@link InMemoryTraceSearcher}. */
+  List<SpanRecord> spans(Tenant tenant) {
+    return List.copyOf(spans.getOrDefault(tenant, List.of()));
+  }
+
   @Override
   public List<SpanRecord> trace(Tenant tenant, String traceId) {
     return spans.getOrDefault(tenant, List.of()).stream().filter(s -> s.traceId().equals(traceId)).toList();
