@@ -1,0 +1,381 @@
+package io.loupe.tracestore.metrics;
+
+import io.loupe.model.Labels;
+import io.loupe.model.MetricMetadata;
+import io.loupe.model.SpanRecord;
+import io.loupe.tracestore.metrics.Histogram.Mode;
+import io.loupe.tracestore.metrics.Histogram.Sink;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tenant's span metrics, service-graph edges and unpaired span halves. Not thread-safe: {@link SpanMetricsWriter}
+ * holds the instance's monitor around every call.
+ */
+final class TenantMetrics {
+  static final String CALLS = "traces_spanmetrics_calls_total";
+  static final String LATENCY = "traces_spanmetrics_latency";
+  static final String SG_REQUEST = "traces_service_graph_request_total";
+  static final String SG_FAILED = "traces_service_graph_request_failed_total";
+  static final String SG_SERVER = "traces_service_graph_request_server_seconds";
+  static final String SG_CLIENT = "traces_service_graph_request_client_seconds";
+  static final String SG_MESSAGING = "traces_service_graph_request_messaging_system_seconds";
+  static final String SG_UNPAIRED = "traces_service_graph_unpaired_spans_total";
+
+  static final String MESSAGING_SYSTEM = "messaging_system";
+  static final String DATABASE = "database";
+  static final String VIRTUAL_NODE = "virtual_node";
+
+  // Tempo's default peer attributes: an unpaired client span naming its peer becomes an edge to a virtual node.
+  private static final String[] PEER_ATTRIBUTES = {"peer.service", "db.name", "db.system"};
+
+  private static final List<MetricMetadata> METADATA = List.of(
+      new MetricMetadata(CALLS, MetricMetadata.Type.COUNTER, "Spans per service, span name, kind and status.", ""),
+      new MetricMetadata(LATENCY, MetricMetadata.Type.HISTOGRAM, "Span durations.", "seconds"),
+      new MetricMetadata(SG_REQUEST, MetricMetadata.Type.COUNTER, "Requests between two services.", ""),
+      new MetricMetadata(SG_FAILED, MetricMetadata.Type.COUNTER, "Failed requests between two services.", ""),
+      new MetricMetadata(SG_SERVER, MetricMetadata.Type.HISTOGRAM, "Server span durations of edges.", "seconds"),
+      new MetricMetadata(SG_CLIENT, MetricMetadata.Type.HISTOGRAM, "Client span durations of edges.", "seconds"),
+      new MetricMetadata(SG_MESSAGING, MetricMetadata.Type.HISTOGRAM,
+          "Time between the producer span's end and the consumer span's start.", "seconds"),
+      new MetricMetadata(SG_UNPAIRED, MetricMetadata.Type.COUNTER,
+          "Client or server spans whose other half never arrived.", ""));
+
+  private final SpanMetricsOptions options;
+  private final Histogram.Layout layout;
+  private final WriterMeters meters;
+  private final long flushIntervalMs;
+  private final long idleMs;
+  private final long waitMs;
+
+  // keyed by the group's base labels plus a __name__ naming its kind, so the three kinds share one limit
+  private final Map<Labels, Group> groups = new HashMap<>();
+  private final List<Group> created = new ArrayList<>(); // since the last emission: they get a zero first
+  // insertion order is expiry order: every half waits the same time
+  private final LinkedHashMap<String, Half> pending = new LinkedHashMap<>();
+  private long lastFlushMs = Long.MIN_VALUE;
+  private long lastEmitMs = Long.MIN_VALUE;
+  private boolean metadataWritten;
+
+  TenantMetrics(SpanMetricsOptions options, Histogram.Layout layout, WriterMeters meters) {
+    this.options = options;
+    this.layout = layout;
+    this.meters = meters;
+    this.flushIntervalMs = options.flushInterval().toMillis();
+    this.idleMs = options.seriesIdleTimeout().toMillis();
+    this.waitMs = options.serviceGraphWait().toMillis();
+  }
+
+  /** Folds {@code spans} into the counters. */
+  void observe(List<SpanRecord> spans, long nowMs) {
+    for (SpanRecord s : spans) {
+      if (s != null) {
+        spanMetrics(s, nowMs);
+        serviceGraph(s, nowMs);
+      }
+    }
+  }
+
+  /** Turns unpaired halves older than the wait into unpaired counts or virtual-node edges. */
+  void expire(long nowMs) {
+    Iterator<Half> it = pending.values().iterator();
+    while (it.hasNext()) {
+      Half h = it.next();
+      if (h.expiresAtMs > nowMs) {
+        break;
+      }
+      it.remove();
+      meters.pending.decrementAndGet();
+      meters.expired.increment();
+      if (h.client && h.peer != null) {
+        // Tempo: a call to something that sends no spans (a database, a third-party API) still shows as an edge
+        Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", h.service, "server", h.peer,
+            "connection_type", h.peerIsDatabase ? DATABASE : VIRTUAL_NODE);
+        Edge e = (Edge) group(key, () -> new Edge(layout, false), nowMs);
+        if (e != null) {
+          e.requests++;
+          if (h.failed) {
+            e.failed++;
+          }
+          e.client.observe(h.seconds, h.traceId, h.spanId);
+          meters.edges.increment();
+        }
+      } else {
+        Labels key = Labels.of(Labels.METRIC_NAME, "unpaired", h.client ? "client" : "server", h.service);
+        Unpaired u = (Unpaired) group(key, Unpaired::new, nowMs);
+        if (u != null) {
+          u.count++;
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends what is due at {@code nowMs}: zeros for series created since the last call, and when the flush interval
+   * has passed (or {@code force}) the cumulative value of every series, stale markers for idle ones (then forgotten).
+   */
+  void emit(Sink sink, MetadataSink metadata, long nowMs, boolean force) {
+    long ts = Math.max(nowMs, lastEmitMs == Long.MIN_VALUE ? nowMs : lastEmitMs + 1);
+    boolean flush = force || lastFlushMs == Long.MIN_VALUE || nowMs - lastFlushMs >= flushIntervalMs;
+    if (!created.isEmpty() || flush) {
+      if (!metadataWritten) {
+        METADATA.forEach(metadata::update);
+        metadataWritten = true;
+      }
+      lastEmitMs = ts;
+    }
+    boolean zeros = !created.isEmpty();
+    for (Group g : created) {
+      g.emit(sink, ts, Mode.ZERO);
+      g.zeroAtMs = ts;
+    }
+    created.clear();
+    if (!flush) {
+      return;
+    }
+    lastFlushMs = nowMs;
+    // closing: a series that just got its zero gets its value too, one millisecond later
+    long valueTs = force && zeros ? ts + 1 : ts;
+    lastEmitMs = valueTs;
+    Iterator<Group> it = groups.values().iterator();
+    while (it.hasNext()) {
+      Group g = it.next();
+      if (!force && g.zeroAtMs == ts) {
+        continue; // its zero was written at ts: its value follows at the next flush
+      }
+      if (nowMs - g.lastUpdateMs >= idleMs) {
+        g.emit(sink, valueTs, Mode.STALE);
+        it.remove();
+        meters.series.decrementAndGet();
+      } else {
+        g.emit(sink, valueTs, Mode.VALUE);
+      }
+    }
+  }
+
+  int groupCount() {
+    return groups.size();
+  }
+
+  int pendingCount() {
+    return pending.size();
+  }
+
+  /** Forgets every series and pending half (the writer is closing). */
+  void clear() {
+    meters.series.addAndGet(-groups.size());
+    meters.pending.addAndGet(-pending.size());
+    groups.clear();
+    pending.clear();
+    created.clear();
+  }
+
+  private void spanMetrics(SpanRecord s, long nowMs) {
+    Labels key = Labels.of(Labels.METRIC_NAME, "span",
+        "service", s.serviceName(),
+        "span_name", s.name(),
+        "span_kind", "SPAN_KIND_" + s.kind().name(),
+        "status_code", "STATUS_CODE_" + s.statusCode().name());
+    SpanSeries g = (SpanSeries) group(key, () -> new SpanSeries(layout), nowMs);
+    if (g != null) {
+      g.calls++;
+      g.latency.observe(seconds(s.durationNanos()), s.traceId(), s.spanId());
+    }
+  }
+
+  private void serviceGraph(SpanRecord s, long nowMs) {
+    boolean client;
+    String key;
+    switch (s.kind()) {
+      case CLIENT, PRODUCER -> {
+        client = true;
+        key = s.traceId() + s.spanId();
+      }
+      case SERVER, CONSUMER -> {
+        if (s.isRoot()) {
+          return;
+        }
+        client = false;
+        key = s.traceId() + s.parentSpanId();
+      }
+      default -> {
+        return;
+      }
+    }
+    Half half = new Half(client, s, nowMs + waitMs);
+    Half other = pending.get(key);
+    if (other != null) {
+      if (other.client == client) {
+        return; // a repeated copy of a half that is already waiting (a retried write)
+      }
+      pending.remove(key);
+      meters.pending.decrementAndGet();
+      pair(client ? half : other, client ? other : half, nowMs);
+      return;
+    }
+    if (pending.size() >= options.serviceGraphMaxItems()) {
+      meters.dropped("servicegraph_max_items").increment();
+      return;
+    }
+    pending.put(key, half);
+    meters.pending.incrementAndGet();
+  }
+
+  private void pair(Half client, Half server, long nowMs) {
+    boolean messaging = client.messaging || server.messaging;
+    Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", client.service, "server", server.service,
+        "connection_type", messaging ? MESSAGING_SYSTEM : "");
+    Edge e = (Edge) group(key, () -> new Edge(layout, messaging), nowMs);
+    if (e == null) {
+      return;
+    }
+    meters.edges.increment();
+    e.requests++;
+    if (client.failed || server.failed) {
+      e.failed++;
+    }
+    e.server.observe(server.seconds, server.traceId, server.spanId);
+    e.client.observe(client.seconds, client.traceId, client.spanId);
+    if (e.messaging != null) {
+      // Tempo's messaging_system_seconds: from the producer span's end to the consumer span's start (queue time)
+      e.messaging.observe(seconds(Math.max(0, server.startNanos - client.endNanos)), server.traceId, server.spanId);
+    }
+  }
+
+  private Group group(Labels key, java.util.function.Supplier<Group> factory, long nowMs) {
+    Group g = groups.get(key);
+    if (g == null) {
+      if (groups.size() >= options.maxSeriesPerTenant()) {
+        meters.dropped("max_series").increment();
+        return null;
+      }
+      g = factory.get();
+      g.base = key.without(Labels.METRIC_NAME);
+      groups.put(key, g);
+      created.add(g);
+      meters.series.incrementAndGet();
+    }
+    g.lastUpdateMs = nowMs;
+    return g;
+  }
+
+  static double seconds(long nanos) {
+    return nanos / 1e9;
+  }
+
+  /** Where metric metadata goes (an {@code Appender}). */
+  interface MetadataSink {
+    void update(MetricMetadata m);
+  }
+
+  /** One label set kept in memory. */
+  private abstract static class Group {
+    Labels base;
+    long lastUpdateMs;
+    long zeroAtMs = Long.MIN_VALUE;
+
+    abstract void emit(Sink sink, long ts, Mode mode);
+  }
+
+  private static final class SpanSeries extends Group {
+    long calls;
+    final Histogram latency;
+
+    SpanSeries(Histogram.Layout layout) {
+      latency = new Histogram(layout);
+    }
+
+    @Override
+    void emit(Sink sink, long ts, Mode mode) {
+      sink.sample(base.toBuilder().set(Labels.METRIC_NAME, CALLS).build(), ts, mode.value(calls));
+      latency.emit(sink, LATENCY, base, ts, mode);
+    }
+  }
+
+  private static final class Edge extends Group {
+    long requests;
+    long failed;
+    final Histogram server;
+    final Histogram client;
+    final Histogram messaging; // null unless a messaging edge
+
+    Edge(Histogram.Layout layout, boolean messaging) {
+      server = new Histogram(layout);
+      client = new Histogram(layout);
+      this.messaging = messaging ? new Histogram(layout) : null;
+    }
+
+    @Override
+    void emit(Sink sink, long ts, Mode mode) {
+      sink.sample(base.toBuilder().set(Labels.METRIC_NAME, SG_REQUEST).build(), ts, mode.value(requests));
+      sink.sample(base.toBuilder().set(Labels.METRIC_NAME, SG_FAILED).build(), ts, mode.value(failed));
+      if (!isVirtual()) { // a virtual node sends no spans: no server histogram rather than one of zeros
+        server.emit(sink, SG_SERVER, base, ts, mode);
+      }
+      client.emit(sink, SG_CLIENT, base, ts, mode);
+      if (messaging != null) {
+        messaging.emit(sink, SG_MESSAGING, base, ts, mode);
+      }
+    }
+
+    private boolean isVirtual() {
+      String t = base.get("connection_type");
+      return t.equals(DATABASE) || t.equals(VIRTUAL_NODE);
+    }
+  }
+
+  private static final class Unpaired extends Group {
+    long count;
+
+    @Override
+    void emit(Sink sink, long ts, Mode mode) {
+      sink.sample(base.toBuilder().set(Labels.METRIC_NAME, SG_UNPAIRED).build(), ts, mode.value(count));
+    }
+  }
+
+  /** A client or server span waiting for its other half; keeps only what the edge needs, not the span. */
+  private static final class Half {
+    final boolean client;
+    final boolean messaging;
+    final String service;
+    final String traceId;
+    final String spanId;
+    final double seconds;
+    final long startNanos;
+    final long endNanos;
+    final boolean failed;
+    final long expiresAtMs;
+    final String peer; // client spans only: the peer a virtual-node edge would point at, or null
+    final boolean peerIsDatabase;
+
+    Half(boolean client, SpanRecord s, long expiresAtMs) {
+      this.client = client;
+      this.messaging = s.kind() == SpanRecord.Kind.PRODUCER || s.kind() == SpanRecord.Kind.CONSUMER;
+      this.service = s.serviceName();
+      this.traceId = s.traceId();
+      this.spanId = s.spanId();
+      this.seconds = seconds(s.durationNanos());
+      this.startNanos = s.startEpochNanos();
+      this.endNanos = s.endEpochNanos();
+      this.failed = s.statusCode() == SpanRecord.StatusCode.ERROR;
+      this.expiresAtMs = expiresAtMs;
+      String p = null;
+      boolean db = false;
+      if (client && !messaging) {
+        for (String a : PEER_ATTRIBUTES) {
+          if (s.attributes().get(a) instanceof String v && !v.isEmpty()) {
+            p = v;
+            db = a.startsWith("db.");
+            break;
+          }
+        }
+      }
+      this.peer = p;
+      this.peerIsDatabase = db;
+    }
+  }
+}
