@@ -13,6 +13,7 @@ import io.loupe.model.SeriesExemplars;
 import io.loupe.model.StorageUnavailableException;
 import io.loupe.model.Tenant;
 import io.loupe.tsdb.head.Head;
+import io.loupe.tsdb.wlog.ChannelOpener;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -80,7 +81,25 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
     }
   }
 
-  /** Runs the background compactor's check now (for tests and admin calls). Returns blocks written. */
+  /**
+   * Runs the background cycle now ({@code POST /api/v1/admin/tsdb/compact}): cuts head ranges that are due into
+   * blocks, merges blocks into larger ranges (docs/tsdb.md, Compaction), applies retention by time and size. Returns
+   * blocks written (cut and merged).
+   *
+   * @throws StorageUnavailableException if a block cannot be written; nothing is lost, the sources stay in place
+   */
+  public int compact() {
+    try {
+      return head.compact();
+    } catch (IOException e) {
+      throw new StorageUnavailableException("compacting blocks in " + options.dataDir() + ": " + e.getMessage(), e);
+    } catch (UncheckedIOException e) {
+      throw new StorageUnavailableException("compacting blocks in " + options.dataDir() + ": " + e.getMessage(),
+          e.getCause());
+    }
+  }
+
+  /** Runs the background cycle now and returns the blocks cut from the head (merged ones not counted). */
   public int compactHead() {
     try {
       return head.compactIfNeeded();
@@ -97,7 +116,16 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
    *     the cause when a WAL file is not a Loupe WAL of a known version
    */
   public static Tsdb open(TsdbOptions options, MeterRegistry registry) {
+    return open(options, registry, ChannelOpener.DEFAULT);
+  }
+
+  /**
+   * As {@link #open(TsdbOptions, MeterRegistry)}, with every file the WAL and the block writer write opened through
+   * {@code opener}: the seam tests use to inject disk-full failures.
+   */
+  public static Tsdb open(TsdbOptions options, MeterRegistry registry, ChannelOpener opener) {
     requireNonNull(options, "options");
+    requireNonNull(opener, "opener");
     requireNonNull(registry, "registry");
     FileChannel ch = null;
     try {
@@ -114,7 +142,7 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
         throw new IllegalStateException("data directory " + options.dataDir()
             + " is in use by another Tsdb (lock held on " + lockFile + ")");
       }
-      Head head = Head.open(options, registry);
+      Head head = Head.open(options, registry, opener);
       return new Tsdb(options, head, ch, l);
     } catch (IOException e) {
       closeQuietly(ch);

@@ -19,6 +19,8 @@ import java.time.Duration;
  *     ranges its oldest whole range is written to a block and dropped from memory; default 2 h
  * @param retention blocks whose end is this far behind their tenant's newest sample are deleted; zero keeps all;
  *     default 15 days (Prometheus's)
+ * @param retentionBytes once blocks and WAL together take more bytes than this, the oldest blocks are deleted whole
+ *     until they fit; 0: no size limit (default)
  */
 public record TsdbOptions(
     Path dataDir,
@@ -29,7 +31,8 @@ public record TsdbOptions(
     int maxExemplarsPerTenant,
     long walSegmentSize,
     Duration blockRange,
-    Duration retention) {
+    Duration retention,
+    long retentionBytes) {
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_WAL_SEGMENT_SIZE = 4096;
   public static final long MAX_WAL_SEGMENT_SIZE = 1L << 30;
@@ -42,6 +45,9 @@ public record TsdbOptions(
     requireNonNull(retention, "retention");
     if (retention.isNegative()) {
       throw new IllegalArgumentException("retention: " + retention + " (expected: >= 0, 0 keeps everything)");
+    }
+    if (retentionBytes < 0) {
+      throw new IllegalArgumentException("retentionBytes: " + retentionBytes + " (expected: >= 0, 0 = no limit)");
     }
     if (blockRange.toMillis() < 60_000) {
       throw new IllegalArgumentException("blockRange: " + blockRange + " (expected: >= 1 minute)");
@@ -68,46 +74,68 @@ public record TsdbOptions(
   public static TsdbOptions defaults(Path dataDir) {
     return new TsdbOptions(dataDir, Runtime.getRuntime().availableProcessors(), FsyncPolicy.ALWAYS,
         Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20, Duration.ofHours(2),
-        Duration.ofDays(15));
+        Duration.ofDays(15), 0);
   }
 
   public TsdbOptions withShards(int n) {
     return new TsdbOptions(dataDir, n, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, retention);
+        walSegmentSize, blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withFsync(FsyncPolicy p) {
     return new TsdbOptions(dataDir, shards, p, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, retention);
+        walSegmentSize, blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withOutOfOrderWindow(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize,
-        blockRange, retention);
+        blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withMaxSeriesPerTenant(long n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize,
-        blockRange, retention);
+        blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withMaxExemplarsPerTenant(int n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize,
-        blockRange, retention);
+        blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withWalSegmentSize(long bytes) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes,
-        blockRange, retention);
+        blockRange, retention, retentionBytes);
   }
 
   public TsdbOptions withBlockRange(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, d, retention);
+        walSegmentSize, d, retention, retentionBytes);
   }
 
   public TsdbOptions withRetention(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, d);
+        walSegmentSize, blockRange, d, retentionBytes);
+  }
+
+  public TsdbOptions withRetentionBytes(long bytes) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize, blockRange, retention, bytes);
+  }
+
+  /**
+   * Block ranges compaction merges into, smallest first: {@code blockRange} times 3, 9, 27..., up to 10% of the
+   * retention or 31 days, whichever is smaller (Prometheus's rule; 31 days when retention is 0).
+   */
+  public long[] compactionRanges() {
+    long cap = Duration.ofDays(31).toMillis();
+    if (!retention.isZero()) {
+      cap = Math.min(cap, retention.toMillis() / 10);
+    }
+    long r = blockRange.toMillis();
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    for (long x = r * 3; x <= cap; x *= 3) {
+      out.add(x);
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
   }
 }

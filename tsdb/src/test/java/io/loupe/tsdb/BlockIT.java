@@ -28,8 +28,10 @@ class BlockIT {
   @TempDir
   Path dir;
 
+  // Retention 25 h caps compaction ranges at 2.5 h, below the first (3 h): these tests see cut blocks as cut.
+  // CompactionIT covers merging.
   TsdbOptions opts() {
-    return TsdbOptions.defaults(dir).withShards(2).withBlockRange(Duration.ofHours(1))
+    return TsdbOptions.defaults(dir).withShards(2).withBlockRange(Duration.ofHours(1)).withRetention(Duration.ofHours(25))
         .withOutOfOrderWindow(Duration.ofMinutes(10)).withFsync(FsyncPolicy.interval(Duration.ofSeconds(1)));
   }
 

@@ -3,6 +3,7 @@ package io.loupe.tsdb.block;
 import io.loupe.model.Labels;
 import io.loupe.model.Matcher;
 import io.loupe.model.Tenant;
+import io.loupe.tsdb.chunkenc.XorChunk;
 import io.loupe.tsdb.index.Postings;
 import io.loupe.tsdb.wlog.CorruptFileException;
 import java.io.BufferedInputStream;
@@ -36,6 +37,7 @@ public final class Block implements Closeable {
   private final Postings postings = new Postings();
   private volatile boolean closed;
   private volatile FileChannel chunks;
+  private final long sizeBytes;
 
   /** A selected series: labels and its chunks overlapping the range, as bytes. */
   public record SelectedSeries(Labels labels, byte[][] chunks, long[] maxTs) {}
@@ -46,6 +48,15 @@ public final class Block implements Closeable {
     this.labels = labels;
     this.chunkMeta = chunkMeta;
     this.chunks = chunks;
+    long size = 0;
+    for (String f : new String[] {BlockFiles.META, BlockFiles.INDEX, BlockFiles.CHUNKS}) {
+      try {
+        size += Files.size(dir.resolve(f));
+      } catch (IOException e) {
+        // only for size-based retention; a vanished file shows up as a read error elsewhere
+      }
+    }
+    this.sizeBytes = size;
     for (int i = 0; i < labels.length; i++) {
       postings.add(i, labels[i]);
     }
@@ -154,6 +165,36 @@ public final class Block implements Closeable {
 
   public BlockMeta meta() {
     return meta;
+  }
+
+  /** Series in the block, in label order. */
+  public int numSeries() {
+    return labels.length;
+  }
+
+  /** Labels of the series at {@code i} (0 to {@link #numSeries()} - 1), in label order. */
+  public Labels labels(int i) {
+    return labels[i];
+  }
+
+  /** All chunks of the series at {@code i}, in time order, read from disk (for compaction). */
+  public List<XorChunk> chunks(int i) throws IOException {
+    long[] cm = chunkMeta[i];
+    List<XorChunk> out = new ArrayList<>(cm.length / 3);
+    for (int j = 0; j < cm.length / 3; j++) {
+      byte[] b = readChunk(cm[3 * j + 2]);
+      try {
+        out.add(XorChunk.frozenOf(b));
+      } catch (IllegalArgumentException e) {
+        throw new CorruptFileException(dir.resolve(BlockFiles.CHUNKS), cm[3 * j + 2], "chunk: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** Bytes of the block's files on disk, as of open. */
+  public long sizeBytes() {
+    return sizeBytes;
   }
 
   public boolean overlaps(long lo, long hi) {

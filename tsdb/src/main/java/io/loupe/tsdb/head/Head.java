@@ -69,6 +69,8 @@ public final class Head implements Closeable {
   private final Counter blocksWritten;
   private final Counter blocksCorrupt;
   private final Counter blocksDeleted;
+  private final Counter blocksCompacted;
+  private final io.loupe.tsdb.wlog.ChannelOpener opener;
   private List<Block> retired = new ArrayList<>(); // deleted by retention, closed one compaction cycle later
   private final Counter appended;
   private final Counter[] rejected = new Counter[RejectReason.values().length];
@@ -86,8 +88,9 @@ public final class Head implements Closeable {
     volatile List<Block> blocks = List.of(); // sorted by minT
   }
 
-  private Head(TsdbOptions opts, MeterRegistry registry) {
+  private Head(TsdbOptions opts, MeterRegistry registry, io.loupe.tsdb.wlog.ChannelOpener opener) {
     this.opts = opts;
+    this.opener = opener;
     this.oooWindowMs = opts.outOfOrderWindow().toMillis();
     this.blockRangeMs = opts.blockRange().toMillis();
     this.shards = new HeadShard[opts.shards()];
@@ -109,6 +112,8 @@ public final class Head implements Closeable {
         .register(registry);
     blocksCorrupt = Counter.builder("loupe.tsdb.blocks.corrupt")
         .description("blocks that failed verification at open and were quarantined").register(registry);
+    blocksCompacted = Counter.builder("loupe.tsdb.blocks.compacted")
+        .description("blocks written by merging blocks into larger ranges").register(registry);
     blocksDeleted = Counter.builder("loupe.tsdb.blocks.deleted").description("blocks deleted by retention")
         .register(registry);
     Gauge.builder("loupe.tsdb.blocks.loaded", tenants, m -> m.values().stream().mapToInt(t -> t.blocks.size()).sum())
@@ -119,7 +124,13 @@ public final class Head implements Closeable {
 
   /** Replays {@code dataDir/wal}, then opens each shard's WAL for writing. */
   public static Head open(TsdbOptions opts, MeterRegistry registry) throws IOException {
-    Head h = new Head(opts, registry);
+    return open(opts, registry, io.loupe.tsdb.wlog.ChannelOpener.DEFAULT);
+  }
+
+  /** As {@link #open(TsdbOptions, MeterRegistry)}, with the files of the WAL and of new blocks opened by {@code opener}. */
+  public static Head open(TsdbOptions opts, MeterRegistry registry, io.loupe.tsdb.wlog.ChannelOpener opener)
+      throws IOException {
+    Head h = new Head(opts, registry, opener);
     Path walDir = opts.dataDir().resolve("wal");
     Files.createDirectories(walDir);
     Timer replayTimer = Timer.builder("loupe.tsdb.wal.replay.duration").description("time to replay the WAL at open")
@@ -163,7 +174,7 @@ public final class Head implements Closeable {
       for (HeadShard sh : h.shards) {
         Path dir = walDir.resolve(String.format("shard-%03d", sh.index));
         sh.wal = SegmentedLog.open(dir, opts.walSegmentSize(), h.fsyncTimer, h.walBytes,
-            nextSegment.getOrDefault(dir, 0));
+            nextSegment.getOrDefault(dir, 0), h.opener);
         sh.walDir = dir;
       }
     } catch (IOException e) {
@@ -216,12 +227,43 @@ public final class Head implements Closeable {
           Files.move(d, q);
         }
       }
+      dropSuperseded(loaded);
       if (!loaded.isEmpty()) {
         loaded.sort(Comparator.comparingLong(b -> b.meta().minT()));
         TenantState ts = tenants.computeIfAbsent(tenant, k -> new TenantState());
         ts.blocks = List.copyOf(loaded);
         ts.minValidTime = loaded.stream().mapToLong(b -> b.meta().maxT()).max().orElseThrow();
       }
+    }
+  }
+
+  /**
+   * A block whose range lies inside a larger block's range is a source of a compaction that a crash interrupted after
+   * the merged block was renamed into place (compaction only merges whole windows that no later cut can reach, so
+   * the larger block holds all of it): delete it, as the compaction would have.
+   */
+  private void dropSuperseded(List<Block> loaded) throws IOException {
+    List<Block> gone = new ArrayList<>();
+    for (Block b : loaded) {
+      for (Block o : loaded) {
+        BlockMeta bm = b.meta();
+        BlockMeta om = o.meta();
+        boolean inside = om.minT() <= bm.minT() && bm.maxT() <= om.maxT()
+            && om.maxT() - om.minT() > bm.maxT() - bm.minT();
+        if (o != b && inside) {
+          log.info("deleting block {}: its range lies inside block {} (a compaction interrupted by a crash)",
+              b.dir(), o.dir());
+          gone.add(b);
+          break;
+        }
+      }
+    }
+    for (Block b : gone) {
+      loaded.remove(b);
+      b.close();
+      Path tmp = b.dir().resolveSibling(b.dir().getFileName() + ".tmp");
+      Files.move(b.dir(), tmp, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(tmp);
     }
   }
 
@@ -430,6 +472,10 @@ public final class Head implements Closeable {
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
     return (int) Long.remainderUnsigned(h, n);
+  }
+
+  io.loupe.tsdb.wlog.ChannelOpener opener() {
+    return opener;
   }
 
   long blockRangeMs() {
@@ -709,45 +755,199 @@ public final class Head implements Closeable {
   }
 
   /**
-   * Cuts, for every tenant, each whole block range that lies 1.5 ranges or more behind the tenant's newest head
-   * sample (Prometheus's rule: a range is cut once no in-window sample can still arrive for it). Returns blocks written.
+   * The background cycle: cuts, for every tenant, each whole block range that lies 1.5 ranges or more behind the
+   * tenant's newest head sample (Prometheus's rule: a range is cut once no in-window sample can still arrive for it),
+   * merges blocks into larger ranges, applies retention. Returns blocks cut from the head.
    */
   public int compactIfNeeded() throws IOException {
-    return cut(false);
+    return cycle(false, true)[0];
   }
 
-  /** Cuts every whole block range older than the range holding each tenant's newest sample. Returns blocks written. */
+  /**
+   * Cuts every whole block range older than the range holding each tenant's newest sample, without merging blocks
+   * (the background cycle or {@link #compact} does that). Returns blocks written.
+   */
   public int flush() throws IOException {
-    return cut(true);
+    return cycle(true, false)[0];
+  }
+
+  /** The background cycle now; returns blocks written, cut from the head and merged by compaction together. */
+  public int compact() throws IOException {
+    int[] r = cycle(false, true);
+    return r[0] + r[1];
+  }
+
+  private int[] cycle(boolean all, boolean mergeBlocks) throws IOException {
+    synchronized (compactionLock) {
+      // Blocks retired by the previous cycle (compacted away or expired) have had a cycle for queries that held
+      // them to finish.
+      for (Block b : retired) {
+        b.close();
+      }
+      retired = new ArrayList<>();
+      int written = cut(all);
+      int merged = 0;
+      if (mergeBlocks) {
+        for (Tenant t : List.copyOf(tenants.keySet())) {
+          merged += compactBlocks(t);
+        }
+      }
+      applyRetention();
+      applySizeRetention();
+      return new int[] {written, merged};
+    }
   }
 
   private int cut(boolean all) throws IOException {
-    synchronized (compactionLock) {
-      int written = 0;
-      for (Tenant t : List.copyOf(tenants.keySet())) {
-        while (true) {
-          long[] range = headRange(t);
-          if (range[0] > range[1]) {
-            break;
-          }
-          long start = Math.floorDiv(range[0], blockRangeMs) * blockRangeMs;
-          long end = start + blockRangeMs;
-          boolean due = all ? end <= Math.floorDiv(range[1], blockRangeMs) * blockRangeMs
-              : range[1] - start >= blockRangeMs * 3 / 2;
-          if (!due) {
-            break;
-          }
-          if (cutRange(t, start, end)) {
-            written++;
-          }
+    int written = 0;
+    for (Tenant t : List.copyOf(tenants.keySet())) {
+      while (true) {
+        long[] range = headRange(t);
+        if (range[0] > range[1]) {
+          break;
+        }
+        long start = Math.floorDiv(range[0], blockRangeMs) * blockRangeMs;
+        long end = start + blockRangeMs;
+        boolean due = all ? end <= Math.floorDiv(range[1], blockRangeMs) * blockRangeMs
+            : range[1] - start >= blockRangeMs * 3 / 2;
+        if (!due) {
+          break;
+        }
+        if (cutRange(t, start, end)) {
+          written++;
         }
       }
-      if (written > 0) {
-        checkpointAll();
-      }
-      applyRetention();
-      return written;
     }
+    if (written > 0) {
+      checkpointAll();
+    }
+    return written;
+  }
+
+  /**
+   * Merges the tenant's blocks into larger ranges (opts.compactionRanges(), smallest first, windows aligned to
+   * multiples of the range): a window is merged once it holds two or more blocks, all inside it, and lies wholly
+   * before the head's oldest valid time, so no later cut can add a block to it. The new block is written and renamed
+   * into place before the old ones are retired; a crash in between leaves both, and the next open deletes blocks whose
+   * range lies inside another block's (see {@link #loadBlocks}). Returns blocks written.
+   */
+  private int compactBlocks(Tenant t) throws IOException {
+    TenantState ts = tenants.get(t);
+    int written = 0;
+    for (long range : opts.compactionRanges()) {
+      boolean again = true;
+      while (again) {
+        again = false;
+        List<Block> blocks = ts.blocks;
+        for (int i = 0; i < blocks.size(); ) {
+          long wStart = Math.floorDiv(blocks.get(i).meta().minT(), range) * range;
+          long wEnd = wStart + range;
+          int j = i;
+          boolean inside = true;
+          while (j < blocks.size() && blocks.get(j).meta().minT() < wEnd) {
+            inside &= blocks.get(j).meta().maxT() <= wEnd;
+            j++;
+          }
+          if (inside && j - i >= 2 && wEnd <= ts.minValidTime) {
+            merge(t, ts, blocks.subList(i, j), wStart, wEnd);
+            written++;
+            again = true;
+            break;
+          }
+          i = j;
+        }
+      }
+    }
+    return written;
+  }
+
+  private void merge(Tenant t, TenantState ts, List<Block> sources, long minT, long maxT) throws IOException {
+    long t0 = System.nanoTime();
+    Path tenantDir = opts.dataDir().resolve("blocks").resolve(t.id());
+    Path dir = BlockWriter.write(tenantDir, t, minT, maxT, () -> new BlockMergeIterator(sources), opener);
+    Block b;
+    try {
+      b = Block.open(dir);
+    } catch (IOException e) {
+      BlockWriter.deleteTree(dir); // the sources still hold everything
+      throw e;
+    }
+    List<Block> next = new ArrayList<>(ts.blocks);
+    next.removeAll(sources);
+    next.add(b);
+    next.sort(Comparator.comparingLong(x -> x.meta().minT()));
+    ts.blocks = List.copyOf(next);
+    blocksCompacted.increment();
+    log.info("compacted {} blocks of tenant {} into {}: {} series, {} samples in {} ms", sources.size(), t,
+        dir.getFileName(), b.meta().numSeries(), b.meta().numSamples(), (System.nanoTime() - t0) / 1_000_000);
+    for (Block s : sources) {
+      retire(s);
+    }
+  }
+
+  /**
+   * Takes a block off disk: renamed to {@code .tmp} first (atomic, and deleted at open if a crash stops the delete
+   * half way), then deleted; its open chunks file stays readable (Linux) until it is closed a cycle later.
+   */
+  private void retire(Block b) throws IOException {
+    retired.add(b);
+    Path d = b.dir();
+    if (Files.exists(d)) {
+      Path tmp = d.resolveSibling(d.getFileName() + ".tmp");
+      Files.move(d, tmp, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(tmp);
+    }
+  }
+
+  /**
+   * Deletes the oldest blocks (by end, across tenants) while blocks and WAL together exceed opts.retentionBytes().
+   */
+  private void applySizeRetention() throws IOException {
+    long limit = opts.retentionBytes();
+    if (limit == 0) {
+      return;
+    }
+    long total = dirSize(opts.dataDir().resolve("wal"));
+    List<Map.Entry<Tenant, Block>> all = new ArrayList<>();
+    for (Map.Entry<Tenant, TenantState> e : tenants.entrySet()) {
+      for (Block b : e.getValue().blocks) {
+        total += b.sizeBytes();
+        all.add(Map.entry(e.getKey(), b));
+      }
+    }
+    all.sort(Comparator.comparingLong(e -> e.getValue().meta().maxT()));
+    for (Map.Entry<Tenant, Block> e : all) {
+      if (total <= limit) {
+        break;
+      }
+      TenantState ts = tenants.get(e.getKey());
+      Block b = e.getValue();
+      List<Block> next = new ArrayList<>(ts.blocks);
+      next.remove(b);
+      ts.blocks = List.copyOf(next);
+      log.info("size retention: deleting block {} of tenant {} ({} bytes; blocks and WAL take {} > {} bytes)",
+          b.dir(), e.getKey(), b.sizeBytes(), total, limit);
+      retire(b);
+      blocksDeleted.increment();
+      total -= b.sizeBytes();
+    }
+  }
+
+  private static long dirSize(Path d) throws IOException {
+    if (!Files.isDirectory(d)) {
+      return 0;
+    }
+    long sum = 0;
+    try (Stream<Path> s = Files.walk(d)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        try {
+          sum += Files.size(p);
+        } catch (java.nio.file.NoSuchFileException e) {
+          // a segment deleted by a checkpoint meanwhile
+        }
+      }
+    }
+    return sum;
   }
 
   /**
@@ -779,10 +979,6 @@ public final class Head implements Closeable {
    * stays open until the next cycle (a minute later), so queries that already hold it finish reading it.
    */
   private void applyRetention() throws IOException {
-    for (Block b : retired) {
-      b.close();
-    }
-    retired = new ArrayList<>();
     long keep = opts.retention().toMillis();
     if (keep == 0) {
       return;
@@ -795,22 +991,21 @@ public final class Head implements Closeable {
       }
       long newest = Math.max(headRange(t)[1], blocks.get(blocks.size() - 1).meta().maxT() - 1);
       List<Block> kept = new ArrayList<>();
+      List<Block> gone = new ArrayList<>();
       for (Block b : blocks) {
         if (b.meta().maxT() <= newest - keep) {
           log.info("retention: deleting block {} of tenant {} (ends {} ms before the newest sample)", b.dir(), t,
               newest - b.meta().maxT());
-          retired.add(b);
+          gone.add(b);
           blocksDeleted.increment();
         } else {
           kept.add(b);
         }
       }
-      if (kept.size() != blocks.size()) {
+      if (!gone.isEmpty()) {
         ts.blocks = List.copyOf(kept);
-        for (Block b : retired) {
-          if (Files.exists(b.dir())) {
-            deleteTree(b.dir()); // on Linux the open chunks file stays readable until closed
-          }
+        for (Block b : gone) {
+          retire(b);
         }
       }
     }
@@ -883,7 +1078,7 @@ public final class Head implements Closeable {
       collected.sort((a, b) -> a.labels().compareTo(b.labels()));
       BlockMeta meta = new BlockMeta(t, start, end, collected.size(), chunks, samples);
       long t0 = System.nanoTime();
-      Path dir = BlockWriter.write(opts.dataDir().resolve("blocks").resolve(t.id()), meta, collected);
+      Path dir = BlockWriter.write(opts.dataDir().resolve("blocks").resolve(t.id()), t, start, end, collected, opener);
       Block b = Block.open(dir);
       List<Block> next = new ArrayList<>(ts.blocks);
       next.add(b);

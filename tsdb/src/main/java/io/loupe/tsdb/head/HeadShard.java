@@ -330,7 +330,7 @@ final class HeadShard {
     List<java.util.Map.Entry<Tenant, MetricMetadata>> metadata = head.metadataOfShard(index);
     java.nio.file.Path tmp = walDir.resolve(Checkpoints.PREFIX + io.loupe.tsdb.wlog.Segments.name(covered) + ".tmp");
     Checkpoints.deleteTree(tmp);
-    try (SegmentedLog cp = SegmentedLog.open(tmp, 1L << 30, fsyncTimer, walBytes, 0)) {
+    try (SegmentedLog cp = SegmentedLog.open(tmp, 1L << 30, fsyncTimer, walBytes, 0, head.opener())) {
       RecordEncoder enc = new RecordEncoder();
       for (int i = 0; i < series.size(); i += 1000) {
         int j = Math.min(series.size(), i + 1000);

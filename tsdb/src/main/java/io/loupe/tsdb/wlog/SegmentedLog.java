@@ -24,6 +24,7 @@ public final class SegmentedLog implements Closeable {
   static final int FRAME_HEADER = 8;
 
   private final Path dir;
+  private final ChannelOpener opener;
   private final long segmentSize;
   private final Timer fsyncTimer;
   private final Counter bytesCounter;
@@ -47,8 +48,9 @@ public final class SegmentedLog implements Closeable {
   private volatile long synced; // logical bytes known to be fsynced
   private boolean closed;
 
-  private SegmentedLog(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter) {
+  private SegmentedLog(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter, ChannelOpener opener) {
     this.dir = dir;
+    this.opener = opener;
     this.segmentSize = segmentSize;
     this.fsyncTimer = fsyncTimer;
     this.bytesCounter = bytesCounter;
@@ -60,8 +62,14 @@ public final class SegmentedLog implements Closeable {
    */
   public static SegmentedLog open(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter, int minIndex)
       throws IOException {
+    return open(dir, segmentSize, fsyncTimer, bytesCounter, minIndex, ChannelOpener.DEFAULT);
+  }
+
+  /** As {@link #open(Path, long, Timer, Counter, int)}, with segment files opened by {@code opener}. */
+  public static SegmentedLog open(Path dir, long segmentSize, Timer fsyncTimer, Counter bytesCounter, int minIndex,
+      ChannelOpener opener) throws IOException {
     Files.createDirectories(dir);
-    SegmentedLog log = new SegmentedLog(dir, segmentSize, fsyncTimer, bytesCounter);
+    SegmentedLog log = new SegmentedLog(dir, segmentSize, fsyncTimer, bytesCounter, opener);
     List<Integer> existing = Segments.list(dir);
     int next = Math.max(minIndex, existing.isEmpty() ? 0 : existing.get(existing.size() - 1) + 1);
     log.openSegment(next);
@@ -210,7 +218,7 @@ public final class SegmentedLog implements Closeable {
   private FileChannel createSegment(Path f) throws IOException {
     FileChannel ch = null;
     try {
-      ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      ch = opener.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       ByteBuffer h = SegmentHeader.encode();
       while (h.hasRemaining()) {
         ch.write(h, h.position());
@@ -273,7 +281,7 @@ public final class SegmentedLog implements Closeable {
 
   private synchronized void reopen(Seg dead) throws IOException {
     if (current == dead && !dead.ch().isOpen()) {
-      current = new Seg(FileChannel.open(dead.file(), StandardOpenOption.WRITE), dead.file());
+      current = new Seg(opener.open(dead.file(), StandardOpenOption.WRITE), dead.file());
     }
   }
 
