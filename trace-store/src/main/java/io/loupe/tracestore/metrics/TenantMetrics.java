@@ -30,8 +30,14 @@ final class TenantMetrics {
   static final String DATABASE = "database";
   static final String VIRTUAL_NODE = "virtual_node";
 
-  // Tempo's default peer attributes: an unpaired client span naming its peer becomes an edge to a virtual node.
+  // Tempo's default peer attributes: an unpaired client span naming its peer becomes an edge to a virtual node, and a
+  // root server span naming its caller an edge from one ("user" when it names none).
   private static final String[] PEER_ATTRIBUTES = {"peer.service", "db.name", "db.system"};
+  private static final String[] DATABASE_ATTRIBUTES = {"db.namespace", "db.name", "db.system"};
+  // Tempo's order for naming a database node
+  private static final String[] DATABASE_NAME_ATTRIBUTES = {"peer.service", "server.address", "db.namespace",
+      "db.name", "db.system"};
+  static final String USER = "user";
 
   private static final List<MetricMetadata> METADATA = List.of(
       new MetricMetadata(CALLS, MetricMetadata.Type.COUNTER, "Spans per service, span name, kind and status.", ""),
@@ -93,17 +99,7 @@ final class TenantMetrics {
       meters.expired.increment();
       if (h.client && h.peer != null) {
         // Tempo: a call to something that sends no spans (a database, a third-party API) still shows as an edge
-        Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", h.service, "server", h.peer,
-            "connection_type", h.peerIsDatabase ? DATABASE : VIRTUAL_NODE);
-        Edge e = (Edge) group(key, () -> new Edge(layout, false), nowMs);
-        if (e != null) {
-          e.requests++;
-          if (h.failed) {
-            e.failed++;
-          }
-          e.client.observe(h.seconds, h.traceId, h.spanId);
-          meters.edges.increment();
-        }
+        virtualEdge(h.service, h.peer, h.peerIsDatabase ? DATABASE : VIRTUAL_NODE, h, nowMs);
       } else {
         Labels key = Labels.of(Labels.METRIC_NAME, "unpaired", h.client ? "client" : "server", h.service);
         Unpaired u = (Unpaired) group(key, Unpaired::new, nowMs);
@@ -197,6 +193,9 @@ final class TenantMetrics {
       }
       case SERVER, CONSUMER -> {
         if (s.isRoot()) {
+          // nobody instrumented sent it (a browser, curl, a scheduler): Tempo draws an edge from a virtual client
+          String caller = firstString(s.attributes(), PEER_ATTRIBUTES);
+          virtualEdge(caller == null ? USER : caller, s.serviceName(), VIRTUAL_NODE, new Half(false, s, nowMs), nowMs);
           return;
         }
         client = false;
@@ -244,6 +243,35 @@ final class TenantMetrics {
       // Tempo's messaging_system_seconds: from the producer span's end to the consumer span's start (queue time)
       e.messaging.observe(seconds(Math.max(0, server.startNanos - client.endNanos)), server.traceId, server.spanId);
     }
+  }
+
+  /**
+   * An edge with one uninstrumented side: the known span's duration stands for both the client and the server time,
+   * so that Grafana's node graph (which averages {@code server_seconds_sum}) shows a response time for it.
+   */
+  private void virtualEdge(String client, String server, String connectionType, Half known, long nowMs) {
+    Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", client, "server", server,
+        "connection_type", connectionType);
+    Edge e = (Edge) group(key, () -> new Edge(layout, false), nowMs);
+    if (e == null) {
+      return;
+    }
+    meters.edges.increment();
+    e.requests++;
+    if (known.failed) {
+      e.failed++;
+    }
+    e.server.observe(known.seconds, known.traceId, known.spanId);
+    e.client.observe(known.seconds, known.traceId, known.spanId);
+  }
+
+  private static String firstString(Map<String, Object> attributes, String[] keys) {
+    for (String k : keys) {
+      if (attributes.get(k) instanceof String v && !v.isEmpty()) {
+        return v;
+      }
+    }
+    return null;
   }
 
   private Group group(Labels key, java.util.function.Supplier<Group> factory, long nowMs) {
@@ -313,18 +341,11 @@ final class TenantMetrics {
     void emit(Sink sink, long ts, Mode mode) {
       sink.sample(base.toBuilder().set(Labels.METRIC_NAME, SG_REQUEST).build(), ts, mode.value(requests));
       sink.sample(base.toBuilder().set(Labels.METRIC_NAME, SG_FAILED).build(), ts, mode.value(failed));
-      if (!isVirtual()) { // a virtual node sends no spans: no server histogram rather than one of zeros
-        server.emit(sink, SG_SERVER, base, ts, mode);
-      }
+      server.emit(sink, SG_SERVER, base, ts, mode);
       client.emit(sink, SG_CLIENT, base, ts, mode);
       if (messaging != null) {
         messaging.emit(sink, SG_MESSAGING, base, ts, mode);
       }
-    }
-
-    private boolean isVirtual() {
-      String t = base.get("connection_type");
-      return t.equals(DATABASE) || t.equals(VIRTUAL_NODE);
     }
   }
 
@@ -366,13 +387,8 @@ final class TenantMetrics {
       String p = null;
       boolean db = false;
       if (client && !messaging) {
-        for (String a : PEER_ATTRIBUTES) {
-          if (s.attributes().get(a) instanceof String v && !v.isEmpty()) {
-            p = v;
-            db = a.startsWith("db.");
-            break;
-          }
-        }
+        db = firstString(s.attributes(), DATABASE_ATTRIBUTES) != null;
+        p = firstString(s.attributes(), db ? DATABASE_NAME_ATTRIBUTES : PEER_ATTRIBUTES);
       }
       this.peer = p;
       this.peerIsDatabase = db;

@@ -62,8 +62,9 @@ class SpanMetricsWriterTest {
         Map.of(SpanRecord.SERVICE_NAME, service), "", "", attrs, List.of(), List.of(), 1);
   }
 
-  private SpanRecord server(String service, String name, long durationNanos) {
-    return span(trace(), id16(), "", service, name, Kind.SERVER, durationNanos, StatusCode.UNSET, Map.of());
+  /** An internal span: span metrics only, no service-graph edge. */
+  private SpanRecord internal(String service, String name, long durationNanos) {
+    return span(trace(), id16(), "", service, name, Kind.INTERNAL, durationNanos, StatusCode.UNSET, Map.of());
   }
 
   private String trace() {
@@ -77,12 +78,12 @@ class SpanMetricsWriterTest {
 
   private static Labels bucket(String service, String name, String le) {
     return Labels.of(Labels.METRIC_NAME, "traces_spanmetrics_latency_bucket", "service", service, "span_name", name,
-        "span_kind", "SPAN_KIND_SERVER", "status_code", "STATUS_CODE_UNSET", "le", le);
+        "span_kind", "SPAN_KIND_INTERNAL", "status_code", "STATUS_CODE_UNSET", "le", le);
   }
 
   private static Labels latency(String suffix, String service, String name) {
     return Labels.of(Labels.METRIC_NAME, "traces_spanmetrics_latency" + suffix, "service", service, "span_name", name,
-        "span_kind", "SPAN_KIND_SERVER", "status_code", "STATUS_CODE_UNSET");
+        "span_kind", "SPAN_KIND_INTERNAL", "status_code", "STATUS_CODE_UNSET");
   }
 
   private static Labels edge(String metric, String client, String server, String connectionType, String... more) {
@@ -107,14 +108,14 @@ class SpanMetricsWriterTest {
   @Test
   void newSeriesStartAtZeroAndCountersAccumulateAcrossCalls() {
     SpanMetricsWriter w = writer();
-    w.write(T, List.of(server("api", "GET /x", 3 * MS), server("api", "GET /x", 3 * MS)));
-    Labels calls = calls("api", "GET /x", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET");
+    w.write(T, List.of(internal("api", "GET /x", 3 * MS), internal("api", "GET /x", 3 * MS)));
+    Labels calls = calls("api", "GET /x", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET");
     assertThat(tsdb.series(T, calls)).containsExactly(new Point(T, calls, T0, 0));
 
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("api", "GET /x", 3 * MS)));
+    w.write(T, List.of(internal("api", "GET /x", 3 * MS)));
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("api", "GET /x", 3 * MS)));
+    w.write(T, List.of(internal("api", "GET /x", 3 * MS)));
 
     assertThat(tsdb.series(T, calls)).extracting(Point::ts, Point::value)
         .containsExactly(tuple(T0, 0.0), tuple(T0 + 15_000, 3.0), tuple(T0 + 30_000, 4.0));
@@ -129,9 +130,9 @@ class SpanMetricsWriterTest {
   @Test
   void flushIntervalIsRespectedPerSeriesAndCloseWritesTheLastValues() {
     SpanMetricsWriter w = writer();
-    Labels calls = calls("api", "op", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET");
+    Labels calls = calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET");
     for (int i = 0; i < 3; i++) {
-      w.write(T, List.of(server("api", "op", MS)));
+      w.write(T, List.of(internal("api", "op", MS)));
       clock.addAndGet(4_999);
     }
     // three calls within 15 s: only the initial zero was written, and empty batches were never committed
@@ -141,7 +142,7 @@ class SpanMetricsWriterTest {
     assertThat(tsdb.series(T, calls)).extracting(Point::ts, Point::value)
         .containsExactly(tuple(T0, 0.0), tuple(T0 + 3 * 4_999, 3.0));
     // after close, spans are still stored but nothing is derived
-    w.write(T, List.of(server("api", "op", MS)));
+    w.write(T, List.of(internal("api", "op", MS)));
     assertThat(stored).hasSize(4);
     assertThat(tsdb.series(T, calls)).hasSize(2);
   }
@@ -150,10 +151,10 @@ class SpanMetricsWriterTest {
   void histogramBucketsAreCumulativeAndInclusiveAtTheirBounds() {
     SpanMetricsWriter w = writer();
     w.write(T, List.of(
-        server("api", "op", 2 * MS), // exactly 0.002: le="0.002"
-        server("api", "op", 2 * MS + 1), // just above: le="0.004"
-        server("api", "op", 1_020 * MS), // exactly 1.02
-        server("api", "op", 5_000 * MS))); // above 4.1: only +Inf
+        internal("api", "op", 2 * MS), // exactly 0.002: le="0.002"
+        internal("api", "op", 2 * MS + 1), // just above: le="0.004"
+        internal("api", "op", 1_020 * MS), // exactly 1.02
+        internal("api", "op", 5_000 * MS))); // above 4.1: only +Inf
     w.close();
     long ts = T0 + 1;
     assertThat(tsdb.last(T, bucket("api", "op", "0.002"))).isEqualTo(1.0);
@@ -180,12 +181,12 @@ class SpanMetricsWriterTest {
   @Test
   void exemplarsPointAtARecentSpanOfTheirBucketAndAreNotRepeated() {
     SpanMetricsWriter w = writer();
-    SpanRecord fast = server("api", "op", 3 * MS);
-    SpanRecord slow = server("api", "op", 300 * MS);
+    SpanRecord fast = internal("api", "op", 3 * MS);
+    SpanRecord slow = internal("api", "op", 300 * MS);
     w.write(T, List.of(fast, slow));
     assertThat(tsdb.exemplars).isEmpty(); // zeros carry no exemplar
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("api", "other", MS)));
+    w.write(T, List.of(internal("api", "other", MS)));
     assertThat(tsdb.exemplars).hasSize(2);
     var byLe = new java.util.HashMap<String, RecordingSeriesAppender.RecordedExemplar>();
     tsdb.exemplars.forEach(e -> byLe.put(e.labels().get("le"), e));
@@ -198,16 +199,17 @@ class SpanMetricsWriterTest {
     assertThat(byLe.get("0.512").exemplar().labels().get("trace_id")).isEqualTo(slow.traceId());
 
     // the next flush without new spans in those buckets appends no exemplar again; a newer span replaces the old one
-    SpanRecord newer = server("api", "op", 3 * MS);
+    SpanRecord newer = internal("api", "op", 3 * MS);
     w.write(T, List.of(newer));
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("api", "other", MS)));
-    assertThat(tsdb.exemplars).hasSize(4); // newer in 0.004 of api/op, and the first "other" span in its 0.002
-    assertThat(tsdb.exemplars.get(2).exemplar().labels().get("trace_id")).isIn(newer.traceId(),
-        tsdb.exemplars.get(3).exemplar().labels().get("trace_id"));
+    SpanRecord lastOther = internal("api", "other", MS);
+    w.write(T, List.of(lastOther));
     assertThat(tsdb.exemplars).filteredOn(x -> x.labels().get("span_name").equals("op"))
         .extracting(x -> x.exemplar().labels().get("span_id")).containsExactly(fast.spanId(), slow.spanId(),
             newer.spanId());
+    // two "other" spans in one bucket since its zero: one exemplar, the most recent
+    assertThat(tsdb.exemplars).filteredOn(x -> x.labels().get("span_name").equals("other"))
+        .extracting(x -> x.exemplar().labels().get("span_id")).containsExactly(lastOther.spanId());
   }
 
   @Test
@@ -239,7 +241,7 @@ class SpanMetricsWriterTest {
     assertThat(counter("loupe.servicegraph.edges")).isEqualTo(1);
     assertThat(registry.find("loupe.servicegraph.pending").gauge().value()).isEqualTo(0);
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("other", "x", MS)));
+    w.write(T, List.of(internal("other", "x", MS)));
 
     assertThat(tsdb.last(T, edge("traces_service_graph_request_total", "frontend", "backend", "")))
         .isEqualTo(1.0);
@@ -322,10 +324,10 @@ class SpanMetricsWriterTest {
     w.write(T, List.of(span(tr, c, "", "lonely", "call", Kind.CLIENT, MS, StatusCode.UNSET, Map.of()),
         span(tr, id16(), id16(), "orphan", "serve", Kind.SERVER, MS, StatusCode.UNSET, Map.of())));
     clock.addAndGet(9_999);
-    w.write(T, List.of(server("api", "op", MS)));
+    w.write(T, List.of(internal("api", "op", MS)));
     assertThat(counter("loupe.servicegraph.expired")).isEqualTo(0);
     clock.addAndGet(1);
-    w.write(T, List.of(server("api", "op", MS)));
+    w.write(T, List.of(internal("api", "op", MS)));
     assertThat(counter("loupe.servicegraph.expired")).isEqualTo(2);
     assertThat(registry.find("loupe.servicegraph.pending").gauge().value()).isEqualTo(0);
     // the server half arriving late no longer pairs: it waits as a new half
@@ -352,26 +354,60 @@ class SpanMetricsWriterTest {
         .isEqualTo(1.0);
     assertThat(tsdb.last(T, edge("traces_service_graph_request_client_seconds_count", "stream", "cassandra",
         "database"))).isEqualTo(1.0);
-    assertThat(tsdb.named(T, "traces_service_graph_request_server_seconds_count")).isEmpty();
+    // no server span: the client's time stands in, so Grafana's node graph has an average response time
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_server_seconds_sum", "stream", "cassandra",
+        "database"))).isCloseTo(0.004, within());
     assertThat(tsdb.last(T, edge("traces_service_graph_request_failed_total", "stream", "payments", "virtual_node")))
+        .isEqualTo(1.0);
+    assertThat(counter("loupe.servicegraph.expired")).isEqualTo(2);
+  }
+
+  @Test
+  void databaseNodesAreNamedLikeTempoDoes() {
+    SpanMetricsWriter w = writer();
+    w.write(T, List.of(span(trace(), id16(), "", "stream", "INSERT", Kind.CLIENT, MS, StatusCode.UNSET,
+        Map.of("db.system", "cassandra", "db.namespace", "orders", "server.address", "cass-1"))));
+    w.write(T, List.of(span(trace(), id16(), "", "stream", "SELECT", Kind.CLIENT, MS, StatusCode.UNSET,
+        Map.of("db.system", "postgresql", "db.name", "billing"))));
+    clock.addAndGet(10_000);
+    w.close();
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_total", "stream", "cass-1", "database")))
+        .isEqualTo(1.0);
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_total", "stream", "billing", "database")))
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void rootServerAndConsumerSpansGetAnEdgeFromAVirtualClient() {
+    SpanMetricsWriter w = writer();
+    w.write(T, List.of(span(trace(), id16(), "", "frontend", "GET /", Kind.SERVER, 20 * MS, StatusCode.UNSET, Map.of()),
+        span(trace(), id16(), "", "ingest", "poll", Kind.CONSUMER, MS, StatusCode.ERROR,
+            Map.of("peer.service", "cron"))));
+    assertThat(registry.find("loupe.servicegraph.pending").gauge().value()).isEqualTo(0); // nothing to wait for
+    w.close();
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_total", "user", "frontend", "virtual_node")))
+        .isEqualTo(1.0);
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_server_seconds_sum", "user", "frontend",
+        "virtual_node"))).isCloseTo(0.020, within());
+    assertThat(tsdb.last(T, edge("traces_service_graph_request_failed_total", "cron", "ingest", "virtual_node")))
         .isEqualTo(1.0);
   }
 
   @Test
   void seriesLimitDropsNewSeriesOnly() {
     SpanMetricsWriter w = writer(SpanMetricsOptions.defaults().withMaxSeriesPerTenant(2));
-    w.write(T, List.of(server("api", "a", MS), server("api", "b", MS), server("api", "c", MS)));
-    w.write(T, List.of(server("api", "a", MS), server("api", "c", MS)));
+    w.write(T, List.of(internal("api", "a", MS), internal("api", "b", MS), internal("api", "c", MS)));
+    w.write(T, List.of(internal("api", "a", MS), internal("api", "c", MS)));
     assertThat(dropped("max_series")).isEqualTo(2);
     assertThat(registry.find("loupe.spanmetrics.series").gauge().value()).isEqualTo(2);
     // another tenant has its own budget
     Tenant other = new Tenant("team-b");
-    w.write(other, List.of(server("api", "c", MS)));
+    w.write(other, List.of(internal("api", "c", MS)));
     w.close();
-    assertThat(tsdb.last(T, calls("api", "a", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEqualTo(2.0);
-    assertThat(tsdb.last(T, calls("api", "b", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
-    assertThat(tsdb.series(T, calls("api", "c", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEmpty();
-    assertThat(tsdb.last(other, calls("api", "c", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
+    assertThat(tsdb.last(T, calls("api", "a", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEqualTo(2.0);
+    assertThat(tsdb.last(T, calls("api", "b", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
+    assertThat(tsdb.series(T, calls("api", "c", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEmpty();
+    assertThat(tsdb.last(other, calls("api", "c", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
     assertThat(registry.find("loupe.spanmetrics.series").gauge().value()).isEqualTo(0);
   }
 
@@ -395,13 +431,13 @@ class SpanMetricsWriterTest {
     Tenant b = new Tenant("team-b");
     String tr = trace();
     String c = id16();
-    w.write(T, List.of(server("api", "op", MS), server("api", "op", MS),
+    w.write(T, List.of(internal("api", "op", MS), internal("api", "op", MS),
         span(tr, c, "", "a", "x", Kind.CLIENT, MS, StatusCode.UNSET, Map.of())));
     // the other half under another tenant must not pair
-    w.write(b, List.of(server("api", "op", MS), span(tr, id16(), c, "b", "x", Kind.SERVER, MS, StatusCode.UNSET,
+    w.write(b, List.of(internal("api", "op", MS), span(tr, id16(), c, "b", "x", Kind.SERVER, MS, StatusCode.UNSET,
         Map.of())));
     w.close();
-    Labels calls = calls("api", "op", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET");
+    Labels calls = calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET");
     assertThat(tsdb.last(T, calls)).isEqualTo(2.0);
     assertThat(tsdb.last(b, calls)).isEqualTo(1.0);
     assertThat(counter("loupe.servicegraph.edges")).isEqualTo(0);
@@ -411,17 +447,17 @@ class SpanMetricsWriterTest {
   @Test
   void idleSeriesGetAStaleMarkerAndAreForgotten() {
     SpanMetricsWriter w = writer(SpanMetricsOptions.defaults().withSeriesIdleTimeout(Duration.ofMinutes(1)));
-    w.write(T, List.of(server("api", "old", MS)));
+    w.write(T, List.of(internal("api", "old", MS)));
     clock.addAndGet(60_000);
-    w.write(T, List.of(server("api", "new", MS)));
-    Labels old = calls("api", "old", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET");
+    w.write(T, List.of(internal("api", "new", MS)));
+    Labels old = calls("api", "old", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET");
     List<Point> s = tsdb.series(T, old);
     assertThat(s).hasSize(2);
     assertThat(Sample.isStaleMarker(s.get(1).value())).isTrue();
     assertThat(registry.find("loupe.spanmetrics.series").gauge().value()).isEqualTo(1);
     // it comes back as a new series, from zero
     clock.addAndGet(1);
-    w.write(T, List.of(server("api", "old", MS)));
+    w.write(T, List.of(internal("api", "old", MS)));
     assertThat(tsdb.last(T, old)).isEqualTo(0.0);
   }
 
@@ -429,38 +465,38 @@ class SpanMetricsWriterTest {
   void delegateFailurePropagatesAndDerivesNothing() {
     SpanMetricsWriter w = writer();
     delegateFailure = new StorageUnavailableException("disk full");
-    assertThatThrownBy(() -> w.write(T, List.of(server("api", "op", MS))))
+    assertThatThrownBy(() -> w.write(T, List.of(internal("api", "op", MS))))
         .isSameAs(delegateFailure);
     assertThat(tsdb.appenders).isZero();
     delegateFailure = null;
-    w.write(T, List.of(server("api", "op", MS)));
+    w.write(T, List.of(internal("api", "op", MS)));
     w.close();
-    assertThat(tsdb.last(T, calls("api", "op", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
+    assertThat(tsdb.last(T, calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEqualTo(1.0);
   }
 
   @Test
   void metricsFailureNeverFailsTheSpanWrite() {
     SpanMetricsWriter w = writer();
     tsdb.failOnCommit = new StorageUnavailableException("tsdb closing");
-    AppendResult r = w.write(T, List.of(server("api", "op", MS)));
+    AppendResult r = w.write(T, List.of(internal("api", "op", MS)));
     assertThat(r.accepted()).isEqualTo(1);
     assertThat(stored).hasSize(1);
     tsdb.failOnCommit = null;
     tsdb.failOnAppender = new IllegalStateException("no appender");
-    assertThat(w.write(T, List.of(server("api", "op", MS))).accepted()).isEqualTo(1);
+    assertThat(w.write(T, List.of(internal("api", "op", MS))).accepted()).isEqualTo(1);
     assertThat(counter("loupe.spanmetrics.failures")).isEqualTo(2);
     tsdb.failOnAppender = null;
     // the counters survived the failures: the next flush carries every span
     clock.addAndGet(15_000);
-    w.write(T, List.of(server("api", "op", MS)));
-    assertThat(tsdb.last(T, calls("api", "op", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET"))).isEqualTo(3.0);
+    w.write(T, List.of(internal("api", "op", MS)));
+    assertThat(tsdb.last(T, calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET"))).isEqualTo(3.0);
   }
 
   @Test
   void pointsTheMetricsStoreRefusesAreCountedByReason() {
     SpanMetricsWriter w = writer();
     tsdb.refuseAll = RejectReason.SERIES_LIMIT;
-    w.write(T, List.of(server("api", "op", MS)));
+    w.write(T, List.of(internal("api", "op", MS)));
     assertThat(dropped("series_limit")).isEqualTo(16); // calls + 13 buckets + sum + count
   }
 
@@ -469,7 +505,7 @@ class SpanMetricsWriterTest {
     SpanWriter refusing = (tenant, spans) ->
         new AppendResult(0, Map.of(RejectReason.TRACE_TOO_LARGE, (long) spans.size()), "too large");
     SpanMetricsWriter w = new SpanMetricsWriter(refusing, tsdb, SpanMetricsOptions.defaults(), registry, clock::get);
-    assertThat(w.write(T, List.of(server("api", "op", MS))).rejectedCount()).isEqualTo(1);
+    assertThat(w.write(T, List.of(internal("api", "op", MS))).rejectedCount()).isEqualTo(1);
     assertThat(tsdb.appenders).isZero();
   }
 }
