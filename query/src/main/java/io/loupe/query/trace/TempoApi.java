@@ -30,7 +30,9 @@ import io.loupe.model.TraceQuery;
 import io.loupe.model.TraceSearcher;
 import io.loupe.model.TraceSummary;
 import io.loupe.query.api.internal.Params;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.loupe.query.trace.internal.GoDurations;
+import io.loupe.query.trace.internal.SpanSets;
 import io.loupe.query.trace.internal.TraceQl;
 import io.loupe.query.trace.internal.TraceSearchParams;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +62,9 @@ public final class TempoApi {
   static final int DEFAULT_LIMIT = 20;
   /** The search window when {@code start} and {@code end} are absent: the last hour. */
   static final long DEFAULT_WINDOW_NANOS = 3_600_000_000_000L;
+  /** Spans listed per trace ({@code spss}): Tempo's default, and a bound. */
+  static final int DEFAULT_SPSS = 3;
+  static final int MAX_SPSS = 1000;
   static final int DEFAULT_TAG_VALUES_LIMIT = 5000;
   static final int MAX_TAG_VALUES_LIMIT = 100_000;
   /** The intrinsics the TraceQL subset serves, in Tempo's order of its intrinsic scope. */
@@ -180,6 +185,7 @@ public final class TempoApi {
     Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
     Params p = Params.of(req);
     int limit = TraceSearchParams.intParam(p, "limit", DEFAULT_LIMIT, 1, TraceQuery.MAX_LIMIT);
+    int spss = TraceSearchParams.intParam(p, "spss", DEFAULT_SPSS, 1, MAX_SPSS);
     long nowNanos = clock.millis() * 1_000_000L;
     // unix seconds; end covers its whole second, so that spans of the second Grafana rounds to are found
     long end = p.get("end").isEmpty() ? nowNanos
@@ -215,16 +221,31 @@ public final class TempoApi {
         out.add(t);
       }
     }
+    // one trace read per hit (at most limit) for the spans Grafana lists under each trace
+    List<SpanSets.SpanSet> spanSets = new ArrayList<>(out.size());
+    for (TraceSummary t : out) {
+      spanSets.add(SpanSets.of(reader.trace(tenant, t.traceId()), q.spanFilters(), spss));
+    }
     JsonResponses.send(res, HttpStatus.OK, null, g -> {
       g.writeStartObject();
       g.writeArrayFieldStart("traces");
-      for (TraceSummary t : out) {
+      for (int i = 0; i < out.size(); i++) {
+        TraceSummary t = out.get(i);
         g.writeStartObject();
         g.writeStringField("traceID", tempoId(t.traceId()));
         g.writeStringField("rootServiceName", t.rootServiceName());
         g.writeStringField("rootTraceName", t.rootSpanName());
         g.writeStringField("startTimeUnixNano", Long.toUnsignedString(t.startEpochNanos()));
         g.writeNumberField("durationMs", t.durationNanos() / 1_000_000);
+        SpanSets.SpanSet set = spanSets.get(i);
+        if (set.matched() > 0) {
+          // spanSets is current; spanSet, the same first set, is what Grafana before 10 reads
+          g.writeArrayFieldStart("spanSets");
+          spanSet(g, set);
+          g.writeEndArray();
+          g.writeFieldName("spanSet");
+          spanSet(g, set);
+        }
         g.writeEndObject();
       }
       g.writeEndArray();
@@ -233,6 +254,23 @@ public final class TempoApi {
       g.writeEndObject();
       g.writeEndObject();
     });
+  }
+
+  private static void spanSet(JsonGenerator g, SpanSets.SpanSet set) throws java.io.IOException {
+    g.writeStartObject();
+    g.writeArrayFieldStart("spans");
+    for (SpanRecord s : set.spans()) {
+      g.writeStartObject();
+      g.writeStringField("spanID", s.spanId());
+      g.writeStringField("name", s.name());
+      g.writeStringField("startTimeUnixNano", Long.toUnsignedString(s.startEpochNanos()));
+      g.writeStringField("durationNanos", Long.toString(s.durationNanos()));
+      OtlpJson.attributesField(g, SpanSets.attributes(s, set.attributeKeys()));
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeNumberField("matched", set.matched());
+    g.writeEndObject();
   }
 
   /** Tempo prints search hits' ids without leading zeros ({@code util.TraceIDToHexString}). */

@@ -122,6 +122,31 @@ class TempoSearchApiTest {
   }
 
   @Test
+  void spanSetsListTheMatchingSpansWithTheAttributesTheQueryNames() throws Exception {
+    JsonNode r = ok(get("/tempo/api/search", null, "q", "{ resource.host.name = \"node-1\" && kind = server }"));
+    assertThat(ids(r)).containsExactly(A, "b0b");
+    JsonNode set = r.at("/traces/0/spanSets/0");
+    // A: GET /checkout (frontend) and cart.get (cart) run on node-1 as servers; db's SELECT runs on node-2
+    assertThat(set.get("matched").asInt()).isEqualTo(2);
+    assertThat(set.get("spans")).hasSize(2);
+    JsonNode span = set.at("/spans/1");
+    assertThat(span.get("spanID").asText()).isEqualTo("a000000000000003");
+    assertThat(span.get("name").asText()).isEqualTo("cart.get");
+    assertThat(span.get("startTimeUnixNano").asText()).isEqualTo(Long.toString(NOW - 10 * SearchFixtures.MIN
+        + 2 * SearchFixtures.MS));
+    assertThat(span.get("durationNanos").asText()).isEqualTo("25000000");
+    assertThat(span.get("attributes").toString()).isEqualTo("[{\"key\":\"service.name\",\"value\":"
+        + "{\"stringValue\":\"cart\"}},{\"key\":\"host.name\",\"value\":{\"stringValue\":\"node-1\"}}]");
+    assertThat(r.at("/traces/0/spanSet")).isEqualTo(set);
+    // spss bounds the spans listed, not the count of matches
+    JsonNode one = ok(get("/tempo/api/search", null, "q", "{ }", "spss", "1"));
+    assertThat(one.at("/traces/0/spanSets/0/spans")).hasSize(1);
+    assertThat(one.at("/traces/0/spanSets/0/matched").asInt()).isEqualTo(5);
+    assertThat(ok(get("/tempo/api/search", null)).at("/traces/0/spanSets/0/spans")).hasSize(3);
+    assertThat(get("/tempo/api/search", null, "spss", "0").status().code()).isEqualTo(400);
+  }
+
+  @Test
   void unsupportedTraceQlIs400NamingTheConstruct() {
     AggregatedHttpResponse r = get("/tempo/api/search", null, "q", "{ .a = 1 } | count() > 2");
     assertThat(r.status().code()).isEqualTo(400);

@@ -103,7 +103,8 @@ public final class OtlpJson {
     g.writeEndObject();
   }
 
-  private static void attributesField(JsonGenerator g, Map<String, Object> attrs) throws IOException {
+  /** {@code "attributes":[{key, value}]} as a field of the current object, in map order. */
+  public static void attributesField(JsonGenerator g, Map<String, Object> attrs) throws IOException {
     if (attrs.isEmpty()) {
       return;
     }
