@@ -11,9 +11,10 @@ import io.loupe.model.Tenant;
 import io.loupe.tsdb.block.Block;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * Reads one tenant's blocks and head over {@code [mint, maxt]}. Selection copies what it needs from the head under
@@ -55,6 +56,13 @@ final class HeadQuerier implements Querier {
   }
 
   private List<Part> parts(List<Matcher> matchers, long lo, long hi, boolean withChunks) {
+    List<Part> parts = unsortedParts(matchers, lo, hi, withChunks);
+    // stable sort: blocks (older) before head for equal labels
+    parts.sort((a, b) -> a.labels().compareTo(b.labels()));
+    return parts;
+  }
+
+  private List<Part> unsortedParts(List<Matcher> matchers, long lo, long hi, boolean withChunks) {
     List<Part> parts = new ArrayList<>();
     for (Block b : blocks) {
       if (b.overlaps(lo, hi)) {
@@ -89,8 +97,6 @@ final class HeadQuerier implements Querier {
       }
       parts.add(new Part(s.labels, chunks, maxTs));
     });
-    // stable sort: blocks (older) before head for equal labels
-    parts.sort((a, b) -> a.labels().compareTo(b.labels()));
     return parts;
   }
 
@@ -117,25 +123,31 @@ final class HeadQuerier implements Querier {
 
   @Override
   public List<String> labelNames(List<Matcher> matchers) {
-    TreeSet<String> names = new TreeSet<>();
-    for (Part p : parts(matchers, mint, maxt, false)) {
+    // Unsorted parts and a hash set sorted once at the end: labelNames() over 100k head series went from 240 ms to
+    // 50 ms thread CPU (TsdbFiguresMain); sorting the series by labels first was most of it.
+    HashSet<String> names = new HashSet<>();
+    for (Part p : unsortedParts(matchers, mint, maxt, false)) {
       for (int i = 0; i < p.labels().size(); i++) {
         names.add(p.labels().name(i));
       }
     }
-    return new ArrayList<>(names);
+    List<String> out = new ArrayList<>(names);
+    Collections.sort(out);
+    return out;
   }
 
   @Override
   public List<String> labelValues(String name, List<Matcher> matchers) {
-    TreeSet<String> values = new TreeSet<>();
-    for (Part p : parts(matchers, mint, maxt, false)) {
+    HashSet<String> values = new HashSet<>();
+    for (Part p : unsortedParts(matchers, mint, maxt, false)) {
       String v = p.labels().get(name);
       if (!v.isEmpty()) {
         values.add(v);
       }
     }
-    return new ArrayList<>(values);
+    List<String> out = new ArrayList<>(values);
+    Collections.sort(out);
+    return out;
   }
 
   @Override
