@@ -58,8 +58,9 @@ final class TenantMetrics {
   private final long idleMs;
   private final long waitMs;
 
-  // keyed by the group's base labels plus a __name__ naming its kind, so the three kinds share one limit
-  private final Map<Labels, Group> groups = new HashMap<>();
+  // keyed by SpanKey, EdgeKey or UnpairedKey (one map, so the three kinds share one limit); a record of the label
+  // values rather than Labels because the key is built for every span, and Labels.of sorts and copies
+  private final Map<Object, Group> groups = new HashMap<>();
   private final List<Group> created = new ArrayList<>(); // since the last emission: they get a zero first
   // insertion order is expiry order: every half waits the same time
   private final LinkedHashMap<String, Half> pending = new LinkedHashMap<>();
@@ -101,8 +102,7 @@ final class TenantMetrics {
         // Tempo: a call to something that sends no spans (a database, a third-party API) still shows as an edge
         virtualEdge(h.service, h.peer, h.peerIsDatabase ? DATABASE : VIRTUAL_NODE, h, nowMs);
       } else {
-        Labels key = Labels.of(Labels.METRIC_NAME, "unpaired", h.client ? "client" : "server", h.service);
-        Unpaired u = (Unpaired) group(key, Unpaired::new, nowMs);
+        Unpaired u = (Unpaired) group(new UnpairedKey(h.client, h.service), Unpaired::new, nowMs);
         if (u != null) {
           u.count++;
         }
@@ -171,11 +171,7 @@ final class TenantMetrics {
   }
 
   private void spanMetrics(SpanRecord s, long nowMs) {
-    Labels key = Labels.of(Labels.METRIC_NAME, "span",
-        "service", s.serviceName(),
-        "span_name", s.name(),
-        "span_kind", "SPAN_KIND_" + s.kind().name(),
-        "status_code", "STATUS_CODE_" + s.statusCode().name());
+    SpanKey key = new SpanKey(s.serviceName(), s.name(), s.kind(), s.statusCode());
     SpanSeries g = (SpanSeries) group(key, () -> new SpanSeries(layout), nowMs);
     if (g != null) {
       g.calls++;
@@ -226,8 +222,7 @@ final class TenantMetrics {
 
   private void pair(Half client, Half server, long nowMs) {
     boolean messaging = client.messaging || server.messaging;
-    Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", client.service, "server", server.service,
-        "connection_type", messaging ? MESSAGING_SYSTEM : "");
+    EdgeKey key = new EdgeKey(client.service, server.service, messaging ? MESSAGING_SYSTEM : "");
     Edge e = (Edge) group(key, () -> new Edge(layout, messaging), nowMs);
     if (e == null) {
       return;
@@ -250,8 +245,7 @@ final class TenantMetrics {
    * so that Grafana's node graph (which averages {@code server_seconds_sum}) shows a response time for it.
    */
   private void virtualEdge(String client, String server, String connectionType, Half known, long nowMs) {
-    Labels key = Labels.of(Labels.METRIC_NAME, "edge", "client", client, "server", server,
-        "connection_type", connectionType);
+    EdgeKey key = new EdgeKey(client, server, connectionType);
     Edge e = (Edge) group(key, () -> new Edge(layout, false), nowMs);
     if (e == null) {
       return;
@@ -274,7 +268,7 @@ final class TenantMetrics {
     return null;
   }
 
-  private Group group(Labels key, java.util.function.Supplier<Group> factory, long nowMs) {
+  private Group group(Key key, java.util.function.Supplier<Group> factory, long nowMs) {
     Group g = groups.get(key);
     if (g == null) {
       if (groups.size() >= options.maxSeriesPerTenant()) {
@@ -282,7 +276,7 @@ final class TenantMetrics {
         return null;
       }
       g = factory.get();
-      g.base = key.without(Labels.METRIC_NAME);
+      g.base = key.labels();
       groups.put(key, g);
       created.add(g);
       meters.series.incrementAndGet();
@@ -298,6 +292,46 @@ final class TenantMetrics {
   /** Where metric metadata goes (an {@code Appender}). */
   interface MetadataSink {
     void update(MetricMetadata m);
+  }
+
+  private static final String[] KIND_VALUES = new String[SpanRecord.Kind.values().length];
+  private static final String[] STATUS_VALUES = new String[SpanRecord.StatusCode.values().length];
+
+  static {
+    for (SpanRecord.Kind k : SpanRecord.Kind.values()) {
+      KIND_VALUES[k.ordinal()] = "SPAN_KIND_" + k.name();
+    }
+    for (SpanRecord.StatusCode c : SpanRecord.StatusCode.values()) {
+      STATUS_VALUES[c.ordinal()] = "STATUS_CODE_" + c.name();
+    }
+  }
+
+  /** The identity of a group; its labels are built once, when the group is created. */
+  private sealed interface Key permits SpanKey, EdgeKey, UnpairedKey {
+    Labels labels();
+  }
+
+  private record SpanKey(String service, String spanName, SpanRecord.Kind kind, SpanRecord.StatusCode status)
+      implements Key {
+    @Override
+    public Labels labels() {
+      return Labels.of("service", service, "span_name", spanName, "span_kind", KIND_VALUES[kind.ordinal()],
+          "status_code", STATUS_VALUES[status.ordinal()]);
+    }
+  }
+
+  private record EdgeKey(String client, String server, String connectionType) implements Key {
+    @Override
+    public Labels labels() {
+      return Labels.of("client", client, "server", server, "connection_type", connectionType);
+    }
+  }
+
+  private record UnpairedKey(boolean client, String service) implements Key {
+    @Override
+    public Labels labels() {
+      return Labels.of(client ? "client" : "server", service);
+    }
   }
 
   /** One label set kept in memory. */
