@@ -65,6 +65,8 @@ public final class TempoApi {
   /** Spans listed per trace ({@code spss}): Tempo's default, and a bound. */
   static final int DEFAULT_SPSS = 3;
   static final int MAX_SPSS = 1000;
+  /** Hits whose spans are listed: each costs a trace read, and a search may ask for 10,000 traces. */
+  static final int MAX_SPAN_SET_TRACES = 200;
   static final int DEFAULT_TAG_VALUES_LIMIT = 5000;
   static final int MAX_TAG_VALUES_LIMIT = 100_000;
   /** The intrinsics the TraceQL subset serves, in Tempo's order of its intrinsic scope. */
@@ -221,10 +223,12 @@ public final class TempoApi {
         out.add(t);
       }
     }
-    // one trace read per hit (at most limit) for the spans Grafana lists under each trace
+    // one trace read per hit for the spans Grafana lists under each trace, for the first MAX_SPAN_SET_TRACES hits
     List<SpanSets.SpanSet> spanSets = new ArrayList<>(out.size());
     for (TraceSummary t : out) {
-      spanSets.add(SpanSets.of(reader.trace(tenant, t.traceId()), q.spanFilters(), spss));
+      spanSets.add(spanSets.size() < MAX_SPAN_SET_TRACES
+          ? SpanSets.of(reader.trace(tenant, t.traceId()), q.spanFilters(), spss)
+          : new SpanSets.SpanSet(List.of(), 0, List.of()));
     }
     JsonResponses.send(res, HttpStatus.OK, null, g -> {
       g.writeStartObject();

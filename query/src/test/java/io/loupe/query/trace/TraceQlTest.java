@@ -88,6 +88,19 @@ class TraceQlTest {
   }
 
   @Test
+  void grafanaBuilderQueriesWithoutSpaces() {
+    assertThat(one("{resource.service.name=\"frontend\"&&name=\"GET /\"&&duration>100ms&&status=error}"))
+        .isEqualTo(new SpanFilter.And(List.of(new Intrinsic(IntrinsicField.SERVICE, CompareOp.EQ, "frontend"),
+            new Intrinsic(IntrinsicField.NAME, CompareOp.EQ, "GET /"),
+            new Intrinsic(IntrinsicField.DURATION, CompareOp.GT, "100000000"),
+            new Intrinsic(IntrinsicField.STATUS, CompareOp.EQ, "error"))));
+    assertThat(one("{span.http.status_code=~\"5..\"}"))
+        .isEqualTo(attr(TagScope.SPAN, "http.status_code", CompareOp.REGEX, "5.."));
+    assertThat(one("{resource.service.name=~\"a|b\"}"))
+        .isEqualTo(new Intrinsic(IntrinsicField.SERVICE, CompareOp.REGEX, "a|b"));
+  }
+
+  @Test
   void andOrAndParenthesesInsideASpanset() {
     SpanFilter a = new Intrinsic(IntrinsicField.KIND, CompareOp.EQ, "server");
     SpanFilter b = attr(TagScope.SPAN, "x", CompareOp.EQ, "1");
