@@ -50,6 +50,7 @@ final class ScrapeLoop {
   private final Labels scraped;
   private final Labels postRelabel;
   private final Labels added;
+  private final String requestUri;
 
   private volatile boolean stopped;
   private volatile ScheduledFuture<?> next;
@@ -74,6 +75,9 @@ final class ScrapeLoop {
     this.scraped = named(tl, "scrape_samples_scraped");
     this.postRelabel = named(tl, "scrape_samples_post_metric_relabeling");
     this.added = named(tl, "scrape_series_added");
+    // HTTP/1.1 as Prometheus speaks to exporters: Armeria's default h2c preface upsets some HTTP/1-only servers
+    String u = target.url().toString();
+    this.requestUri = (target.url().getScheme().equals("https") ? "h1" : "h1c") + u.substring(u.indexOf(':'));
   }
 
   private static Labels named(Labels tl, String name) {
@@ -121,7 +125,7 @@ final class ScrapeLoop {
     long startNanos = System.nanoTime();
     HttpResponse res;
     try {
-      res = client.prepare().get(target.url().toString())
+      res = client.prepare().get(requestUri)
           .header(HttpHeaderNames.ACCEPT, ACCEPT)
           .header(HttpHeaderNames.ACCEPT_ENCODING, "gzip")
           .header("X-Prometheus-Scrape-Timeout-Seconds", target.timeout().toMillis() / 1000.0)
