@@ -95,15 +95,22 @@ public final class SpanMetricsWriter implements SpanWriter, AutoCloseable {
       t.observe(spans, now);
       t.expire(now);
     }
-    CountingSink sink = new CountingSink(metrics.appender(tenant));
-    try {
-      synchronized (t) {
-        t.emit(sink, sink.appender::updateMetadata, clockMs.getAsLong(), false);
+    synchronized (t) {
+      if (!t.due(clockMs.getAsLong())) {
+        return; // most calls: nothing to append, no appender
       }
-      sink.commit();
-    } catch (RuntimeException e) {
-      sink.rollback();
-      throw e;
+    }
+    synchronized (t.emitLock) {
+      CountingSink sink = new CountingSink(metrics.appender(tenant));
+      try {
+        synchronized (t) {
+          t.emit(sink, sink.appender::updateMetadata, clockMs.getAsLong(), false);
+        }
+        sink.commit();
+      } catch (RuntimeException e) {
+        sink.rollback();
+        throw e;
+      }
     }
   }
 
@@ -120,18 +127,20 @@ public final class SpanMetricsWriter implements SpanWriter, AutoCloseable {
     for (Map.Entry<Tenant, TenantMetrics> e : tenants.entrySet()) {
       TenantMetrics t = e.getValue();
       try {
-        CountingSink sink = new CountingSink(metrics.appender(e.getKey()));
-        try {
-          synchronized (t) {
-            long now = clockMs.getAsLong();
-            t.expire(now);
-            t.emit(sink, sink.appender::updateMetadata, now, true);
-            t.clear();
+        synchronized (t.emitLock) {
+          CountingSink sink = new CountingSink(metrics.appender(e.getKey()));
+          try {
+            synchronized (t) {
+              long now = clockMs.getAsLong();
+              t.expire(now);
+              t.emit(sink, sink.appender::updateMetadata, now, true);
+              t.clear();
+            }
+            sink.commit();
+          } catch (RuntimeException ex) {
+            sink.rollback();
+            throw ex;
           }
-          sink.commit();
-        } catch (RuntimeException ex) {
-          sink.rollback();
-          throw ex;
         }
       } catch (RuntimeException ex) {
         meters.failures.increment();

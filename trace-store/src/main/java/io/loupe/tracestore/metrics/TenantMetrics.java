@@ -17,6 +17,12 @@ import java.util.Map;
  * holds the instance's monitor around every call.
  */
 final class TenantMetrics {
+  /**
+   * Held from emission to commit, so that one tenant's batches reach the store in timestamp order (an out-of-order
+   * sample could be refused); only calls with something due take it, and those are rare (once per flush interval).
+   */
+  final Object emitLock = new Object();
+
   static final String CALLS = "traces_spanmetrics_calls_total";
   static final String LATENCY = "traces_spanmetrics_latency";
   static final String SG_REQUEST = "traces_service_graph_request_total";
@@ -151,6 +157,11 @@ final class TenantMetrics {
         g.emit(sink, valueTs, Mode.VALUE);
       }
     }
+  }
+
+  /** Whether {@link #emit} at {@code nowMs} would append anything. */
+  boolean due(long nowMs) {
+    return !created.isEmpty() || lastFlushMs == Long.MIN_VALUE || nowMs - lastFlushMs >= flushIntervalMs;
   }
 
   int groupCount() {

@@ -482,6 +482,7 @@ class SpanMetricsWriterTest {
     assertThat(r.accepted()).isEqualTo(1);
     assertThat(stored).hasSize(1);
     tsdb.failOnCommit = null;
+    clock.addAndGet(15_000); // due again
     tsdb.failOnAppender = new IllegalStateException("no appender");
     assertThat(w.write(T, List.of(internal("api", "op", MS))).accepted()).isEqualTo(1);
     assertThat(counter("loupe.spanmetrics.failures")).isEqualTo(2);
@@ -507,5 +508,35 @@ class SpanMetricsWriterTest {
     SpanMetricsWriter w = new SpanMetricsWriter(refusing, tsdb, SpanMetricsOptions.defaults(), registry, clock::get);
     assertThat(w.write(T, List.of(internal("api", "op", MS))).rejectedCount()).isEqualTo(1);
     assertThat(tsdb.appenders).isZero();
+  }
+
+  @Test
+  void concurrentWritersLoseNoSpanAndEachSeriesReachesTheStoreInTimestampOrder() throws Exception {
+    SpanMetricsWriter w = writer(SpanMetricsOptions.defaults().withFlushInterval(Duration.ofMillis(5)));
+    int threads = 4;
+    int calls = 300;
+    List<Thread> ts = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        for (int c = 0; c < calls; c++) {
+          clock.incrementAndGet();
+          w.write(T, List.of(internal("api", "op", MS), internal("api", "op" + (c % 3), MS)));
+        }
+      });
+      ts.add(t);
+      t.start();
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    w.close();
+    assertThat(tsdb.last(T, calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET")))
+        .isEqualTo((double) threads * calls);
+    assertThat(tsdb.last(T, latency("_count", "api", "op0"))).isEqualTo((double) threads * calls / 3);
+    for (String name : List.of("op", "op0", "op1", "op2")) {
+      List<Long> stamps = tsdb.series(T, calls("api", name, "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET")).stream()
+          .map(Point::ts).toList();
+      assertThat(stamps).hasSizeGreaterThan(2).isSorted().doesNotHaveDuplicates();
+    }
   }
 }
