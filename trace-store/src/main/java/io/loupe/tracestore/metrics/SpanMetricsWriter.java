@@ -95,6 +95,10 @@ public final class SpanMetricsWriter implements SpanWriter, AutoCloseable {
       t.observe(spans, now);
       t.expire(now);
     }
+    emitDue(tenant, t);
+  }
+
+  private void emitDue(Tenant tenant, TenantMetrics t) {
     synchronized (t) {
       if (!t.due(clockMs.getAsLong())) {
         return; // most calls: nothing to append, no appender
@@ -110,6 +114,30 @@ public final class SpanMetricsWriter implements SpanWriter, AutoCloseable {
       } catch (RuntimeException e) {
         sink.rollback();
         throw e;
+      }
+    }
+  }
+
+  /**
+   * Expires unpaired halves and appends what is due for every tenant, as a write call of that tenant would. Writes
+   * advance only their own tenant; call this on a timer (every flush interval) so that a tenant whose spans stop still
+   * gets fresh samples, its unpaired halves counted and its idle series marked stale. Failures are counted and
+   * logged, never thrown.
+   */
+  public void flush() {
+    if (closed) {
+      return;
+    }
+    for (Map.Entry<Tenant, TenantMetrics> e : tenants.entrySet()) {
+      TenantMetrics t = e.getValue();
+      try {
+        synchronized (t) {
+          t.expire(clockMs.getAsLong());
+        }
+        emitDue(e.getKey(), t);
+      } catch (RuntimeException ex) {
+        meters.failures.increment();
+        log.warn("span metrics of tenant {} not flushed: {}", e.getKey(), ex.toString());
       }
     }
   }

@@ -539,4 +539,25 @@ class SpanMetricsWriterTest {
       assertThat(stamps).hasSizeGreaterThan(2).isSorted().doesNotHaveDuplicates();
     }
   }
+
+  @Test
+  void flushAdvancesTenantsThatStoppedWriting() {
+    SpanMetricsWriter w = writer();
+    Tenant quiet = new Tenant("quiet");
+    w.write(quiet, List.of(internal("api", "op", MS), internal("api", "op", MS),
+        span(trace(), id16(), "", "api", "call", Kind.CLIENT, MS, StatusCode.UNSET, Map.of())));
+    clock.addAndGet(5_000);
+    w.flush(); // nothing due yet
+    Labels calls = calls("api", "op", "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET");
+    assertThat(tsdb.series(quiet, calls)).hasSize(1);
+    clock.addAndGet(10_000);
+    w.flush();
+    assertThat(tsdb.last(quiet, calls)).isEqualTo(2.0);
+    assertThat(counter("loupe.servicegraph.expired")).isEqualTo(1);
+    clock.addAndGet(15_000);
+    w.flush();
+    assertThat(tsdb.series(quiet, calls)).extracting(Point::value).containsExactly(0.0, 2.0, 2.0);
+    assertThat(tsdb.last(quiet, Labels.of(Labels.METRIC_NAME, "traces_service_graph_unpaired_spans_total",
+        "client", "api"))).isEqualTo(1.0);
+  }
 }
