@@ -204,22 +204,21 @@ public final class TempoApi {
       throw new InvalidInputException("maxDuration: " + p.get("maxDuration") + " (expected: >= minDuration "
           + p.get("minDuration") + ")");
     }
-    boolean durationFilter = minDuration > 0 || maxDuration != Long.MAX_VALUE;
-    // Tempo's min/maxDuration bound the trace's duration, which the SPI does not index (its durations are per span):
-    // ask for more traces and filter their summaries here
-    int fetch = durationFilter ? (int) Math.min(TraceQuery.MAX_LIMIT, limit * 10L) : limit;
-    TraceQuery q = TraceQuery.between(start, end, fetch);
     String traceQl = p.get("q");
-    if (!traceQl.isBlank()) {
-      q = q.withSpanFilters(TraceQl.parse(traceQl));
-    }
+    TraceQl.Query parsed = traceQl.isBlank() ? new TraceQl.Query(List.of(), List.of()) : TraceQl.parse(traceQl);
+    boolean traceFilter = minDuration > 0 || maxDuration != Long.MAX_VALUE || !parsed.traceConditions().isEmpty();
+    // Tempo's min/maxDuration and TraceQL's traceDuration, rootName, rootServiceName are about the whole trace, which
+    // the SPI does not index (its conditions are per span): ask for more traces and filter their summaries here
+    int fetch = traceFilter ? (int) Math.min(TraceQuery.MAX_LIMIT, limit * 10L) : limit;
+    TraceQuery q = TraceQuery.between(start, end, fetch).withSpanFilters(parsed.spanFilters());
     if (!p.get("tags").isBlank()) {
       q = TraceSearchParams.applyTags(q, TraceSearchParams.logfmt("tags", p.get("tags")));
     }
     List<TraceSummary> found = searcher.search(tenant, q);
     List<TraceSummary> out = new ArrayList<>(Math.min(found.size(), limit));
     for (TraceSummary t : found) {
-      if (out.size() < limit && t.durationNanos() >= minDuration && t.durationNanos() <= maxDuration) {
+      if (out.size() < limit && t.durationNanos() >= minDuration && t.durationNanos() <= maxDuration
+          && parsed.traceConditions().stream().allMatch(c -> c.matches(t))) {
         out.add(t);
       }
     }

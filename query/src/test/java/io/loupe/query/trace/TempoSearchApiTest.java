@@ -119,6 +119,12 @@ class TempoSearchApiTest {
     assertThat(search("q", "{ resource.host.name = \"node-2\" }")).containsExactly(A);
     assertThat(search("q", "{ span.host.name = \"node-2\" }")).isEmpty();
     assertThat(search("q", "{ name =~ \"GET.*\" && status != error }")).containsExactly(A);
+    // trace-level fields, from the summaries
+    assertThat(search("q", "{ traceDuration > 10ms }")).containsExactly(A);
+    assertThat(search("q", "{ resource.service.name = \"cart\" && trace:duration < 10ms }")).containsExactly("b0b");
+    assertThat(search("q", "{ rootName = \"GET /\" }")).containsExactly("b0b");
+    assertThat(search("q", "{ trace:rootService = \"cart\" }")).isEmpty();
+    assertThat(SEARCHER.lastQuery.get().limit()).isEqualTo(200);
   }
 
   @Test

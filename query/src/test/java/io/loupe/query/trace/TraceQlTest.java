@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class TraceQlTest {
   static SpanFilter one(String q) {
-    List<SpanFilter> f = TraceQl.parse(q);
+    List<SpanFilter> f = TraceQl.parse(q).spanFilters();
     assertThat(f).hasSize(1);
     return f.get(0);
   }
@@ -30,10 +30,10 @@ class TraceQlTest {
 
   @Test
   void emptySpansetMatchesEveryTrace() {
-    assertThat(TraceQl.parse("{ }")).isEmpty();
-    assertThat(TraceQl.parse("{}")).isEmpty();
-    assertThat(TraceQl.parse("{} && {}")).isEmpty();
-    assertThat(TraceQl.parse("{ } || { name = \"x\" }")).isEmpty();
+    assertThat(TraceQl.parse("{ }").spanFilters()).isEmpty();
+    assertThat(TraceQl.parse("{}").spanFilters()).isEmpty();
+    assertThat(TraceQl.parse("{} && {}").spanFilters()).isEmpty();
+    assertThat(TraceQl.parse("{ } || { name = \"x\" }").spanFilters()).isEmpty();
   }
 
   @Test
@@ -88,6 +88,22 @@ class TraceQlTest {
   }
 
   @Test
+  void traceLevelFieldsJoinedByAndAreLifted() {
+    TraceQl.Query q = TraceQl.parse("{ resource.service.name = \"db\" && traceDuration > 1s } && { rootName =~ \"GET.*\""
+        + " && trace:rootService != \"x\" && (trace:duration < 1m) }");
+    assertThat(q.spanFilters()).containsExactly(new Intrinsic(IntrinsicField.SERVICE, CompareOp.EQ, "db"));
+    assertThat(q.traceConditions()).containsExactly(
+        new TraceQl.TraceCondition(TraceQl.TraceField.DURATION, CompareOp.GT, "1000000000"),
+        new TraceQl.TraceCondition(TraceQl.TraceField.ROOT_NAME, CompareOp.REGEX, "GET.*"),
+        new TraceQl.TraceCondition(TraceQl.TraceField.ROOT_SERVICE, CompareOp.NE, "x"),
+        new TraceQl.TraceCondition(TraceQl.TraceField.DURATION, CompareOp.LT, "60000000000"));
+    assertThat(TraceQl.parse("{ traceDuration > 1s }").spanFilters()).isEmpty();
+    assertThatThrownBy(() -> TraceQl.parse("{ rootName > 1s }")).hasMessageContaining("rootName >");
+    assertThatThrownBy(() -> TraceQl.parse("{ traceDuration > \"x\" }"))
+        .hasMessageContaining("traceDuration compared with string");
+  }
+
+  @Test
   void grafanaBuilderQueriesWithoutSpaces() {
     assertThat(one("{resource.service.name=\"frontend\"&&name=\"GET /\"&&duration>100ms&&status=error}"))
         .isEqualTo(new SpanFilter.And(List.of(new Intrinsic(IntrinsicField.SERVICE, CompareOp.EQ, "frontend"),
@@ -118,17 +134,17 @@ class TraceQlTest {
     SpanFilter a = new Intrinsic(IntrinsicField.NAME, CompareOp.EQ, "a");
     SpanFilter b = new Intrinsic(IntrinsicField.NAME, CompareOp.EQ, "b");
     SpanFilter c = new Intrinsic(IntrinsicField.NAME, CompareOp.EQ, "c");
-    assertThat(TraceQl.parse("{ name = \"a\" } && { name = \"b\" }")).containsExactly(a, b);
+    assertThat(TraceQl.parse("{ name = \"a\" } && { name = \"b\" }").spanFilters()).containsExactly(a, b);
     // ∃a ∨ ∃b = ∃(a ∨ b)
-    assertThat(TraceQl.parse("{ name = \"a\" } || { name = \"b\" }"))
+    assertThat(TraceQl.parse("{ name = \"a\" } || { name = \"b\" }").spanFilters())
         .containsExactly(new SpanFilter.Or(List.of(a, b)));
     // (∃a ∧ ∃b) ∨ ∃c = ∃(a ∨ c) ∧ ∃(b ∨ c)
-    assertThat(TraceQl.parse("({ name = \"a\" } && { name = \"b\" }) || { name = \"c\" }"))
+    assertThat(TraceQl.parse("({ name = \"a\" } && { name = \"b\" }) || { name = \"c\" }").spanFilters())
         .containsExactly(new SpanFilter.Or(List.of(a, c)), new SpanFilter.Or(List.of(b, c)));
-    assertThat(TraceQl.parse("{ name = \"a\" } && ({ name = \"b\" } || { name = \"c\" })"))
+    assertThat(TraceQl.parse("{ name = \"a\" } && ({ name = \"b\" } || { name = \"c\" })").spanFilters())
         .containsExactly(a, new SpanFilter.Or(List.of(b, c)));
-    assertThat(TraceQl.parse("{ name = \"a\" } && { name = \"a\" }")).containsExactly(a);
-    assertThat(TraceQl.parse("{ name = \"a\" }\n&& { name = \"b\" }")).containsExactly(a, b);
+    assertThat(TraceQl.parse("{ name = \"a\" } && { name = \"a\" }").spanFilters()).containsExactly(a);
+    assertThat(TraceQl.parse("{ name = \"a\" }\n&& { name = \"b\" }").spanFilters()).containsExactly(a, b);
   }
 
   @Test
@@ -159,9 +175,11 @@ class TraceQlTest {
     "{ event.name = \"x\" }            | line 1, col 3: scope 'event' of 'event.name'",
     "{ link.x = \"x\" }                | line 1, col 3: scope 'link'",
     "{ instrumentation.name = \"x\" }  | line 1, col 3: scope 'instrumentation'",
-    "{ trace:duration > 1s }           | line 1, col 3: intrinsic 'trace:duration'",
+    "{ trace:id = \"x\" }            | line 1, col 3: intrinsic 'trace:id'",
+    "'{ .a = 1 || traceDuration > 1s }' | line 1, col 13: trace-level field 'traceDuration' under ||",
+    "'{ .a = 1 } || { rootName = \"x\" }' | line 1, col 17: trace-level field 'rootName' in a span set joined by ||",
     "{ event:name = \"x\" }            | line 1, col 3: intrinsic 'event:name'",
-    "{ rootServiceName = \"x\" }       | line 1, col 3: field 'rootServiceName'",
+    "{ childCount > 1 }                | line 1, col 3: field 'childCount'",
     "{ statusMessage = \"x\" }         | line 1, col 3: field 'statusMessage'",
     "{ .a + 1 = 2 }                    | line 1, col 6: arithmetic '+'",
     "{ .a = 1 * 2 }                    | line 1, col 10: arithmetic '*'",

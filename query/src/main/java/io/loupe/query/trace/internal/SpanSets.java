@@ -105,7 +105,7 @@ public final class SpanSets {
     };
   }
 
-  private static boolean text(String actual, CompareOp op, String value) {
+  static boolean text(String actual, CompareOp op, String value) {
     return switch (op) {
       case EQ -> actual.equals(value);
       case NE -> !actual.equals(value);
@@ -123,7 +123,7 @@ public final class SpanSets {
     }
   }
 
-  private static boolean number(double actual, CompareOp op, double value) {
+  static boolean number(double actual, CompareOp op, double value) {
     return switch (op) {
       case EQ -> actual == value;
       case NE -> actual != value;

@@ -6,6 +6,7 @@ import io.loupe.model.InvalidInputException;
 import io.loupe.model.SpanFilter;
 import io.loupe.model.SpanFilter.IntrinsicField;
 import io.loupe.model.TagScope;
+import io.loupe.model.TraceSummary;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,11 +38,29 @@ public final class TraceQl {
     this.tokens = new Lexer(src).all();
   }
 
+  /** A condition on a whole trace, as its summary gives it: TraceQL's {@code traceDuration}, {@code rootName} ... */
+  public record TraceCondition(TraceField field, CompareOp op, String value) {
+    /** Whether {@code t} meets it; regular expressions are Java's, anchored. */
+    public boolean matches(TraceSummary t) {
+      return switch (field) {
+        case ROOT_SERVICE -> SpanSets.text(t.rootServiceName(), op, value);
+        case ROOT_NAME -> SpanSets.text(t.rootSpanName(), op, value);
+        case DURATION -> SpanSets.number(t.durationNanos(), op, Long.parseLong(value));
+      };
+    }
+  }
+
+  /** Trace-level fields. */
+  public enum TraceField { ROOT_SERVICE, ROOT_NAME, DURATION }
+
   /**
-   * The span filters of {@code query}: a trace matches when, for each, one of its spans matches. An empty list means
-   * every trace ({@code { }}).
+   * A parsed query: a trace matches when, for each of {@code spanFilters}, one of its spans matches (none: every
+   * trace, {@code { }}), and it meets every one of {@code traceConditions}.
    */
-  public static List<SpanFilter> parse(String query) {
+  public record Query(List<SpanFilter> spanFilters, List<TraceCondition> traceConditions) {}
+
+  /** Parses {@code query}; throws {@link InvalidInputException} naming the construct and its place. */
+  public static Query parse(String query) {
     if (query.isBlank()) {
       throw new InvalidInputException(
           "TraceQL: empty query (expected: a span set such as { span.http.method = \"GET\" })");
@@ -52,12 +71,35 @@ public final class TraceQl {
     if (t.type != T.EOF) {
       throw p.trailing(t);
     }
+    List<TraceCondition> trace = new ArrayList<>();
+    p.lift(n, false, trace);
     List<Set<SpanFilter>> cnf = p.cnf(n);
     List<SpanFilter> out = new ArrayList<>(cnf.size());
     for (Set<SpanFilter> clause : cnf) {
       out.add(clause.size() == 1 ? clause.iterator().next() : new SpanFilter.Or(List.copyOf(clause)));
     }
-    return List.copyOf(out);
+    return new Query(List.copyOf(out), List.copyOf(trace));
+  }
+
+  /**
+   * Collects the trace-level conditions of span sets that are joined to the query by && only: there {@code { a &&
+   * traceDuration > 1s }} is "the trace lasts over 1 s, and some span matches a". Under a span-set || it is not a
+   * conjunction any more, and is refused.
+   */
+  private void lift(Node n, boolean underOr, List<TraceCondition> out) {
+    if (n instanceof Spanset s) {
+      if (!s.trace.isEmpty() && underOr) {
+        throw unsupported(s.traceToken, "trace-level field '" + s.traceToken.text + "' in a span set joined by ||");
+      }
+      out.addAll(s.trace);
+    } else if (n instanceof Both b) {
+      lift(b.left, underOr, out);
+      lift(b.right, underOr, out);
+    } else {
+      Either e = (Either) n;
+      lift(e.left, true, out);
+      lift(e.right, true, out);
+    }
   }
 
   // ---- span-set level ----
@@ -65,7 +107,10 @@ public final class TraceQl {
   /** A boolean expression over span sets; a null filter is {@code { }}, true for any trace with a span. */
   private sealed interface Node permits Spanset, Both, Either {}
 
-  private record Spanset(SpanFilter filter) implements Node {}
+  private record Spanset(SpanFilter filter, List<TraceCondition> trace, Token traceToken) implements Node {}
+
+  /** A condition inside { }: span filter (null: true) and trace-level conditions joined to it by &&. */
+  private record Part(SpanFilter filter, List<TraceCondition> trace, Token traceToken) {}
 
   private record Both(Node left, Node right) implements Node {}
 
@@ -99,15 +144,15 @@ public final class TraceQl {
     if (t.type == T.LBRACE) {
       if (peek().type == T.RBRACE) {
         next();
-        return new Spanset(null);
+        return new Spanset(null, List.of(), null);
       }
-      SpanFilter f = fieldOr();
+      Part f = fieldOr();
       Token close = next();
       if (close.type != T.RBRACE) {
         throw error(close, "unexpected " + close.describe() + " (expected: '}' closing the '{' at "
             + where(t.offset) + ", or && or ||)");
       }
-      return new Spanset(f);
+      return new Spanset(f.filter, f.trace, f.traceToken);
     }
     if (t.type == T.WORD && isAggregate(t.text)) {
       throw unsupported(t, "aggregate or function '" + t.text + "'");
@@ -176,30 +221,51 @@ public final class TraceQl {
 
   // ---- field level, inside { } ----
 
-  private SpanFilter fieldOr() {
-    List<SpanFilter> parts = new ArrayList<>();
+  private Part fieldOr() {
+    List<Part> parts = new ArrayList<>();
     parts.add(fieldAnd());
     while (peek().type == T.OR) {
       next();
       parts.add(fieldAnd());
     }
-    return parts.size() == 1 ? parts.get(0) : new SpanFilter.Or(parts);
-  }
-
-  private SpanFilter fieldAnd() {
-    List<SpanFilter> parts = new ArrayList<>();
-    parts.add(fieldPrimary());
-    while (peek().type == T.AND) {
-      next();
-      parts.add(fieldPrimary());
+    if (parts.size() == 1) {
+      return parts.get(0);
     }
-    return parts.size() == 1 ? parts.get(0) : new SpanFilter.And(parts);
+    List<SpanFilter> filters = new ArrayList<>();
+    for (Part p : parts) {
+      if (!p.trace.isEmpty()) {
+        throw unsupported(p.traceToken, "trace-level field '" + p.traceToken.text + "' under ||");
+      }
+      filters.add(p.filter);
+    }
+    return new Part(new SpanFilter.Or(filters), List.of(), null);
   }
 
-  private SpanFilter fieldPrimary() {
+  private Part fieldAnd() {
+    List<SpanFilter> filters = new ArrayList<>();
+    List<TraceCondition> trace = new ArrayList<>();
+    Token traceToken = null;
+    do {
+      if (!filters.isEmpty() || !trace.isEmpty()) {
+        next(); // &&
+      }
+      Part p = fieldPrimary();
+      if (p.filter != null) {
+        filters.add(p.filter);
+      }
+      if (!p.trace.isEmpty() && traceToken == null) {
+        traceToken = p.traceToken;
+      }
+      trace.addAll(p.trace);
+    } while (peek().type == T.AND);
+    SpanFilter f = filters.isEmpty() ? null : filters.size() == 1 ? filters.get(0) : new SpanFilter.And(filters);
+    return new Part(f, trace, traceToken);
+  }
+
+  private Part fieldPrimary() {
     Token t = next();
     if (t.type == T.LPAREN) {
-      SpanFilter f = fieldOr();
+      Part f = fieldOr();
       expect(T.RPAREN, "')' closing the '(' at " + where(t.offset));
       return f;
     }
@@ -210,7 +276,13 @@ public final class TraceQl {
       throw error(t, "unexpected " + t.describe()
           + " (expected: a field such as span.http.method, resource.service.name, .x, name, status, kind or duration)");
     }
-    Field field = field(t);
+    TraceField traceField = switch (t.text) {
+      case "traceDuration", "trace:duration" -> t.type == T.WORD ? TraceField.DURATION : null;
+      case "rootServiceName", "trace:rootService" -> t.type == T.WORD ? TraceField.ROOT_SERVICE : null;
+      case "rootName", "trace:rootName" -> t.type == T.WORD ? TraceField.ROOT_NAME : null;
+      default -> null;
+    };
+    Field field = traceField != null ? null : field(t);
     Token op = next();
     CompareOp cop = switch (op.type) {
       case EQ -> CompareOp.EQ;
@@ -239,13 +311,25 @@ public final class TraceQl {
         throw unsupported(v, "arithmetic '-'");
       }
     }
-    SpanFilter f = field.intrinsic != null ? intrinsic(field, t, op, cop, v, negative) : attribute(field, op, cop, v,
-        negative);
     Token after = peek();
     if (isArithmetic(after)) {
       throw unsupported(after, "arithmetic '" + after.text + "'");
     }
-    return f;
+    if (traceField != null) {
+      return new Part(null, List.of(traceCondition(traceField, t, op, cop, v, negative)), t);
+    }
+    SpanFilter f = field.intrinsic != null ? intrinsic(field, t, op, cop, v, negative) : attribute(field, op, cop, v,
+        negative);
+    return new Part(f, List.of(), null);
+  }
+
+  private TraceCondition traceCondition(TraceField field, Token t, Token opToken, CompareOp op, Token v,
+      boolean negative) {
+    // the same value rules as the span intrinsics: names take strings, durations durations
+    SpanFilter.Intrinsic i = (SpanFilter.Intrinsic) intrinsic(
+        new Field(field == TraceField.DURATION ? IntrinsicField.DURATION : IntrinsicField.NAME, null, null), t,
+        opToken, op, v, negative);
+    return new TraceCondition(field, op, i.value());
   }
 
   private record Field(IntrinsicField intrinsic, TagScope scope, String key) {}
