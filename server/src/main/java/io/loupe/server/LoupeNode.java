@@ -12,6 +12,7 @@ import io.loupe.collector.Collector;
 import io.loupe.server.internal.Gate;
 import io.loupe.server.internal.Health;
 import io.loupe.tracestore.TraceStore;
+import io.loupe.tracestore.metrics.SpanMetricsWriter;
 import io.loupe.tsdb.Tsdb;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -52,6 +53,7 @@ public final class LoupeNode implements AutoCloseable {
   private final List<Server> ingestServers = new ArrayList<>();
   private volatile Tsdb tsdb;
   private volatile TraceStore traces;
+  private volatile SpanMetricsWriter spanMetrics;
 
   private LoupeNode(NodeConfig config) {
     this.config = config;
@@ -112,7 +114,9 @@ public final class LoupeNode implements AutoCloseable {
         throw new java.io.UncheckedIOException("opening the trace store in " + config.traceStore().dataDir(), e);
       }
       logger.info("Stores open in {} ms", (System.nanoTime() - start) / 1_000_000);
-      Collector collector = new Collector(config.collector(), config.translation(), tsdb, traces, registry);
+      // Spans are stored, then span metrics and service-graph edges derived from them go to the same tenant's tsdb.
+      spanMetrics = new SpanMetricsWriter(traces, tsdb, config.spanMetrics(), registry);
+      Collector collector = new Collector(config.collector(), config.translation(), tsdb, spanMetrics, registry);
       Services.wireQuery(config, tsdb, traces, registry, prometheusApi, tempoApi, jaegerApi, admin);
       remoteWrite.open(collector.remoteWriteService());
       ServerBuilder grpc = baseServer(config.otlpGrpcPort());
@@ -188,6 +192,7 @@ public final class LoupeNode implements AutoCloseable {
     } catch (Exception e) {
       logger.warn("Stores did not finish opening before shutdown: {}", e.toString());
     }
+    closeQuietly(spanMetrics, "span metrics"); // appends its last values to the tsdb: before the tsdb closes
     closeQuietly(tsdb, "tsdb");
     closeQuietly(traces, "trace store");
     logger.info("Loupe stopped");

@@ -9,6 +9,7 @@ import io.loupe.query.promql.EngineOptions;
 import io.loupe.server.internal.ConfigException;
 import io.loupe.server.internal.Settings;
 import io.loupe.tracestore.TraceStoreOptions;
+import io.loupe.tracestore.metrics.SpanMetricsOptions;
 import io.loupe.tsdb.TsdbOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ public record NodeConfig(
     TranslationOptions translation,
     TsdbOptions tsdb,
     TraceStoreOptions traceStore,
+    SpanMetricsOptions spanMetrics,
     EngineOptions engine,
     Duration queryTimeout) {
 
@@ -39,6 +41,7 @@ public record NodeConfig(
     requireNonNull(translation, "translation");
     requireNonNull(tsdb, "tsdb");
     requireNonNull(traceStore, "traceStore");
+    requireNonNull(spanMetrics, "spanMetrics");
     requireNonNull(engine, "engine");
   }
 
@@ -124,6 +127,24 @@ public record NodeConfig(
         .withMaxAttributeValueLength(s.integer("traces.max_attribute_value_length", 4096))
         .withMaxSpansPerSecondPerTenant(s.longValue("traces.max_spans_per_second_per_tenant", 0));
 
+    SpanMetricsOptions defaultsSm = SpanMetricsOptions.defaults();
+    java.util.List<Double> buckets = new java.util.ArrayList<>();
+    for (String b : s.strings("traces.metrics.latency_buckets", defaultsSm.latencyBuckets().stream()
+        .map(String::valueOf).toList())) {
+      try {
+        buckets.add(Double.parseDouble(b));
+      } catch (NumberFormatException e) {
+        throw new ConfigException("traces.metrics.latency_buckets: '" + b + "' (expected: seconds as numbers)");
+      }
+    }
+    SpanMetricsOptions spanMetrics = defaultsSm
+        .withFlushInterval(s.duration("traces.metrics.flush_interval", defaultsSm.flushInterval()))
+        .withLatencyBuckets(buckets)
+        .withMaxSeriesPerTenant(s.integer("traces.metrics.max_series_per_tenant", defaultsSm.maxSeriesPerTenant()))
+        .withSeriesIdleTimeout(s.duration("traces.metrics.series_idle_timeout", defaultsSm.seriesIdleTimeout()))
+        .withServiceGraphMaxItems(s.integer("traces.service_graph.max_items", defaultsSm.serviceGraphMaxItems()))
+        .withServiceGraphWait(s.duration("traces.service_graph.wait", defaultsSm.serviceGraphWait()));
+
     Duration queryTimeout = s.duration("query.timeout", Duration.ofMinutes(2));
     EngineOptions engine = EngineOptions.defaults()
         .withLookbackDelta(s.duration("query.lookback_delta", Duration.ofMinutes(5)))
@@ -137,7 +158,7 @@ public record NodeConfig(
         s.integer("server.otlp_http_port", 4318),
         s.duration("server.graceful_shutdown", Duration.ofSeconds(10)),
         s.duration("server.request_timeout", Duration.ofMinutes(3)),
-        collector, translation, tsdb, traces, engine, queryTimeout);
+        collector, translation, tsdb, traces, spanMetrics, engine, queryTimeout);
     s.checkAllRead();
     return c;
   }

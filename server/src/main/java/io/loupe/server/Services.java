@@ -25,8 +25,8 @@ final class Services {
         .meterRegistry(registry)
         .build()
         .httpService());
-    tempo.open(new TempoApi(traces, buildInfo).httpService());
-    jaeger.open(new JaegerApi(traces).httpService());
+    tempo.open(new TempoApi(traces, traces, buildInfo).httpService());
+    jaeger.open(new JaegerApi(traces, traces).httpService());
     admin.open(new TsdbAdmin(tsdb));
   }
 }

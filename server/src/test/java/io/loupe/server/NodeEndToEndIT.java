@@ -53,7 +53,7 @@ class NodeEndToEndIT {
 
   @BeforeAll
   void start() {
-    node = LoupeNode.start(NodeConfig.forTests(dir));
+    node = LoupeNode.start(NodeConfig.forTests(dir, Map.of("traces.metrics.flush_interval", "0")));
     node.awaitReady();
   }
 
@@ -203,6 +203,11 @@ class NodeEndToEndIT {
       assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
       assertThat(res.body()).contains("GET /checkout").contains("kafka.produce").contains("checkout");
     }
+    // Span metrics derived from those spans, in the same tenant's tsdb (Tempo's metrics-generator names).
+    JsonNode calls = query("sum by (span_kind) (traces_spanmetrics_calls_total{service=\"checkout\"})");
+    assertThat(calls.path("result")).as(calls.toString()).hasSize(2);
+    JsonNode search = get("/tempo/api/search?q=" + enc("{ resource.service.name = \"checkout\" && kind = server }"));
+    assertThat(search.path("traces")).as(search.toString()).hasSize(2);
   }
 
   @Test
@@ -221,6 +226,10 @@ class NodeEndToEndIT {
         HttpResponse.BodyHandlers.ofString());
     assertThat(flush.statusCode()).as(flush.body()).isEqualTo(200);
     assertThat(JSON.readTree(flush.body()).path("data").path("blocksWritten").asInt()).isPositive();
+    HttpResponse<String> compact = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + node.httpPort() + "/api/v1/admin/tsdb/compact")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(compact.statusCode()).as(compact.body()).isEqualTo(200);
 
     HttpResponse<String> q = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
         + "/api/v1/query?query=" + enc("flush_test") + "&time=" + (old / 1000.0 + 1)))

@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * The tsdb's status and admin endpoints: {@code GET /api/v1/status/tsdb} (the tenant's head cardinality in
  * Prometheus's shape, so users find which metrics and labels cost them) and {@code POST /api/v1/admin/tsdb/flush}
- * (cut the head into blocks now: before a backup, or to measure the size on disk).
+ * (cut the head into blocks now: before a backup, or to measure the size on disk) and {@code POST
+ * /api/v1/admin/tsdb/compact} (run the compactor now: cut due ranges, merge blocks, apply retention).
  */
 public final class TsdbAdmin implements HttpService {
   private static final JsonFactory JSON = new JsonFactory();
@@ -32,12 +33,13 @@ public final class TsdbAdmin implements HttpService {
   @Override
   public HttpResponse serve(com.linecorp.armeria.server.ServiceRequestContext ctx,
       com.linecorp.armeria.common.HttpRequest req) {
-    if (ctx.path().equals("/api/v1/admin/tsdb/flush")) {
+    if (ctx.path().equals("/api/v1/admin/tsdb/flush") || ctx.path().equals("/api/v1/admin/tsdb/compact")) {
+      boolean flush = ctx.path().endsWith("/flush");
       if (req.method() != HttpMethod.POST && req.method() != HttpMethod.PUT) {
         return error(HttpStatus.METHOD_NOT_ALLOWED, "bad_data", "method " + req.method() + " (expected: POST)");
       }
       return HttpResponse.of(() -> {
-        int blocks = tsdb.flushHead();
+        int blocks = flush ? tsdb.flushHead() : tsdb.compact();
         return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8,
             "{\"status\":\"success\",\"data\":{\"blocksWritten\":" + blocks + "}}");
       }, ctx.blockingTaskExecutor()).recover(e -> error(e instanceof io.loupe.model.StorageUnavailableException
