@@ -9,6 +9,7 @@ import io.loupe.model.Labels;
 import io.loupe.model.MetricMetadata;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -51,6 +52,10 @@ public final class ExpositionParser {
   private String typeFamily;
   private MetricMetadata.Type typeOfFamily;
   private final Map<String, Meta> metadata = new LinkedHashMap<>();
+  // Series of this scrape and of the previous one, by the raw text of name and labels; two generations bound the
+  // memory to the series of two scrapes.
+  private HashMap<String, Labels> cache = new HashMap<>();
+  private HashMap<String, Labels> previousCache = new HashMap<>();
 
   /** A parser that adds {@code targetLabels} (job, instance, configured labels) to every series. */
   public ExpositionParser(Labels targetLabels) {
@@ -111,6 +116,10 @@ public final class ExpositionParser {
         lineNo++;
         throw error("OpenMetrics exposition does not end with # EOF");
       }
+      HashMap<String, Labels> older = previousCache;
+      previousCache = cache;
+      cache = older;
+      cache.clear();
       for (Map.Entry<String, Meta> e : metadata.entrySet()) {
         Meta m = e.getValue();
         out.updateMetadata(new MetricMetadata(e.getKey(), m.type, m.help, m.unit));
@@ -214,16 +223,40 @@ public final class ExpositionParser {
   }
 
   private int sample(int p, int end, long defaultTs, Appender out, Set<Labels> seen) {
-    int nameEnd = metricName(p, end);
-    if (nameEnd == p) {
-      throw error("expected a metric name, got " + describe(p, end));
+    // Series repeat from one scrape to the next: the raw bytes of name and labels find the Labels built last time
+    // (Prometheus keeps the same scrape cache). A hit skips decoding, renaming and sorting the labels.
+    int keyEnd = seriesEnd(p, end);
+    String key = keyEnd > 0 ? ascii(p, keyEnd) : null;
+    Labels series = null;
+    if (key != null) {
+      series = cache.get(key);
+      if (series == null) {
+        series = previousCache.remove(key);
+        if (series != null) {
+          cache.put(key, series);
+        }
+      }
     }
-    String name = ascii(p, nameEnd);
-    p = nameEnd;
-    labelCount = 0;
-    int brace = skipBlank(p, end); // blanks before '{' are tolerated, as the Go text parser of client_golang does
-    if (brace < end && b[brace] == '{') {
-      p = labels(brace + 1, end);
+    String name;
+    if (series != null) {
+      name = series.metricName();
+      p = keyEnd;
+    } else {
+      int nameEnd = metricName(p, end);
+      if (nameEnd == p) {
+        throw error("expected a metric name, got " + describe(p, end));
+      }
+      name = ascii(p, nameEnd);
+      p = nameEnd;
+      labelCount = 0;
+      int brace = skipBlank(p, end); // blanks before '{' are tolerated, as the Go text parser of client_golang does
+      if (brace < end && b[brace] == '{') {
+        p = labels(brace + 1, end);
+      }
+      series = seriesLabels(name);
+      if (key != null && p == keyEnd) {
+        cache.put(key, series);
+      }
     }
     if (p < end && b[p] != ' ' && b[p] != '\t') {
       throw error("expected a space after the series " + name + ", got " + describe(p, end));
@@ -254,7 +287,6 @@ public final class ExpositionParser {
       // Prometheus skips OpenMetrics _created series of counters, histograms and summaries; a start time is not a value
       return 0;
     }
-    Labels series = seriesLabels(name);
     out.append(series, ts, value);
     if (exemplar != null) {
       out.appendExemplar(series, exemplar);
@@ -480,6 +512,34 @@ public final class ExpositionParser {
       v = v * 10 + (c - '0');
     }
     return neg ? -v : v;
+  }
+
+  /** The end of a line's metric name and label set, or -1 when they are not well formed. */
+  private int seriesEnd(int p, int end) {
+    int nameEnd = metricName(p, end);
+    if (nameEnd == p) {
+      return -1;
+    }
+    int q = skipBlank(nameEnd, end);
+    if (q >= end || b[q] != '{') {
+      return nameEnd;
+    }
+    boolean quoted = false;
+    for (int i = q + 1; i < end; i++) {
+      byte c = b[i];
+      if (quoted) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == '}') {
+        return i + 1;
+      }
+    }
+    return -1;
   }
 
   /** [a-zA-Z_:][a-zA-Z0-9_:]*; returns the end (== p when there is none). */

@@ -225,4 +225,22 @@ class ExpositionParserTest {
     assertThat(Format.fromContentType("text/plain; version=0.0.4; charset=utf-8")).isEqualTo(Format.PROMETHEUS_TEXT);
     assertThat(Format.fromContentType(null)).isEqualTo(Format.PROMETHEUS_TEXT);
   }
+
+  @Test
+  void repeatedScrapesReuseLabelsAndStillCheckTheRest() {
+    ExpositionParser parser = new ExpositionParser(TARGET);
+    byte[] one = "m{a=\"1\",job=\"x\"} 1\nm{a=\"2\"} 2\n".getBytes(StandardCharsets.UTF_8);
+    Appender app = rec.appender(Tenant.ANONYMOUS);
+    parser.parse(one, one.length, Format.PROMETHEUS_TEXT, 1, app, null);
+    parser.parse(one, one.length, Format.PROMETHEUS_TEXT, 2, app, null);
+    app.commit();
+    List<RecordingSeriesAppender.Point> pts = rec.points();
+    assertThat(pts).hasSize(4);
+    assertThat((Object) pts.get(2).labels()).isSameAs(pts.get(0).labels()); // from the cache
+    assertThat(pts.get(2).labels().get("exported_job")).isEqualTo("x");
+    assertThat(pts.get(3).labels().get("a")).isEqualTo("2");
+    byte[] bad = "m{a=\"1\",job=\"x\"}x 1\n".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> parser.parse(bad, bad.length, Format.PROMETHEUS_TEXT, 3, rec.appender(Tenant.ANONYMOUS),
+        null)).hasMessage("line 1: expected a space after the series m, got 'x 1'");
+  }
 }
