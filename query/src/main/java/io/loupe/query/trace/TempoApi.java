@@ -70,7 +70,8 @@ public final class TempoApi {
   static final int DEFAULT_TAG_VALUES_LIMIT = 5000;
   static final int MAX_TAG_VALUES_LIMIT = 100_000;
   /** The intrinsics the TraceQL subset serves, in Tempo's order of its intrinsic scope. */
-  static final List<String> INTRINSICS = List.of("duration", "kind", "name", "status");
+  static final List<String> INTRINSICS = List.of("duration", "kind", "name", "rootName", "rootServiceName", "status",
+      "traceDuration");
   static final List<String> STATUS_VALUES = List.of("error", "ok", "unset");
   static final List<String> KIND_VALUES = List.of("client", "consumer", "internal", "producer", "server",
       "unspecified");
@@ -344,12 +345,17 @@ public final class TempoApi {
       values = attributeValues(tenant, TagScope.ANY, tag, limit);
     } else {
       switch (tag) {
-        case "name", "span:name" -> {
+        case "rootServiceName", "trace:rootService" -> {
+          values = searcher.services(tenant).stream().limit(limit).toList();
+          type = "string";
+        }
+        case "name", "span:name", "rootName", "trace:rootName" -> {
           TreeSet<String> names = new TreeSet<>();
+          // the first names in sort order over all services; the set never holds more than limit of them
           for (String svc : searcher.services(tenant)) {
             names.addAll(searcher.operations(tenant, svc));
-            if (names.size() >= limit) {
-              break;
+            while (names.size() > limit) {
+              names.pollLast();
             }
           }
           values = names.stream().limit(limit).toList();
@@ -363,7 +369,7 @@ public final class TempoApi {
           values = KIND_VALUES;
           type = "keyword";
         }
-        case "duration", "span:duration" -> values = List.of();
+        case "duration", "span:duration", "traceDuration", "trace:duration" -> values = List.of();
         default -> {
           TagScope scope;
           String key;

@@ -229,7 +229,8 @@ class TempoSearchApiTest {
     assertThat(v2.at("/scopes/1/name").asText()).isEqualTo("span");
     assertThat(texts(v2.at("/scopes/1/tags"))).containsExactly("db.system", "http.method", "http.status_code");
     assertThat(v2.at("/scopes/2/name").asText()).isEqualTo("intrinsic");
-    assertThat(texts(v2.at("/scopes/2/tags"))).containsExactly("duration", "kind", "name", "status");
+    assertThat(texts(v2.at("/scopes/2/tags")))
+        .containsExactly("duration", "kind", "name", "rootName", "rootServiceName", "status", "traceDuration");
     JsonNode span = ok(get("/tempo/api/v2/search/tags", null, "scope", "span"));
     assertThat(span.get("scopes")).hasSize(1);
     assertThat(span.at("/scopes/0/name").asText()).isEqualTo("span");
@@ -276,6 +277,11 @@ class TempoSearchApiTest {
         .containsExactly("GET /", "GET /checkout", "GET /old", "SELECT", "SELECT cart", "cart.call", "cart.get");
     assertThat(ok(get("/tempo/api/v2/search/tag/name/values", null, "limit", "2")).get("tagValues")).hasSize(2);
     assertThat(ok(get("/tempo/api/v2/search/tag/duration/values", null)).get("tagValues")).isEmpty();
+    assertThat(ok(get("/tempo/api/v2/search/tag/traceDuration/values", null)).get("tagValues")).isEmpty();
+    assertThat(values(ok(get("/tempo/api/v2/search/tag/rootServiceName/values", null)).get("tagValues")))
+        .containsExactly("cart", "db", "frontend");
+    assertThat(values(ok(get("/tempo/api/v2/search/tag/trace:rootName/values", null, "limit", "1")).get("tagValues")))
+        .containsExactly("GET /");
     AggregatedHttpResponse bad = get("/tempo/api/v2/search/tag/host.name/values", null);
     assertThat(bad.status().code()).isEqualTo(400);
     assertThat(bad.contentUtf8()).startsWith("tag: 'host.name' (expected: resource.<name>");
