@@ -843,7 +843,8 @@ public final class Head implements Closeable {
           long wStart = Math.floorDiv(blocks.get(i).meta().minT(), range) * range;
           long wEnd = wStart + range;
           int j = i;
-          boolean inside = true;
+          // a block from before that reaches into the window (ranges changed between runs) keeps it as it is
+          boolean inside = i == 0 || blocks.get(i - 1).meta().maxT() <= wStart;
           while (j < blocks.size() && blocks.get(j).meta().minT() < wEnd) {
             inside &= blocks.get(j).meta().maxT() <= wEnd;
             j++;
