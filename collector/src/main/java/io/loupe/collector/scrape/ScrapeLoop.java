@@ -165,7 +165,9 @@ final class ScrapeLoop {
       }
       append(ts, seconds, body, agg.headers().get(HttpHeaderNames.CONTENT_TYPE));
     } catch (RuntimeException e) {
-      log.warn("Scrape of {} ({}) failed unexpectedly", target.url(), target.job(), e);
+      // the store refused a new batch (closing, overloaded): counted, logged once per change like any failure
+      registry.counter("loupe.scrape.failures", "job", target.job(), "reason", "storage").increment();
+      changeState("storage", e.toString());
     } finally {
       scheduleNext();
     }

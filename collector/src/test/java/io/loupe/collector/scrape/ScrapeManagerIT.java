@@ -240,6 +240,21 @@ class ScrapeManagerIT {
     manager.close(); // idempotent
   }
 
+  @Test
+  void storeFailuresAreCountedAndTheLoopGoesOn() {
+    serve("a 1\n");
+    AtomicInteger attempts = new AtomicInteger();
+    io.loupe.model.SeriesAppender failing = tenant -> {
+      attempts.incrementAndGet();
+      throw new io.loupe.model.StorageUnavailableException("disk full");
+    };
+    manager = new ScrapeManager(List.of(target(Duration.ofMillis(100), Duration.ofMillis(100))), failing, registry,
+        null, ScrapeOptions.defaults());
+    manager.start();
+    await("three refused scrapes", () -> failures("storage") >= 3);
+    assertThat(attempts.get()).isGreaterThanOrEqualTo(3);
+  }
+
   static byte[] gzip(String s) throws IOException {
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
