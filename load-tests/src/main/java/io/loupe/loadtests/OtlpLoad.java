@@ -9,6 +9,7 @@ import io.loupe.loadtests.internal.OtlpMetricsWorkload;
 import io.loupe.loadtests.internal.OtlpTraceWorkload;
 import io.loupe.loadtests.internal.Runner;
 import io.loupe.loadtests.internal.Transport;
+import io.loupe.loadtests.internal.Workload;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.io.PrintStream;
@@ -46,6 +47,7 @@ public final class OtlpLoad {
             + " batching its services; 1: each SDK on its own)")
         .flag("traces", "100k", "traces: how many (6 to 8 spans each)")
         .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)")
+        .bool("gzip", "gzip each body (Content-Encoding / grpc-encoding: gzip), as the Collector's exporters do")
         .bool("live", "send data when it is due, stamped now, for --duration (a demo feed, not a benchmark)");
   }
 
@@ -63,6 +65,7 @@ public final class OtlpLoad {
     }
     boolean metrics = signal.equals("metrics");
     boolean grpc = protocol.equals("grpc");
+    boolean gzip = flags.bool("gzip");
     int hosts = flags.intValue("hosts", 1);
     int partitions = flags.intValue("partitions", 1);
     int resourcesPerRequest = flags.intValue("resources-per-request", 1);
@@ -79,6 +82,9 @@ public final class OtlpLoad {
     if (!flags.string("tenant").isEmpty()) {
       headers.put("x-scope-orgid", flags.string("tenant"));
     }
+    if (gzip) {
+      headers.put(grpc ? "grpc-encoding" : "content-encoding", "gzip");
+    }
     ToLongFunction<byte[]> rejected = metrics ? OtlpLoad::rejectedPoints : OtlpLoad::rejectedSpans;
     String kind = "otlp-" + signal + "-" + protocol;
     return Runner.run(kind, metrics ? "samples" : "spans", flags, defaultUrl,
@@ -91,10 +97,14 @@ public final class OtlpLoad {
           // Live: the first data is due a second from now, then as time passes.
           long first = live ? System.currentTimeMillis() * 1_000_000L + 1_000_000_000L
               : nowNanos - (metrics ? rounds * stepNanos : span.toNanos());
-          if (metrics) {
-            return OtlpMetricsWorkload.build(hosts, partitions, rounds, resourcesPerRequest, first, seed, grpc, live);
-          }
-          return OtlpTraceWorkload.build(traces, tracesPerRequest, hosts, first, span.toNanos(), seed, grpc, live);
+          // Built unframed, then compressed and framed here, so both signals share one codec step.
+          Workload w = metrics
+              ? OtlpMetricsWorkload.build(hosts, partitions, rounds, resourcesPerRequest, first, seed, false, live)
+              : OtlpTraceWorkload.build(traces, tracesPerRequest, hosts, first, span.toNanos(), seed, false, live);
+          return w.mapBodies(body -> {
+            byte[] b = gzip ? Transport.gzip(body) : body;
+            return grpc ? Transport.grpcFrame(b, gzip) : b;
+          });
         },
         uri -> grpc ? Transport.grpc(uri, headers, timeout, rejected)
             : Transport.http(uri, false, MediaType.create("application", "x-protobuf"), headers, timeout, rejected),

@@ -38,6 +38,7 @@ class OtlpLoadIT {
   static final AtomicLong spans = new AtomicLong();
   static final AtomicInteger exhaustFirst = new AtomicInteger();
   static volatile boolean invalid;
+  static final AtomicInteger gzipped = new AtomicInteger();
 
   @RegisterExtension
   static final ServerExtension server = new ServerExtension() {
@@ -45,7 +46,12 @@ class OtlpLoadIT {
     protected void configure(ServerBuilder sb) {
       sb.service("/v1/metrics", (ctx, req) -> HttpResponse.of(req.aggregate().thenApply(agg -> {
         try {
-          points.addAndGet(countPoints(ExportMetricsServiceRequest.parseFrom(agg.content().array())));
+          byte[] body = agg.content().array();
+          if ("gzip".equals(agg.headers().get("content-encoding"))) {
+            gzipped.incrementAndGet();
+            body = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body)).readAllBytes();
+          }
+          points.addAndGet(countPoints(ExportMetricsServiceRequest.parseFrom(body)));
         } catch (Exception e) {
           return HttpResponse.of(HttpStatus.BAD_REQUEST, MediaType.PLAIN_TEXT, e.toString());
         }
@@ -127,6 +133,7 @@ class OtlpLoadIT {
     spans.set(0);
     exhaustFirst.set(0);
     invalid = false;
+    gzipped.set(0);
   }
 
   private static LoadReport run(String... extra) throws Exception {
@@ -152,6 +159,23 @@ class OtlpLoadIT {
     // Samples count histogram buckets, so they exceed the points the receiver saw.
     assertThat(points.get()).isPositive();
     assertThat(r.samplesAccepted()).isGreaterThan(points.get());
+  }
+
+  @Test
+  void gzipBodiesOverHttpAndGrpc() throws Exception {
+    LoadReport plain = run("--url", server.httpUri() + "/v1/metrics");
+    long plainPoints = points.getAndSet(0);
+    LoadReport http = run("--gzip", "--url", server.httpUri() + "/v1/metrics");
+    assertThat(gzipped.get()).isEqualTo(26); // 24 requests and a warm-up per connection (2)
+    assertThat(points.getAndSet(0)).isEqualTo(plainPoints);
+    assertThat(http.accepted()).isEqualTo(24);
+    assertThat(http.bytesSent()).isLessThan(plain.bytesSent() / 2);
+
+    LoadReport grpc = run("--gzip", "--protocol", "grpc", "--url", server.httpUri() + OtlpLoad.METRICS_GRPC_PATH);
+    assertThat(grpc.accepted()).isEqualTo(24);
+    assertThat(grpc.failed()).isZero();
+    assertThat(points.get()).isEqualTo(plainPoints);
+    assertThat(grpc.bytesSent()).isLessThan(plain.bytesSent() / 2);
   }
 
   @Test

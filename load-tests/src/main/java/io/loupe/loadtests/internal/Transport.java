@@ -70,13 +70,30 @@ public final class Transport implements AutoCloseable {
 
   /** A gRPC length-prefixed message: flag byte 0 (uncompressed), 4-byte big-endian length, the message. */
   public static byte[] grpcFrame(byte[] message) {
+    return grpcFrame(message, false);
+  }
+
+  /** A gRPC length-prefixed message whose flag byte says whether it is compressed (with the call's grpc-encoding). */
+  public static byte[] grpcFrame(byte[] message, boolean compressed) {
     byte[] out = new byte[message.length + 5];
+    out[0] = (byte) (compressed ? 1 : 0);
     out[1] = (byte) (message.length >>> 24);
     out[2] = (byte) (message.length >>> 16);
     out[3] = (byte) (message.length >>> 8);
     out[4] = (byte) message.length;
     System.arraycopy(message, 0, out, 5, message.length);
     return out;
+  }
+
+  /** Gzip, for OTLP bodies sent with {@code --gzip}. */
+  public static byte[] gzip(byte[] raw) {
+    java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream(raw.length / 4 + 64);
+    try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bos)) {
+      gz.write(raw);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bos.toByteArray();
   }
 
   /**

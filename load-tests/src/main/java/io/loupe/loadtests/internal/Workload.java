@@ -20,6 +20,14 @@ public record Workload(String description, List<Prepared> requests, long series,
     requests = List.copyOf(requireNonNull(requests, "requests"));
   }
 
+  /** The same workload with every body (and the warm-up) passed through {@code codec}, e.g. compressed. */
+  public Workload mapBodies(java.util.function.UnaryOperator<byte[]> codec) {
+    long t0 = System.nanoTime();
+    List<Prepared> mapped = requests.parallelStream()
+        .map(p -> new Prepared(codec.apply(p.body()), p.samples(), p.points(), p.notBeforeMillis())).toList();
+    return new Workload(description, mapped, series, encodeNanos + System.nanoTime() - t0, codec.apply(warmup));
+  }
+
   public long totalSamples() {
     long n = 0;
     for (Prepared p : requests) {
