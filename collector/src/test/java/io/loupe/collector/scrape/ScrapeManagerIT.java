@@ -255,6 +255,33 @@ class ScrapeManagerIT {
     assertThat(attempts.get()).isGreaterThanOrEqualTo(3);
   }
 
+  @Test
+  void aFailingTargetIsLoggedOncePerChangeOfState() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ScrapeManager.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+        new ch.qos.logback.core.read.ListAppender<>();
+    events.start();
+    logger.addAppender(events);
+    try {
+      payload.set(() -> HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE));
+      start(target(Duration.ofMillis(50), Duration.ofMillis(50)), ScrapeOptions.defaults());
+      await("four failed scrapes", () -> failures("http_status") >= 4);
+      serve("a 1\n");
+      await("recovery", () -> !rec.named("a").isEmpty());
+      manager.close();
+      List<String> warnings = events.list.stream()
+          .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.contains("(http_status)")).toList();
+      assertThat(warnings).hasSize(1);
+      assertThat(warnings.get(0)).endsWith("server returned HTTP status 503 Service Unavailable");
+      assertThat(events.list).anyMatch(e -> e.getFormattedMessage().endsWith("succeeds again"));
+    } finally {
+      logger.detachAppender(events);
+    }
+  }
+
   static byte[] gzip(String s) throws IOException {
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
