@@ -282,6 +282,20 @@ class ScrapeManagerIT {
     }
   }
 
+  @Test
+  void selfScrapeOfAMicrometerRegistry() {
+    var prom = MicrometerExpositionTest.registry();
+    payload.set(() -> HttpResponse.of(HttpStatus.OK, TEXT, prom.scrape()));
+    start(ScrapeTarget.self(server.httpPort(), Duration.ofMillis(200), new Tenant("ops")), ScrapeOptions.defaults());
+    await("the node's own series", () -> !rec.named("loupe_tsdb_head_series").isEmpty());
+    Point p = rec.named("loupe_tsdb_head_series").get(0);
+    assertThat(p.value()).isEqualTo(7);
+    assertThat(p.tenant()).isEqualTo(new Tenant("ops"));
+    assertThat(p.labels().get("job")).isEqualTo("loupe");
+    assertThat(p.labels().get("instance")).isEqualTo("127.0.0.1:" + server.httpPort());
+    assertThat(rec.named("loupe_query_latency_seconds_bucket")).isNotEmpty();
+  }
+
   static byte[] gzip(String s) throws IOException {
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
