@@ -54,8 +54,10 @@ class DashboardsIT {
   static void startAndFeed() throws Exception {
     // A small per-tenant in-flight budget, so that a burst from one tenant gets 429s for the throttling panel (a lone
     // request always fits, so the sequential feeds below are never throttled).
+    // Span metrics are written at every trace write (not every 15 s), so that the trace feed below gives rate() two
+    // samples per series within seconds.
     node = LoupeNode.start(NodeConfig.forTests(dataDir, Map.of("ingest.max_request_bytes", "1MiB",
-        "ingest.max_inflight_bytes_per_tenant", "1MiB")));
+        "ingest.max_inflight_bytes_per_tenant", "1MiB", "traces.metrics.flush_interval", "0")));
     node.awaitReady();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     api = "http://127.0.0.1:" + node.httpPort();
@@ -68,7 +70,9 @@ class DashboardsIT {
       feed.nodeExporter(rw, t, r);
       remoteWrite(rw);
     }
-    post("http://127.0.0.1:" + node.otlpHttpPort() + "/v1/traces", feed.traces(now, 20).toByteArray(), Map.of());
+    for (int batch = 0; batch < 3; batch++) { // a new span-metrics series writes 0 first: later batches give it rates
+      post("http://127.0.0.1:" + node.otlpHttpPort() + "/v1/traces", feed.traces(now, 20).toByteArray(), Map.of());
+    }
     // A malformed OTLP body: refused with 400, so "Requests by outcome" has an outcome other than ok to show.
     HttpResponse<String> bad = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.otlpHttpPort()
         + "/v1/metrics")).header("Content-Type", "application/x-protobuf")
