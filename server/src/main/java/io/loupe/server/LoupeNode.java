@@ -9,6 +9,9 @@ import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import io.loupe.collector.Collector;
+import io.loupe.collector.scrape.ScrapeManager;
+import io.loupe.collector.scrape.ScrapeTarget;
+import io.loupe.model.Labels;
 import io.loupe.server.internal.Gate;
 import io.loupe.server.internal.Health;
 import io.loupe.tracestore.TraceStore;
@@ -24,10 +27,15 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +62,12 @@ public final class LoupeNode implements AutoCloseable {
   private volatile Tsdb tsdb;
   private volatile TraceStore traces;
   private volatile SpanMetricsWriter spanMetrics;
+  private volatile ScrapeManager scraper;
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "loupe-timers");
+    t.setDaemon(true);
+    return t;
+  });
 
   private LoupeNode(NodeConfig config) {
     this.config = config;
@@ -134,12 +148,41 @@ public final class LoupeNode implements AutoCloseable {
         g.start().join();
         h.start().join();
       }
+      startBackgroundWork();
       logger.info("Loupe ready: http={} otlp-grpc={} otlp-http={}", http.activeLocalPort(), otlpGrpcPort(),
           otlpHttpPort());
       ready.complete(null);
     } catch (RuntimeException e) {
       logger.error("Opening the stores failed: {}", e.toString(), e);
       ready.completeExceptionally(e);
+    }
+  }
+
+  /** Scraping (the node's own /metrics and configured targets) and the span-metrics flush timer. */
+  private void startBackgroundWork() {
+    List<ScrapeTarget> targets = new ArrayList<>(config.scrapeTargets());
+    NodeConfig.SelfScrape self = config.selfScrape();
+    if (self.enabled()) {
+      String host = config.listenAddress().equals("0.0.0.0") || config.listenAddress().equals("::")
+          ? "127.0.0.1" : config.listenAddress();
+      Duration interval = self.interval();
+      targets.add(new ScrapeTarget(ScrapeTarget.SELF_JOB,
+          URI.create("http://" + host + ":" + http.activeLocalPort() + "/metrics"), interval,
+          interval.compareTo(Duration.ofSeconds(10)) < 0 ? interval : Duration.ofSeconds(10), Labels.EMPTY,
+          self.tenant()));
+    }
+    synchronized (this) {
+      if (closed.get()) {
+        return;
+      }
+      if (!targets.isEmpty()) {
+        scraper = new ScrapeManager(targets, tsdb, registry);
+        scraper.start();
+      }
+      // A tenant whose spans stop still gets fresh span-metric samples, expired pairs and stale markers.
+      Duration every = config.spanMetrics().flushInterval();
+      long ms = Math.max(1000, every.toMillis());
+      timers.scheduleWithFixedDelay(spanMetrics::flush, ms, ms, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -192,6 +235,8 @@ public final class LoupeNode implements AutoCloseable {
     } catch (Exception e) {
       logger.warn("Stores did not finish opening before shutdown: {}", e.toString());
     }
+    timers.shutdownNow();
+    closeQuietly(scraper, "scraper");
     closeQuietly(spanMetrics, "span metrics"); // appends its last values to the tsdb: before the tsdb closes
     closeQuietly(tsdb, "tsdb");
     closeQuietly(traces, "trace store");

@@ -3,8 +3,11 @@ package io.loupe.server;
 import static java.util.Objects.requireNonNull;
 
 import io.loupe.collector.CollectorOptions;
+import io.loupe.collector.scrape.ScrapeTarget;
 import io.loupe.collector.otlp.TranslationOptions;
 import io.loupe.model.IngestLimits;
+import io.loupe.model.Labels;
+import io.loupe.model.Tenant;
 import io.loupe.query.promql.EngineOptions;
 import io.loupe.server.internal.ConfigException;
 import io.loupe.server.internal.Settings;
@@ -13,6 +16,8 @@ import io.loupe.tracestore.metrics.SpanMetricsOptions;
 import io.loupe.tsdb.TsdbOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Everything a node is started with, read from {@code loupe.yaml} and command-line flags ({@code config/loupe.yaml}
@@ -32,7 +37,12 @@ public record NodeConfig(
     TraceStoreOptions traceStore,
     SpanMetricsOptions spanMetrics,
     EngineOptions engine,
-    Duration queryTimeout) {
+    Duration queryTimeout,
+    SelfScrape selfScrape,
+    List<ScrapeTarget> scrapeTargets) {
+
+  /** Whether, how often and into which tenant the node scrapes its own {@code /metrics}. */
+  public record SelfScrape(boolean enabled, Duration interval, Tenant tenant) {}
 
   public NodeConfig {
     requireNonNull(dataDir, "dataDir");
@@ -43,6 +53,8 @@ public record NodeConfig(
     requireNonNull(traceStore, "traceStore");
     requireNonNull(spanMetrics, "spanMetrics");
     requireNonNull(engine, "engine");
+    requireNonNull(selfScrape, "selfScrape");
+    scrapeTargets = List.copyOf(scrapeTargets);
   }
 
   /** The version in the jar's manifest, or {@code dev} when run from classes. */
@@ -66,6 +78,7 @@ public record NodeConfig(
     s.override("server.otlp_http_port", 0);
     s.override("tsdb.shards", 2);
     s.override("traces.shards", 2);
+    s.override("scrape.self_interval", "1s");
     overrides.forEach(s::override);
     return from(s);
   }
@@ -150,6 +163,24 @@ public record NodeConfig(
         .withLookbackDelta(s.duration("query.lookback_delta", Duration.ofMinutes(5)))
         .withMaxSamples(s.longValue("query.max_samples", 50_000_000));
 
+    SelfScrape self = new SelfScrape(s.bool("scrape.self", true),
+        s.duration("scrape.self_interval", Duration.ofSeconds(15)),
+        new Tenant(s.string("scrape.self_tenant", Tenant.ANONYMOUS.id())));
+    List<ScrapeTarget> targets = new ArrayList<>();
+    for (Settings t : s.objects("scrape.targets")) {
+      String job = t.string("job", null);
+      String url = t.string("url", null);
+      if (job == null || url == null) {
+        throw new ConfigException("scrape.targets: every target needs a job and a url");
+      }
+      Duration interval = t.duration("interval", Duration.ofSeconds(15));
+      Duration timeout = t.duration("timeout", interval.compareTo(Duration.ofSeconds(10)) < 0
+          ? interval : Duration.ofSeconds(10));
+      targets.add(new ScrapeTarget(job, java.net.URI.create(url), interval, timeout,
+          Labels.fromMap(t.stringMap("labels")), new Tenant(t.string("tenant", Tenant.ANONYMOUS.id()))));
+      t.checkAllRead();
+    }
+
     NodeConfig c = new NodeConfig(
         dataDir,
         s.string("server.listen_address", "0.0.0.0"),
@@ -158,7 +189,7 @@ public record NodeConfig(
         s.integer("server.otlp_http_port", 4318),
         s.duration("server.graceful_shutdown", Duration.ofSeconds(10)),
         s.duration("server.request_timeout", Duration.ofMinutes(3)),
-        collector, translation, tsdb, traces, spanMetrics, engine, queryTimeout);
+        collector, translation, tsdb, traces, spanMetrics, engine, queryTimeout, self, targets);
     s.checkAllRead();
     return c;
   }

@@ -22,6 +22,31 @@ class NodeConfigTest {
   }
 
   @Test
+  void scrapeTargetsAreReadAndMisspeltKeysInsideThemNamed(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path f = dir.resolve("loupe.yaml");
+    java.nio.file.Files.writeString(f, """
+        scrape:
+          targets:
+            - job: node
+              url: http://127.0.0.1:9100/metrics
+              interval: 30s
+              labels: {dc: eu-1}
+        """);
+    NodeConfig c = NodeConfig.from(Settings.load(f));
+    assertThat(c.scrapeTargets()).hasSize(1);
+    assertThat(c.scrapeTargets().get(0).timeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(c.scrapeTargets().get(0).labels().get("dc")).isEqualTo("eu-1");
+    java.nio.file.Files.writeString(f, """
+        scrape:
+          targets:
+            - {job: node, url: "http://127.0.0.1:9100/metrics", intervall: 30s}
+        """);
+    assertThatThrownBy(() -> NodeConfig.from(Settings.load(f))).hasMessageContaining("scrape.targets[0]")
+        .hasMessageContaining("intervall");
+  }
+
+  @Test
   void otherTargetsAreRefusedClearly() {
     Settings s = Settings.empty();
     s.override("target", "ingester");

@@ -251,6 +251,16 @@ class NodeEndToEndIT {
     assertThat(getText("/-/ready").statusCode()).isEqualTo(200);
     String metrics = getText("/metrics").body();
     assertThat(metrics).contains("loupe_collector_samples_accepted_total").contains("jvm_memory_used_bytes");
+    // The node scrapes itself (every second in tests) into its own tsdb.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    JsonNode up;
+    do {
+      Thread.sleep(200);
+      up = query("up{job=\"loupe\"}");
+    } while (up.path("result").isEmpty() && System.nanoTime() < deadline);
+    assertThat(up.path("result")).as(up.toString()).hasSize(1);
+    assertThat(up.path("result").get(0).path("value").get(1).asText()).isEqualTo("1");
+    assertThat(query("jvm_memory_used_bytes{job=\"loupe\"}").path("result")).isNotEmpty();
   }
 
   private JsonNode query(String q) throws Exception {

@@ -212,6 +212,43 @@ public final class Settings {
     return out;
   }
 
+  /**
+   * A list of mappings (such as scrape targets), each read as its own {@link Settings} so that a misspelt key inside
+   * an entry is reported as {@code scrape.targets[2].intervall}.
+   */
+  public List<Settings> objects(String path) {
+    JsonNode n = node(path);
+    if (n == null) {
+      return List.of();
+    }
+    if (!n.isArray()) {
+      throw invalid(path, n, "a list of mappings");
+    }
+    List<Settings> out = new ArrayList<>();
+    for (int i = 0; i < n.size(); i++) {
+      JsonNode e = n.get(i);
+      if (!e.isObject()) {
+        throw new ConfigException(source + ": " + path + "[" + i + "]: expected a mapping, got " + e.getNodeType());
+      }
+      out.add(new Settings((ObjectNode) e, source + ": " + path + "[" + i + "]"));
+    }
+    return out;
+  }
+
+  /** A mapping of strings to strings (such as extra labels). */
+  public java.util.Map<String, String> stringMap(String path) {
+    JsonNode n = node(path);
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (n == null) {
+      return out;
+    }
+    if (!n.isObject()) {
+      throw invalid(path, n, "a mapping of names to values");
+    }
+    n.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+    return out;
+  }
+
   public <E extends Enum<E>> E enumValue(String path, Class<E> type, E def) {
     JsonNode n = node(path);
     if (n == null) {
