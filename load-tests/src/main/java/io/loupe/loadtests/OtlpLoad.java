@@ -17,7 +17,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.ToLongFunction;
+import java.util.function.Function;
 
 /**
  * OTLP load from a simulated fast-data pipeline (ingest gateway, Kafka, stream processor, Cassandra-like store on N
@@ -85,7 +85,7 @@ public final class OtlpLoad {
     if (gzip) {
       headers.put(grpc ? "grpc-encoding" : "content-encoding", "gzip");
     }
-    ToLongFunction<byte[]> rejected = metrics ? OtlpLoad::rejectedPoints : OtlpLoad::rejectedSpans;
+    Function<byte[], Transport.Rejection> rejected = metrics ? OtlpLoad::rejectedPoints : OtlpLoad::rejectedSpans;
     String kind = "otlp-" + signal + "-" + protocol;
     return Runner.run(kind, metrics ? "samples" : "spans", flags, defaultUrl,
         (NodeProcess node) -> URI.create("http://127.0.0.1:" + (grpc ? node.otlpGrpcPort() : node.otlpHttpPort())
@@ -111,19 +111,21 @@ public final class OtlpLoad {
         out);
   }
 
-  static long rejectedPoints(byte[] body) {
+  static Transport.Rejection rejectedPoints(byte[] body) {
     try {
-      return ExportMetricsServiceResponse.parseFrom(body).getPartialSuccess().getRejectedDataPoints();
+      var p = ExportMetricsServiceResponse.parseFrom(body).getPartialSuccess();
+      return new Transport.Rejection(p.getRejectedDataPoints(), p.getErrorMessage());
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      return 0; // not a protobuf answer (e.g. JSON): nothing to count
+      return Transport.Rejection.NONE; // not a protobuf answer (e.g. JSON): nothing to count
     }
   }
 
-  static long rejectedSpans(byte[] body) {
+  static Transport.Rejection rejectedSpans(byte[] body) {
     try {
-      return ExportTraceServiceResponse.parseFrom(body).getPartialSuccess().getRejectedSpans();
+      var p = ExportTraceServiceResponse.parseFrom(body).getPartialSuccess();
+      return new Transport.Rejection(p.getRejectedSpans(), p.getErrorMessage());
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      return 0;
+      return Transport.Rejection.NONE;
     }
   }
 

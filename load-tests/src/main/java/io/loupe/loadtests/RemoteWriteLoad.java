@@ -16,9 +16,8 @@ import java.util.Map;
 /**
  * Prometheus remote-write 1.0 load: node-exporter-like series scraped every 15 s, sent as snappy-compressed protobuf
  * in batches of (by default) 2,000 samples, Prometheus's {@code max_samples_per_send}. Every request is encoded before
- * the clock starts. Round {@code r} is stamped {@code now - span + r * 15 s}: every series only moves forward, the last
- * round lands at about now, and a batch retried or overtaken by a later one is at most a few rounds out of order,
- * well inside a 30 m out-of-order window.
+ * the clock starts. Round {@code r} is stamped {@code now - span + r * 15 s}: every series only moves forward (a
+ * batch of series is one stream, sent in order by one worker) and the last round lands at about now.
  *
  * <pre>
  * java -cp load-tests/target/loupe-load-tests.jar io.loupe.loadtests.RemoteWriteLoad --start-node --series 20k
@@ -74,7 +73,7 @@ public final class RemoteWriteLoad {
           return NodeExporterWorkload.build(series, cpus, rounds, batch, first, seed);
         },
         uri -> Transport.http(uri, http2, MediaType.create("application", "x-protobuf"), headers, timeout,
-            body -> 0),
+            body -> Transport.Rejection.NONE),
         out);
   }
 

@@ -154,6 +154,7 @@ class OtlpLoadIT {
     assertThat(r.accepted()).isEqualTo(24);
     assertThat(r.rejected()).isEqualTo(24);
     assertThat(r.failed()).isZero();
+    assertThat(r.firstError()).isEqualTo("partial success, 1 rejected: one point rejected");
     assertThat(r.exhausted()).isTrue();
     assertThat(r.unit()).isEqualTo("samples");
     // Samples count histogram buckets, so they exceed the points the receiver saw.

@@ -155,7 +155,7 @@ class RemoteWriteLoadIT {
     try (io.loupe.loadtests.internal.Transport t = io.loupe.loadtests.internal.Transport.http(
         java.net.URI.create(server.httpUri() + "/api/v1/write"), false, MediaType.create("application", "x-protobuf"),
         Map.of("content-encoding", "snappy", "x-prometheus-remote-write-version", "0.1.0"),
-        java.time.Duration.ofSeconds(10), b -> 0)) {
+        java.time.Duration.ofSeconds(10), b -> io.loupe.loadtests.internal.Transport.Rejection.NONE)) {
       long t0 = System.currentTimeMillis();
       io.loupe.loadtests.internal.LoadDriver.Result r = io.loupe.loadtests.internal.LoadDriver.run(w, t, 1,
           java.time.Duration.ofMillis(2500), 0, io.loupe.loadtests.internal.Progress.none());

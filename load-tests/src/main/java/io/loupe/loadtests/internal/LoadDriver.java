@@ -5,12 +5,12 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Sends a workload's requests in order with a fixed number of worker threads until they are all sent or the time is
- * up. A throttled request is retried after the server's Retry-After or an exponential backoff (30 ms doubling to 5 s,
+ * Sends a workload's requests with a fixed number of worker threads until they are all sent or the time is up. Like
+ * Prometheus's remote-write shards, each worker owns some streams ({@link Prepared#stream}) and sends their requests in
+ * order, one at a time, so a series never overtakes itself (an out-of-order exemplar is rejected, unlike a sample). A throttled request is retried after the server's Retry-After or an exponential backoff (30 ms doubling to 5 s,
  * Prometheus's defaults), so throttling lowers the rate instead of dropping data.
  */
 public final class LoadDriver {
@@ -29,22 +29,28 @@ public final class LoadDriver {
     List<Prepared> requests = workload.requests();
     RunStats stats = new RunStats();
     AtomicInteger next = new AtomicInteger();
-    AtomicBoolean exhausted = new AtomicBoolean();
     long start = System.nanoTime();
     long deadline = start + duration.toNanos();
+    // Worker w sends the requests of streams w, w + concurrency, ... in workload order.
+    List<List<Prepared>> perWorker = new ArrayList<>(concurrency);
+    for (int w = 0; w < concurrency; w++) {
+      perWorker.add(new ArrayList<>());
+    }
+    for (Prepared p : requests) {
+      perWorker.get(Math.floorMod(p.stream(), concurrency)).add(p);
+    }
+    AtomicInteger done = new AtomicInteger();
     List<Thread> workers = new ArrayList<>(concurrency);
     for (int w = 0; w < concurrency; w++) {
+      List<Prepared> mine = perWorker.get(w);
       Thread t = new Thread(() -> {
-        while (true) {
-          int i = next.getAndIncrement();
-          if (i >= requests.size()) {
-            exhausted.set(true);
+        for (int i = 0; ; i++) {
+          if (i >= mine.size()) {
+            done.incrementAndGet();
             return;
           }
-          if (System.nanoTime() - deadline >= 0) {
-            return;
-          }
-          Prepared p = requests.get(i);
+          next.incrementAndGet();
+          Prepared p = mine.get(i);
           for (long wait; (wait = p.notBeforeMillis() - System.currentTimeMillis()) > 0; ) { // live: not due yet
             long left = (deadline - System.nanoTime()) / 1_000_000 + 1;
             if (left <= 0) {
@@ -86,6 +92,6 @@ public final class LoadDriver {
     }
     long elapsed = System.nanoTime() - start;
     progress.stop();
-    return new Result(stats, elapsed, exhausted.get());
+    return new Result(stats, elapsed, done.get() == concurrency);
   }
 }

@@ -178,7 +178,7 @@ public final class NodeExporterWorkload {
         int to = Math.min(n, from + batchSize);
         byte[] raw = RemoteWriteEncoder.encodeWriteRequest(labels, values, timestamps, from, to);
         round[b] = new Prepared(RemoteWriteEncoder.compress(raw), to - from, to - from,
-            live ? timestamps[to - 1] : 0);
+            live ? timestamps[to - 1] : 0, b);
       });
       requests.addAll(Arrays.asList(round));
     }

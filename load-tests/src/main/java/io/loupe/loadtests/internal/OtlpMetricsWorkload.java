@@ -132,7 +132,7 @@ public final class OtlpMetricsWorkload {
         }
         byte[] body = req.build().toByteArray();
         requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, samples, points,
-            live ? newest / 1_000_000 : 0));
+            live ? newest / 1_000_000 : 0, from / resourcesPerRequest));
       }
     }
     String desc = String.format(Locale.ROOT,

@@ -56,7 +56,7 @@ public final class OtlpTraceWorkload {
       byte[] body = req.build().toByteArray();
       long lastStart = firstNanos + (Math.min(traces, from + tracesPerRequest) - 1) * spacing;
       requests.add(new Prepared(grpc ? Transport.grpcFrame(body) : body, spans, spans,
-          live ? lastStart / 1_000_000 + 1_000 : 0));
+          live ? lastStart / 1_000_000 + 1_000 : 0, requests.size())); // traces need no order
       totalSpans += spans;
     }
     String desc = String.format(Locale.ROOT, "%,d pipeline traces (%,d spans, %.1f per trace) over %d hosts, %d"

@@ -9,7 +9,8 @@ import static java.util.Objects.requireNonNull;
  *     response arrived
  * @param retryAfterMillis the server's retry hint for a throttled request, or -1
  * @param rejected data points or spans the server reported as rejected in an OTLP partial success (else 0)
- * @param message the server's error text or the exception, for the summary; empty when accepted
+ * @param message the server's error text or the exception, for the summary; for an accepted request the partial
+ *     success message, if any
  */
 public record Outcome(Kind kind, int status, long retryAfterMillis, long rejected, String message) {
   /** Accepted (2xx / gRPC OK), throttled (429, 503 / RESOURCE_EXHAUSTED, UNAVAILABLE), or failed (anything else). */

@@ -11,10 +11,16 @@ import static java.util.Objects.requireNonNull;
  * @param points OTLP data points (equal to samples for remote write and traces)
  * @param notBeforeMillis wall-clock time before which the request must not be sent (live mode: data is sent when its
  *     timestamps come due), or 0 to send as fast as possible
+ * @param stream requests of one stream (the same series, or the same resources) are sent in order by one worker, as
+ *     a Prometheus shard or an SDK exporter sends them: never two at once, so a series never overtakes itself
  */
-public record Prepared(byte[] body, int samples, int points, long notBeforeMillis) {
+public record Prepared(byte[] body, int samples, int points, long notBeforeMillis, int stream) {
   public Prepared(byte[] body, int samples, int points) {
-    this(body, samples, points, 0);
+    this(body, samples, points, 0, 0);
+  }
+
+  public Prepared(byte[] body, int samples, int points, long notBeforeMillis) {
+    this(body, samples, points, notBeforeMillis, 0);
   }
 
   public Prepared {

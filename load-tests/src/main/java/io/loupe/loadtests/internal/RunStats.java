@@ -26,6 +26,9 @@ public final class RunStats {
         accepted.incrementAndGet();
         samplesAccepted.addAndGet(p.samples());
         rejected.addAndGet(o.rejected());
+        if (o.rejected() > 0) {
+          firstError.compareAndSet(null, "partial success, " + o.rejected() + " rejected: " + o.message());
+        }
       }
       case THROTTLED -> throttled.incrementAndGet();
       case FAILED -> {

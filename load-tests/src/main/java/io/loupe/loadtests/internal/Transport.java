@@ -19,24 +19,29 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.ToLongFunction;
+import java.util.function.Function;
 
 /**
  * Sends pre-encoded bodies and classifies the answers. One instance per run; {@link #send} blocks the calling worker
  * thread (never an event loop), so a run's concurrency is simply its number of worker threads.
  */
 public final class Transport implements AutoCloseable {
+  /** Points or spans a 2xx answer reports rejected (OTLP partial success), with the server's message. */
+  public record Rejection(long count, String message) {
+    public static final Rejection NONE = new Rejection(0, "");
+  }
+
   private final ClientFactory factory;
   private final WebClient client;
   private final String path;
   private final MediaType contentType;
   private final Map<String, String> headers;
   private final boolean grpc;
-  private final ToLongFunction<byte[]> rejectedInBody;
+  private final Function<byte[], Rejection> rejectedInBody;
   private final String target;
 
   private Transport(URI uri, boolean http2, boolean grpc, MediaType contentType, Map<String, String> headers,
-      Duration timeout, ToLongFunction<byte[]> rejectedInBody) {
+      Duration timeout, Function<byte[], Rejection> rejectedInBody) {
     this.factory = ClientFactory.builder().build();
     SessionProtocol protocol = http2 ? SessionProtocol.H2C : SessionProtocol.H1C;
     int port = uri.getPort() > 0 ? uri.getPort() : 80;
@@ -55,7 +60,7 @@ public final class Transport implements AutoCloseable {
 
   /** Plain HTTP POSTs (remote write, OTLP/HTTP): HTTP/1.1 like Prometheus and the OTel exporters, or h2c. */
   public static Transport http(URI uri, boolean http2, MediaType contentType, Map<String, String> headers,
-      Duration timeout, ToLongFunction<byte[]> rejectedInBody) {
+      Duration timeout, Function<byte[], Rejection> rejectedInBody) {
     return new Transport(uri, http2, false, contentType, headers, timeout, rejectedInBody);
   }
 
@@ -64,7 +69,7 @@ public final class Transport implements AutoCloseable {
    * with bodies already framed by {@link #grpcFrame}; {@code rejectedInBody} reads the response message.
    */
   public static Transport grpc(URI uri, Map<String, String> headers, Duration timeout,
-      ToLongFunction<byte[]> rejectedInBody) {
+      Function<byte[], Rejection> rejectedInBody) {
     return new Transport(uri, true, true, MediaType.parse("application/grpc+proto"), headers, timeout, rejectedInBody);
   }
 
@@ -140,7 +145,8 @@ public final class Transport implements AutoCloseable {
     int status = res.status().code();
     byte[] content = res.content().array();
     if (status >= 200 && status < 300) {
-      return Outcome.accepted(status, content.length == 0 ? 0 : rejectedInBody.applyAsLong(content));
+      Rejection r = content.length == 0 ? Rejection.NONE : rejectedInBody.apply(content);
+      return new Outcome(Outcome.Kind.ACCEPTED, status, -1, r.count(), r.message());
     }
     String text = abbreviate(new String(content, StandardCharsets.UTF_8));
     if (status == 429 || status == 503) {
@@ -164,9 +170,9 @@ public final class Transport implements AutoCloseable {
     int status = Integer.parseInt(code.trim());
     if (status == 0) {
       byte[] content = res.content().array();
-      long rejected = content.length > 5 ? rejectedInBody.applyAsLong(
-          java.util.Arrays.copyOfRange(content, 5, content.length)) : 0;
-      return Outcome.accepted(0, rejected);
+      Rejection r = content.length > 5 ? rejectedInBody.apply(
+          java.util.Arrays.copyOfRange(content, 5, content.length)) : Rejection.NONE;
+      return new Outcome(Outcome.Kind.ACCEPTED, 0, -1, r.count(), r.message());
     }
     String text = message == null ? "" : abbreviate(message);
     if (status == 8 || status == 14) { // RESOURCE_EXHAUSTED, UNAVAILABLE: the OTLP spec says retry with backoff

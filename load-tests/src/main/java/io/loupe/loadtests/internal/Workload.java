@@ -24,7 +24,7 @@ public record Workload(String description, List<Prepared> requests, long series,
   public Workload mapBodies(java.util.function.UnaryOperator<byte[]> codec) {
     long t0 = System.nanoTime();
     List<Prepared> mapped = requests.parallelStream()
-        .map(p -> new Prepared(codec.apply(p.body()), p.samples(), p.points(), p.notBeforeMillis())).toList();
+        .map(p -> new Prepared(codec.apply(p.body()), p.samples(), p.points(), p.notBeforeMillis(), p.stream())).toList();
     return new Workload(description, mapped, series, encodeNanos + System.nanoTime() - t0, codec.apply(warmup));
   }
 
