@@ -66,7 +66,8 @@ public record AppendResult(long accepted, Map<RejectReason, Long> rejected, Stri
         if (messageCount > 0) {
           messages.append("; ");
         }
-        messages.append(r.firstErrors());
+        // The merged result's own "(and N more)" is dropped: build() counts every refusal once.
+        messages.append(r.firstErrors().replaceFirst(" \\(and \\d+ more\\)$", ""));
       }
       messageCount += (int) r.rejectedCount();
       return this;
