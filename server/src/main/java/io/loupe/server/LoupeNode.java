@@ -221,6 +221,11 @@ public final class LoupeNode implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    // Background work first: a self-scrape racing the listeners' shutdown would log a refused connection.
+    timers.shutdownNow();
+    synchronized (this) {
+      closeQuietly(scraper, "scraper");
+    }
     List<CompletableFuture<Void>> stops = new ArrayList<>();
     synchronized (this) {
       for (Server s : ingestServers) {
@@ -235,8 +240,6 @@ public final class LoupeNode implements AutoCloseable {
     } catch (Exception e) {
       logger.warn("Stores did not finish opening before shutdown: {}", e.toString());
     }
-    timers.shutdownNow();
-    closeQuietly(scraper, "scraper");
     closeQuietly(spanMetrics, "span metrics"); // appends its last values to the tsdb: before the tsdb closes
     closeQuietly(tsdb, "tsdb");
     closeQuietly(traces, "trace store");
