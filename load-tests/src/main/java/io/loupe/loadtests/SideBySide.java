@@ -57,7 +57,7 @@ public final class SideBySide {
         .flag("victoria-metrics", "victoria-metrics", "the VictoriaMetrics single-node binary")
         .flag("warmups", "2", "untimed runs of each query before the timed ones")
         .flag("repetitions", "20", "timed runs of each query")
-        .flag("markdown", "side-by-side.md", "where to write the table as markdown (empty: do not write)")
+        .flag("markdown", "load-tests/target/side-by-side.md", "where to write the table as markdown (empty: not)")
         .bool("keep-data", "keep each system's temp dir (data and output.log)");
   }
 

@@ -96,25 +96,36 @@ public record QueryResult(List<Series> series) {
    */
   public Optional<String> difference(QueryResult other, double relTolerance) {
     requireNonNull(other, "other");
-    if (series.size() != other.series.size()) {
+    if (!series.stream().map(Series::labels).toList().equals(other.series.stream().map(Series::labels).toList())) {
       return Optional.of("series: " + series.size() + " vs " + other.series.size() + firstMissing(other));
     }
     for (int i = 0; i < series.size(); i++) {
       Series a = series.get(i);
       Series b = other.series.get(i);
-      if (!a.labels().equals(b.labels())) {
-        return Optional.of("series #" + i + ": " + a.labels() + " vs " + b.labels());
-      }
       if (!Arrays.equals(a.timestamps(), b.timestamps())) {
         return Optional.of("timestamps of " + a.labels() + ": " + a.timestamps().length + " points "
             + range(a.timestamps()) + " vs " + b.timestamps().length + " points " + range(b.timestamps()));
       }
+    }
+    // Same series and timestamps: count the differing values, name the first.
+    String first = null;
+    int differing = 0;
+    for (int i = 0; i < series.size(); i++) {
+      Series a = series.get(i);
+      Series b = other.series.get(i);
       for (int j = 0; j < a.values().length; j++) {
         if (!close(a.values()[j], b.values()[j], relTolerance)) {
-          return Optional.of("value of " + a.labels() + " at " + a.timestamps()[j] + ": " + a.values()[j] + " vs "
-              + b.values()[j] + " (expected: within " + relTolerance + " relative)");
+          if (first == null) {
+            first = "value of " + a.labels() + " at " + a.timestamps()[j] + ": " + a.values()[j] + " vs "
+                + b.values()[j];
+          }
+          differing++;
         }
       }
+    }
+    if (first != null) {
+      return Optional.of(differing + " of " + points() + " values differ (expected: within " + relTolerance
+          + " relative); first: " + first);
     }
     return Optional.empty();
   }
