@@ -58,6 +58,7 @@ public final class SideBySide {
         .flag("warmups", "2", "untimed runs of each query before the timed ones")
         .flag("repetitions", "20", "timed runs of each query")
         .flag("markdown", "load-tests/target/side-by-side.md", "where to write the table as markdown (empty: not)")
+        .flag("query-after-restart", "true", "run the queries again after restarting each system on its data dir")
         .bool("keep-data", "keep each system's temp dir (data and output.log)");
   }
 
@@ -74,7 +75,15 @@ public final class SideBySide {
     Systems.Settings settings = new Systems.Settings(Path.of(f.string("loupe-jar")),
         Arrays.stream(f.string("loupe-jvm-args").trim().split("\\s+")).filter(s -> !s.isEmpty()).toList(),
         f.string("prometheus"), f.string("victoria-metrics"), Duration.ofMinutes(2), f.bool("keep-data"));
+    for (String system : systems) {
+      Systems.check(system, settings); // fail before minutes of work, not after
+    }
     List<DashboardQuery> queries = DashboardQuery.defaults();
+    String restartFlag = f.string("query-after-restart");
+    if (!restartFlag.equals("true") && !restartFlag.equals("false")) {
+      throw new IllegalArgumentException("query-after-restart: " + restartFlag + " (expected: true or false)");
+    }
+    boolean restart = Boolean.parseBoolean(restartFlag);
     QueryRunner queryRunner = new QueryRunner(HttpClient.newHttpClient(), f.intValue("warmups", 0),
         f.intValue("repetitions", 1), Duration.ofMinutes(2));
 
@@ -96,7 +105,7 @@ public final class SideBySide {
     List<Measurement> runs = new ArrayList<>();
     for (String system : systems) {
       runs.add(measure(system, settings, w, series, duration, concurrency, queries, queryRunner, queryStart,
-          queryEnd, out));
+          queryEnd, restart, out));
     }
     if (runs.size() >= 2) {
       Comparison c = Comparison.of(runs, queries);
@@ -126,65 +135,105 @@ public final class SideBySide {
 
   private static Measurement measure(String system, Systems.Settings settings, Workload w, long series,
       Duration duration, int concurrency, List<DashboardQuery> queries, QueryRunner queryRunner, long queryStart,
-      long queryEnd, PrintStream out) throws Exception {
+      long queryEnd, boolean restart, PrintStream out) throws Exception {
     String version = switch (system) {
       case Systems.LOUPE -> settings.loupeJar().getFileName().toString();
       case Systems.PROMETHEUS -> Systems.version(List.of(settings.prometheus(), "--version"));
       default -> Systems.packageVersion("victoria-metrics");
     };
     out.printf(Locale.ROOT, "%n%s (%s): starting on a fresh data dir...%n", system, version);
-    Systems.Running r = Systems.start(system, settings);
-    try (ChildProcess p = r.process()) {
-      long pid = p.pid();
-      out.printf(Locale.ROOT, "%s: pid %d at %s, data in %s%n", system, pid, r.base(), r.dataDir());
-      Map<String, String> headers = new LinkedHashMap<>();
-      headers.put("content-encoding", "snappy");
-      headers.put("x-prometheus-remote-write-version", "0.1.0");
-      headers.put("user-agent", "loupe-load-tests/SideBySide");
-      LoadDriver.Result sent;
-      double cpu0;
-      double cpu1;
-      try (Transport t = Transport.http(r.writeUri(), false, MediaType.create("application", "x-protobuf"), headers,
-          Duration.ofSeconds(30), body -> Transport.Rejection.NONE)) {
-        for (int i = 0; i < concurrency; i++) { // open the connections before the clock starts
-          Outcome o = t.send(w.warmup());
-          if (o.status() == -1) {
-            throw new IOException(system + " at " + r.writeUri() + " unreachable: " + o.message());
+    Systems.check(system, settings);
+    Path work = Files.createTempDirectory("loupe-sbs-" + system.toLowerCase(Locale.ROOT) + "-");
+    // The first process must leave the data dir for the restart: the work dir is deleted here (and by this hook on
+    // Ctrl-C) instead of by the process.
+    Thread cleanup = new Thread(() -> {
+      if (!settings.keepData()) {
+        ChildProcess.deleteTree(work);
+      }
+    }, "delete-" + work.getFileName());
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      Systems.Running r = Systems.startIn(system, settings, work, true, "output.log");
+      Measurement m;
+      try (ChildProcess p = r.process()) {
+        long pid = p.pid();
+        out.printf(Locale.ROOT, "%s: pid %d at %s, data in %s%n", system, pid, r.base(), r.dataDir());
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("content-encoding", "snappy");
+        headers.put("x-prometheus-remote-write-version", "0.1.0");
+        headers.put("user-agent", "loupe-load-tests/SideBySide");
+        LoadDriver.Result sent;
+        double cpu0;
+        double cpu1;
+        try (Transport t = Transport.http(r.writeUri(), false, MediaType.create("application", "x-protobuf"),
+            headers, Duration.ofSeconds(30), body -> Transport.Rejection.NONE)) {
+          for (int i = 0; i < concurrency; i++) { // open the connections before the clock starts
+            Outcome o = t.send(w.warmup());
+            if (o.status() == -1) {
+              throw new IOException(system + " at " + r.writeUri() + " unreachable: " + o.message());
+            }
           }
+          cpu0 = ProcStat.cpuSeconds(pid);
+          sent = LoadDriver.run(w, t, concurrency, duration, 10, Progress.forStdout(pid, "samples"));
+          cpu1 = ProcStat.cpuSeconds(pid);
         }
-        cpu0 = ProcStat.cpuSeconds(pid);
-        sent = LoadDriver.run(w, t, concurrency, duration, 10, Progress.forStdout(pid, "samples"));
-        cpu1 = ProcStat.cpuSeconds(pid);
+        long rssIngest = ProcStat.peakRssBytes(pid);
+        out.printf(Locale.ROOT, "%s: %,d of %,d samples accepted in %.1f s%s; %.1f CPU s%n", system,
+            sent.stats().samplesAccepted(), sent.stats().samplesSent(), sent.elapsedNanos() / 1e9,
+            sent.exhausted() ? " (all sent)" : "", cpu1 - cpu0);
+        if (sent.stats().samplesAccepted() < w.totalSamples()) {
+          out.printf(Locale.ROOT, "%s: NOTE not every sample was accepted (first error: %s)%n", system,
+              sent.stats().firstError());
+        }
+        // VictoriaMetrics makes fresh rows searchable within about a second; the same pause is given to all.
+        Thread.sleep(3_000);
+        Map<String, QueryTiming> timings = runQueries(system, r, queries, queryRunner, queryStart, queryEnd, out);
+        long rssQueries = ProcStat.peakRssBytes(pid);
+        List<String> flush = new ArrayList<>(Systems.flushBeforeStop(r, HttpClient.newHttpClient()));
+        flush.add("SIGTERM");
+        int exit = p.stop();
+        long disk = ChildProcess.sizeOf(r.dataDir());
+        out.printf(Locale.ROOT, "%s: stopped (exit %d) after %s; data dir %,d bytes%n", system, exit, flush, disk);
+        m = new Measurement(system, version, series, sent.stats().samplesAccepted(), sent.elapsedNanos() / 1e9,
+            cpu1 - cpu0, rssIngest, rssQueries, disk, exit, flush, timings, Map.of());
       }
-      long rssIngest = ProcStat.peakRssBytes(pid);
-      out.printf(Locale.ROOT, "%s: %,d of %,d samples accepted in %.1f s%s; %.1f CPU s%n", system,
-          sent.stats().samplesAccepted(), sent.stats().samplesSent(), sent.elapsedNanos() / 1e9,
-          sent.exhausted() ? " (all sent)" : "", cpu1 - cpu0);
-      if (sent.stats().samplesAccepted() < w.totalSamples()) {
-        out.printf(Locale.ROOT, "%s: NOTE not every sample was accepted (first error: %s)%n", system,
-            sent.stats().firstError());
+      if (!restart) {
+        return m;
       }
-      // VictoriaMetrics makes fresh rows searchable within about a second; the same pause is given to all.
-      Thread.sleep(3_000);
-      Map<String, QueryTiming> timings = new LinkedHashMap<>();
-      for (DashboardQuery q : queries) {
-        QueryTiming qt = queryRunner.run(r.base(), q, queryStart, queryEnd, 15);
-        timings.put(q.name(), qt);
-        out.printf(Locale.ROOT, "%s: %-22s %s%n", system, q.name(), qt.ok()
-            ? String.format(Locale.ROOT, "p50 %.1f ms, p90 %.1f ms, %d series, %d points", qt.p50(), qt.p90(),
-                qt.result().series().size(), qt.result().points())
-            : "FAILED " + qt.error());
+      out.printf(Locale.ROOT, "%s: restarting on the same data dir...%n", system);
+      Systems.Running r2 = Systems.startIn(system, settings, work, true, "output-restart.log");
+      try (ChildProcess p2 = r2.process()) {
+        Map<String, QueryTiming> after = runQueries(system + " after restart", r2, queries, queryRunner, queryStart,
+            queryEnd, out);
+        out.printf(Locale.ROOT, "%s: stopped after the restart (exit %d)%n", system, p2.stop());
+        return new Measurement(m.system(), m.version(), m.series(), m.samplesAccepted(), m.sendSeconds(),
+            m.cpuSeconds(), m.peakRssAfterIngest(), m.peakRssAfterQueries(), m.diskBytes(), m.exitCode(), m.flush(),
+            m.queries(), after);
       }
-      long rssQueries = ProcStat.peakRssBytes(pid);
-      List<String> flush = Systems.flushBeforeStop(r, HttpClient.newHttpClient());
-      flush = new ArrayList<>(flush);
-      flush.add("SIGTERM");
-      int exit = p.stop();
-      long disk = ChildProcess.sizeOf(r.dataDir());
-      out.printf(Locale.ROOT, "%s: stopped (exit %d) after %s; data dir %,d bytes%n", system, exit, flush, disk);
-      return new Measurement(system, version, series, sent.stats().samplesAccepted(), sent.elapsedNanos() / 1e9,
-          cpu1 - cpu0, rssIngest, rssQueries, disk, exit, flush, timings);
+    } finally {
+      if (!settings.keepData()) {
+        ChildProcess.deleteTree(work);
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // shutting down: the hook deletes the work dir itself
+      }
     }
+  }
+
+  private static Map<String, QueryTiming> runQueries(String label, Systems.Running r, List<DashboardQuery> queries,
+      QueryRunner queryRunner, long queryStart, long queryEnd, PrintStream out) throws InterruptedException {
+    Map<String, QueryTiming> timings = new LinkedHashMap<>();
+    for (DashboardQuery q : queries) {
+      QueryTiming qt = queryRunner.run(r.base(), q, queryStart, queryEnd, 15);
+      timings.put(q.name(), qt);
+      out.printf(Locale.ROOT, "%s: %-22s %s%n", label, q.name(), qt.ok()
+          ? String.format(Locale.ROOT, "p50 %.1f ms, p90 %.1f ms, %d series, %d points", qt.p50(), qt.p90(),
+              qt.result().series().size(), qt.result().points())
+          : "FAILED " + qt.error());
+    }
+    return timings;
   }
 
   private static String markdown(Flags f, Workload w, List<Measurement> runs, Comparison c, long queryStart,
@@ -194,9 +243,11 @@ public final class SideBySide {
         .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, load average (1/5/15 min) ")
         .append(loadAtStart).append(" at the start, ").append(loadAverage()).append(" at the end.\n\n");
     sb.append("Workload: ").append(w.description()).append(", ").append(String.format(Locale.ROOT,
-        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, %s warm-ups + %s timed runs each.%n%n",
+        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, %s warm-ups + %s timed runs each"
+            + " (before the stop%s).%n%n",
         w.requests().size(), w.totalSamples(), w.totalBytes() / 1e6, Instant.ofEpochMilli(queryStart),
-        Instant.ofEpochMilli(queryEnd), f.string("warmups"), f.string("repetitions")));
+        Instant.ofEpochMilli(queryEnd), f.string("warmups"), f.string("repetitions"),
+        f.string("query-after-restart").equals("true") ? ", and again after a restart on the same data dir" : ""));
     for (Measurement m : runs) {
       sb.append("- ").append(m.system()).append(": ").append(m.version()).append("; before the size was taken: ")
           .append(String.join(", ", m.flush())).append(" (exit ").append(m.exitCode()).append(")\n");

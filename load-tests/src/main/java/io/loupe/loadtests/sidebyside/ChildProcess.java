@@ -239,11 +239,16 @@ public final class ChildProcess implements AutoCloseable {
     stop();
     if (!deleted && !keep) {
       deleted = true;
-      try (Stream<Path> s = Files.walk(workDir)) {
-        s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      } catch (IOException | UncheckedIOException e) {
-        // best effort: a temp directory
-      }
+      deleteTree(workDir);
+    }
+  }
+
+  /** Deletes {@code dir} and everything under it, best effort (a temp directory). */
+  public static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // already gone, or a file vanished while we walked
     }
   }
 }

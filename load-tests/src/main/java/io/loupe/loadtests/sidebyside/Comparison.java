@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Turns the measurements of the systems into the side-by-side table, checking that every dashboard query answered
@@ -51,20 +53,29 @@ public final class Comparison {
     t.add(new Table.Row("peak RSS after queries (MiB)", values(runs, m -> mib(m.peakRssAfterQueries())), 0));
     t.add(new Table.Row("disk bytes per sample (after flush + stop)", values(runs, Measurement::diskBytesPerSample),
         2));
+    queryRows(t, problems, runs, queries, Measurement::queries, "");
+    if (runs.stream().anyMatch(m -> !m.queriesAfterRestart().isEmpty())) {
+      queryRows(t, problems, runs, queries, Measurement::queriesAfterRestart, " after restart");
+    }
+    return new Comparison(t, List.copyOf(problems));
+  }
+
+  private static void queryRows(Table t, List<String> problems, List<Measurement> runs,
+      List<DashboardQuery> queries, Function<Measurement, Map<String, QueryTiming>> phase, String suffix) {
     for (DashboardQuery q : queries) {
       Set<Integer> excluded = new HashSet<>();
-      QueryTiming first = runs.get(0).queries().get(q.name());
+      String name = q.name() + suffix;
+      QueryTiming first = phase.apply(runs.get(0)).get(q.name());
       for (int i = 0; i < runs.size(); i++) {
-        QueryTiming qt = runs.get(i).queries().get(q.name());
+        QueryTiming qt = phase.apply(runs.get(i)).get(q.name());
         if (qt == null || !qt.ok()) {
-          problems.add(q.name() + ": failed on " + runs.get(i).system() + ": "
-              + (qt == null ? "not run" : qt.error()));
+          problems.add(name + ": failed on " + runs.get(i).system() + ": " + (qt == null ? "not run" : qt.error()));
         } else if (qt.result().isEmpty()) {
-          problems.add(q.name() + ": empty result on " + runs.get(i).system());
+          problems.add(name + ": empty result on " + runs.get(i).system());
         }
       }
       for (int i = 1; i < runs.size(); i++) {
-        QueryTiming other = runs.get(i).queries().get(q.name());
+        QueryTiming other = phase.apply(runs.get(i)).get(q.name());
         if (!usable(first) || !usable(other)) {
           excluded.add(i);
           continue;
@@ -72,22 +83,22 @@ public final class Comparison {
         Optional<String> diff = first.result().difference(other.result(), TOLERANCE);
         if (diff.isPresent()) {
           excluded.add(i);
-          problems.add(q.name() + ": " + runs.get(0).system() + " vs " + runs.get(i).system() + " differ: "
-              + diff.get());
+          problems.add(name + ": " + runs.get(0).system() + " vs " + runs.get(i).system() + " differ: " + diff.get());
         }
       }
-      t.add(new Table.Row("`" + q.expr() + "` p50 (ms)", values(runs, m -> p(m, q, true)), 1, excluded));
-      t.add(new Table.Row("`" + q.expr() + "` p90 (ms)", values(runs, m -> p(m, q, false)), 1, excluded));
+      t.add(new Table.Row("`" + q.expr() + "` p50" + suffix + " (ms)", values(runs, m -> p(phase.apply(m), q, true)),
+          1, excluded));
+      t.add(new Table.Row("`" + q.expr() + "` p90" + suffix + " (ms)", values(runs, m -> p(phase.apply(m), q, false)),
+          1, excluded));
     }
-    return new Comparison(t, List.copyOf(problems));
   }
 
   private static boolean usable(QueryTiming qt) {
     return qt != null && qt.ok() && !qt.result().isEmpty();
   }
 
-  private static double p(Measurement m, DashboardQuery q, boolean median) {
-    QueryTiming qt = m.queries().get(q.name());
+  private static double p(Map<String, QueryTiming> answers, DashboardQuery q, boolean median) {
+    QueryTiming qt = answers.get(q.name());
     if (qt == null || !qt.ok()) {
       return Double.NaN;
     }

@@ -19,16 +19,18 @@ import java.util.Map;
  * @param diskBytes bytes under the data dir after the flush (Loupe) and graceful stop (all), or -1
  * @param exitCode the exit code of the graceful stop (-1: killed after the grace period)
  * @param flush what was done before the stop
- * @param queries per dashboard query name
+ * @param queries per dashboard query name, run before the stop
+ * @param queriesAfterRestart per dashboard query name, run after a restart on the same data dir (empty: not run)
  */
 public record Measurement(String system, String version, long series, long samplesAccepted, double sendSeconds,
     double cpuSeconds, long peakRssAfterIngest, long peakRssAfterQueries, long diskBytes, int exitCode,
-    List<String> flush, Map<String, QueryTiming> queries) {
+    List<String> flush, Map<String, QueryTiming> queries, Map<String, QueryTiming> queriesAfterRestart) {
   public Measurement {
     requireNonNull(system, "system");
     requireNonNull(version, "version");
     flush = List.copyOf(requireNonNull(flush, "flush"));
     queries = Map.copyOf(requireNonNull(queries, "queries"));
+    queriesAfterRestart = Map.copyOf(requireNonNull(queriesAfterRestart, "queriesAfterRestart"));
   }
 
   public double samplesPerSecond() {

@@ -93,21 +93,43 @@ public final class Systems {
   public static Running start(String system, Settings s) throws IOException, InterruptedException {
     requireNonNull(system, "system");
     requireNonNull(s, "s");
+    check(system, s); // before a temp dir is made for nothing
     Path work = Files.createTempDirectory("loupe-sbs-" + system.toLowerCase(java.util.Locale.ROOT) + "-");
+    return startIn(system, s, work, s.keepData(), "output.log");
+  }
+
+  /** Throws if {@code system} is unknown or, for Loupe, its jar is missing. */
+  public static void check(String system, Settings s) {
+    if (!List.of(LOUPE, PROMETHEUS, VICTORIA_METRICS).contains(system)) {
+      throw new IllegalArgumentException("system: " + system + " (expected: one of " + LOUPE + ", " + PROMETHEUS
+          + ", " + VICTORIA_METRICS + ")");
+    }
+    if (system.equals(LOUPE) && !Files.isRegularFile(s.loupeJar())) {
+      throw new IllegalArgumentException("loupe jar: " + s.loupeJar().toAbsolutePath()
+          + " does not exist (expected: the runnable jar built by ./mvnw -pl server -am package)");
+    }
+  }
+
+  /**
+   * Starts {@code system} on {@code work}/data, fresh or as a previous run left it (a restart), logging to {@code
+   * work}/{@code logName}; {@code work} is deleted when the process is closed unless {@code keep}.
+   */
+  public static Running startIn(String system, Settings s, Path work, boolean keep, String logName)
+      throws IOException, InterruptedException {
+    requireNonNull(system, "system");
+    requireNonNull(s, "s");
+    requireNonNull(work, "work");
     Path data = work.resolve("data");
-    Path log = work.resolve("output.log");
+    Path log = work.resolve(logName);
     Duration grace = Duration.ofSeconds(60);
     ChildProcess p = null;
     try {
       switch (system) {
         case LOUPE -> {
-          if (!Files.isRegularFile(s.loupeJar())) {
-            throw new IllegalArgumentException("loupe jar: " + s.loupeJar().toAbsolutePath()
-                + " does not exist (expected: the runnable jar built by ./mvnw -pl server -am package)");
-          }
+          check(system, s);
           Path java = Path.of(System.getProperty("java.home"), "bin", "java");
           p = ChildProcess.start(system, loupeCommand(java, s.loupeJvmArgs(), s.loupeJar(), data), work, log, grace,
-              s.keepData());
+              keep);
           Matcher m = p.awaitLine(LOUPE_READY, s.startTimeout());
           return new Running(system, p, URI.create("http://127.0.0.1:" + m.group(1)), data);
         }
@@ -116,7 +138,7 @@ public final class Systems {
           Files.writeString(config, prometheusConfig());
           int port = ChildProcess.freeLoopbackPort();
           p = ChildProcess.start(system, prometheusCommand(s.prometheus(), config, data, port), work, log, grace,
-              s.keepData());
+              keep);
           URI base = URI.create("http://127.0.0.1:" + port);
           p.awaitHttpOk(base.resolve("/-/ready"), s.startTimeout());
           return new Running(system, p, base, data);
@@ -124,7 +146,7 @@ public final class Systems {
         case VICTORIA_METRICS -> {
           int port = ChildProcess.freeLoopbackPort();
           p = ChildProcess.start(system, victoriaMetricsCommand(s.victoriaMetrics(), data, port), work, log, grace,
-              s.keepData());
+              keep);
           URI base = URI.create("http://127.0.0.1:" + port);
           p.awaitHttpOk(base.resolve("/health"), s.startTimeout());
           return new Running(system, p, base, data);

@@ -17,7 +17,7 @@ class ComparisonTest {
 
   private static Measurement run(String system, QueryTiming q) {
     return new Measurement(system, "v", 1000, 2_000_000, 20.0, 10.0, 100L << 20, 120L << 20, 24_000_000, 0,
-        List.of("SIGTERM"), q == null ? Map.of() : Map.of(Q.name(), q));
+        List.of("SIGTERM"), q == null ? Map.of() : Map.of(Q.name(), q), Map.of());
   }
 
   @Test
@@ -59,6 +59,28 @@ class ComparisonTest {
     Table.Row p50 = byMetric(c).get("`sum(rate(x[5m]))` p50 (ms)");
     assertThat(p50.excluded()).containsExactlyInAnyOrder(1, 2);
     assertThat(p50.values().get(2)).isNaN();
+  }
+
+  @Test
+  void answersAfterARestartGetTheirOwnRowsAndChecks() {
+    List<Measurement> runs = List.of(run("Loupe", answer(1.0, 2)), run("Prometheus", answer(1.0, 4)));
+    assertThat(byMetric(Comparison.of(runs, List.of(Q))))
+        .doesNotContainKey("`sum(rate(x[5m]))` p50 after restart (ms)");
+    Measurement loupe = runs.get(0);
+    Measurement restarted = new Measurement(loupe.system(), loupe.version(), loupe.series(), loupe.samplesAccepted(),
+        loupe.sendSeconds(), loupe.cpuSeconds(), loupe.peakRssAfterIngest(), loupe.peakRssAfterQueries(),
+        loupe.diskBytes(), loupe.exitCode(), loupe.flush(), loupe.queries(), Map.of(Q.name(), answer(2.0, 3)));
+    Measurement prom = runs.get(1);
+    Measurement promRestarted = new Measurement(prom.system(), prom.version(), prom.series(), prom.samplesAccepted(),
+        prom.sendSeconds(), prom.cpuSeconds(), prom.peakRssAfterIngest(), prom.peakRssAfterQueries(),
+        prom.diskBytes(), prom.exitCode(), prom.flush(), prom.queries(), Map.of(Q.name(), answer(1.0, 6)));
+    Comparison c = Comparison.of(List.of(restarted, promRestarted), List.of(Q));
+    Table.Row before = byMetric(c).get("`sum(rate(x[5m]))` p50 (ms)");
+    Table.Row after = byMetric(c).get("`sum(rate(x[5m]))` p50 after restart (ms)");
+    assertThat(before.ratio(1)).isEqualTo(0.5);
+    assertThat(after.values()).containsExactly(3.0, 6.0);
+    assertThat(after.excluded()).containsExactly(1);
+    assertThat(c.problems()).singleElement().asString().startsWith("cpu after restart: Loupe vs Prometheus differ");
   }
 
   private static Map<String, Table.Row> byMetric(Comparison c) {
