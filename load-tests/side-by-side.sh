@@ -9,9 +9,12 @@ cd "$(dirname "$0")/.."   # the checkout's root: the default jar paths are relat
 have() { command -v "$1" >/dev/null 2>&1; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+help=false
+for a in "$@"; do [ "$a" = "--help" ] && help=true; done
+
 # 1. The reference systems, from Debian packages. Their system services are never started by us: we run our own
 #    processes (a container without systemd does not start them either).
-if ! have prometheus || ! have victoria-metrics; then
+if ! $help && { ! have prometheus || ! have victoria-metrics; }; then
   echo "side-by-side: installing prometheus and victoria-metrics (Debian packages)..."
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus victoria-metrics; then
     as_root apt-get update
@@ -24,7 +27,7 @@ loupe_jar=server/target/loupe.jar
 for a in "$@"; do case "$a" in --loupe-jar=*) loupe_jar="${a#--loupe-jar=}";; esac; done
 prev=""
 for a in "$@"; do [ "$prev" = "--loupe-jar" ] && loupe_jar="$a"; prev="$a"; done
-if [ ! -f "$loupe_jar" ]; then
+if ! $help && [ ! -f "$loupe_jar" ]; then
   echo "side-by-side: building $loupe_jar ..."
   ./mvnw -B -q -pl server -am package -DskipTests
 fi
