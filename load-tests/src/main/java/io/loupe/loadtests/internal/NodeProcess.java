@@ -149,7 +149,9 @@ public final class NodeProcess implements AutoCloseable {
     if (!process.isAlive()) {
       return process.exitValue();
     }
-    process.destroy(); // SIGTERM to this pid only: the node flushes and closes its stores
+    // SIGTERM to this pid only: the node flushes and closes its stores. Through the handle: Process.destroy() also
+    // closes our end of the child's output pipe, and a child still logging then dies of SIGPIPE before it has flushed.
+    process.toHandle().destroy();
     try {
       if (process.waitFor(30, TimeUnit.SECONDS)) {
         return process.exitValue();
