@@ -417,36 +417,7 @@ public final class Head implements Closeable {
   }
 
   int shardFor(long tenantHash, Labels labels) {
-    return mix(stableHash(labels) ^ tenantHash, shards.length);
-  }
-
-  /**
-   * Exactly {@link Labels#stableHash()}, without encoding each string to a new byte array when it is ASCII (the
-   * common case): that allocation was the largest cost of routing a point.
-   */
-  static long stableHash(Labels labels) {
-    long h = 0xcbf29ce484222325L;
-    for (int i = 0; i < labels.size(); i++) {
-      for (int k = 0; k < 2; k++) {
-        String s = k == 0 ? labels.name(i) : labels.value(i);
-        for (int c = 0; c < s.length(); c++) {
-          char ch = s.charAt(c);
-          if (ch >= 0x80) {
-            return labels.stableHash();
-          }
-          h ^= ch;
-          h *= 0x100000001b3L;
-        }
-        h ^= 0xff;
-        h *= 0x100000001b3L;
-      }
-    }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    return h;
+    return mix(labels.stableHash() ^ tenantHash, shards.length);
   }
 
   /** Metadata entries of every tenant whose family routes to shard {@code index}. */

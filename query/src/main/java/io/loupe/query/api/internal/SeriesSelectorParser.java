@@ -15,8 +15,10 @@ import java.util.List;
  * quoted names {@code {"my.metric", "http.status"="200"}}. Strings take Go's escapes in {@code "..."} and {@code '...'}
  * and none in {@code `...`}. Errors read like Prometheus's: {@code 1:5: parse error: unexpected ...}.
  *
- * <p>A hand-written scanner rather than the PromQL parser: the API must answer {@code match[]} whether or not the
- * engine's parser is wired, and the grammar is twenty lines.
+ * <p>A scanner of its own rather than {@code promql.parser.Parser}: {@code match[]} accepts a series selector only (as
+ * Prometheus's {@code ParseMetricSelector}), and its errors name what a selector may not contain ({@code up[5m]}:
+ * "unexpected character after selector") rather than PromQL type errors. The string escapes follow the same rules
+ * as the PromQL lexer; a change there belongs here too.
  */
 public final class SeriesSelectorParser {
   private final String in;
