@@ -12,7 +12,9 @@ import java.util.stream.IntStream;
 /**
  * Node-exporter-like series for remote write: per target, CPU seconds per cpu and mode, memory, network and disk
  * counters per device, filesystem sizes per mount point, load, and the scrape's own series; scraped every 15 s, each
- * target at its own offset within the interval, as Prometheus spreads them.
+ * target at its own offset within the interval, as Prometheus spreads them. Values move randomly but are reported at
+ * the resolution node_exporter reports them (whole bytes and events, 0.01 s cpu ticks, kB of meminfo), since that
+ * resolution is what storage engines' compression meets in production.
  */
 public final class NodeExporterWorkload {
   /** Prometheus's default scrape interval, and the step between rounds. */
@@ -33,8 +35,25 @@ public final class NodeExporterWorkload {
 
   private enum Kind { COUNTER, GAUGE, CONSTANT }
 
-  /** One series: its labels (sorted pairs), which target it belongs to, and how its value moves. */
-  record SeriesDef(String[] labels, int target, Kind kind, double base, double ratePerSecond) {}
+  /**
+   * One series: its labels (sorted pairs), which target it belongs to, how its value moves, and the resolution
+   * node_exporter reports it at ({@code quantum}: 0.01 for cpu seconds (USER_HZ ticks), 1 for byte and event counters,
+   * 1024 for /proc/meminfo's kB, 4096 for file system blocks, 0 for a full-precision float such as a duration).
+   */
+  record SeriesDef(String[] labels, int target, Kind kind, double base, double ratePerSecond, double quantum) {
+
+    /** {@code exact} at this series' resolution, as the exporter would print it (counters never move back). */
+    double report(double exact) {
+      if (quantum == 0) {
+        return exact;
+      }
+      if (quantum < 1) { // a count of ticks divided as the exporter does, so 0.01 s steps give the shortest decimals
+        double perUnit = Math.rint(1 / quantum);
+        return Math.floor(exact * perUnit) / perUnit;
+      }
+      return Math.floor(exact / quantum) * quantum;
+    }
+  }
 
   private NodeExporterWorkload() {}
 
@@ -55,20 +74,20 @@ public final class NodeExporterWorkload {
       for (int c = 0; c < cpus; c++) {
         for (String mode : CPU_MODES) {
           double share = mode.equals("idle") ? 0.6 : mode.equals("user") ? 0.2 : mode.equals("system") ? 0.1 : 0.01;
-          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e6, share, "node_cpu_seconds_total",
+          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e6, share, 0.01, "node_cpu_seconds_total",
               "cpu", Integer.toString(c), "mode", mode));
         }
       }
       double memTotal = (8L << 30) * (1 + rnd.nextInt(8));
       for (String m : MEMORY) {
         Kind k = m.endsWith("Total") ? Kind.CONSTANT : Kind.GAUGE;
-        target.add(def(t, instance, k, memTotal * (k == Kind.CONSTANT ? 1 : 0.1 + 0.5 * rnd.nextDouble()), 0,
+        target.add(def(t, instance, k, memTotal * (k == Kind.CONSTANT ? 1 : 0.1 + 0.5 * rnd.nextDouble()), 0, 1024,
             "node_memory_" + m + "_bytes"));
       }
       for (String dev : NET_DEVICES) {
         for (String m : NET_METRICS) {
           double rate = m.endsWith("bytes") ? 1e6 * rnd.nextDouble() : m.endsWith("packets") ? 1e3 : 0.01;
-          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e9, rate, "node_network_" + m + "_total",
+          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e9, rate, 1, "node_network_" + m + "_total",
               "device", dev));
         }
       }
@@ -77,28 +96,29 @@ public final class NodeExporterWorkload {
         for (String m : FS_METRICS) {
           Kind k = m.startsWith("size") || m.equals("files") ? Kind.CONSTANT : Kind.GAUGE;
           target.add(def(t, instance, k, k == Kind.CONSTANT ? size : size * rnd.nextDouble(), 0,
-              "node_filesystem_" + m, "device", mount[0], "fstype", mount[1], "mountpoint", mount[2]));
+              m.startsWith("files") ? 1 : 4096, "node_filesystem_" + m, "device", mount[0], "fstype", mount[1], "mountpoint", mount[2]));
         }
       }
       for (String disk : DISKS) {
         for (String m : DISK_METRICS) {
           double rate = m.contains("bytes") ? 5e6 * rnd.nextDouble() : m.startsWith("io_time") ? 0.05 : 100;
-          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e9, rate, "node_disk_" + m, "device", disk));
+          target.add(def(t, instance, Kind.COUNTER, rnd.nextDouble() * 1e9, rate, m.startsWith("io_time") ? 0.001 : 1,
+              "node_disk_" + m, "device", disk));
         }
       }
       for (String load : new String[] {"node_load1", "node_load15", "node_load5"}) {
-        target.add(def(t, instance, Kind.GAUGE, cpus * rnd.nextDouble(), 0, load));
+        target.add(def(t, instance, Kind.GAUGE, cpus * rnd.nextDouble(), 0, 0.01, load));
       }
-      target.add(def(t, instance, Kind.COUNTER, 1e9, 20_000, "node_context_switches_total"));
-      target.add(def(t, instance, Kind.COUNTER, 1e9, 10_000, "node_intr_total"));
-      target.add(def(t, instance, Kind.COUNTER, 1e6, 5, "node_forks_total"));
-      target.add(def(t, instance, Kind.GAUGE, 3, 0, "node_procs_running"));
-      target.add(def(t, instance, Kind.GAUGE, 1, 0, "node_procs_blocked"));
-      target.add(def(t, instance, Kind.CONSTANT, 1.7e9, 0, "node_boot_time_seconds"));
-      target.add(def(t, instance, Kind.COUNTER, 1.79e9, 1, "node_time_seconds"));
-      target.add(def(t, instance, Kind.CONSTANT, 1, 0, "up"));
-      target.add(def(t, instance, Kind.GAUGE, 0.02, 0, "scrape_duration_seconds"));
-      target.add(def(t, instance, Kind.CONSTANT, perTarget, 0, "scrape_samples_scraped"));
+      target.add(def(t, instance, Kind.COUNTER, 1e9, 20_000, 1, "node_context_switches_total"));
+      target.add(def(t, instance, Kind.COUNTER, 1e9, 10_000, 1, "node_intr_total"));
+      target.add(def(t, instance, Kind.COUNTER, 1e6, 5, 1, "node_forks_total"));
+      target.add(def(t, instance, Kind.GAUGE, 3, 0, 1, "node_procs_running"));
+      target.add(def(t, instance, Kind.GAUGE, 1, 0, 1, "node_procs_blocked"));
+      target.add(def(t, instance, Kind.CONSTANT, 1.7e9, 0, 1, "node_boot_time_seconds"));
+      target.add(def(t, instance, Kind.COUNTER, 1.79e9, 1, 0, "node_time_seconds"));
+      target.add(def(t, instance, Kind.CONSTANT, 1, 0, 1, "up"));
+      target.add(def(t, instance, Kind.GAUGE, 0.02, 0, 0, "scrape_duration_seconds"));
+      target.add(def(t, instance, Kind.CONSTANT, perTarget, 0, 1, "scrape_samples_scraped"));
       for (SeriesDef d : target) {
         if (out.size() < count) {
           out.add(d);
@@ -108,8 +128,8 @@ public final class NodeExporterWorkload {
     return out;
   }
 
-  private static SeriesDef def(int target, String instance, Kind kind, double base, double rate, String name,
-      String... extra) {
+  private static SeriesDef def(int target, String instance, Kind kind, double base, double rate, double quantum,
+      String name, String... extra) {
     Map<String, String> m = new TreeMap<>();
     m.put("__name__", name);
     m.put("job", "node");
@@ -123,7 +143,7 @@ public final class NodeExporterWorkload {
       pairs[i++] = e.getKey();
       pairs[i++] = e.getValue();
     }
-    return new SeriesDef(pairs, target, kind, base, rate);
+    return new SeriesDef(pairs, target, kind, base, rate, quantum);
   }
 
   /**
@@ -147,12 +167,14 @@ public final class NodeExporterWorkload {
     int n = defs.size();
     int targets = defs.get(n - 1).target() + 1;
     byte[][] labels = new byte[n][];
+    double[] exact = new double[n]; // the value's true course; values[] holds it as the exporter reports it
     double[] values = new double[n];
     long[] offsets = new long[n];
     for (int i = 0; i < n; i++) {
       SeriesDef d = defs.get(i);
       labels[i] = RemoteWriteEncoder.encodeLabels(d.labels());
-      values[i] = d.base();
+      exact[i] = d.base();
+      values[i] = d.report(exact[i]);
       offsets[i] = d.target() * STEP_MILLIS / targets;
     }
     Random rnd = new Random(seed ^ 0x5DEECE66DL);
@@ -163,11 +185,12 @@ public final class NodeExporterWorkload {
         SeriesDef d = defs.get(i);
         timestamps[i] = firstMillis + r * STEP_MILLIS + offsets[i];
         if (r > 0) {
-          values[i] = switch (d.kind()) {
-            case COUNTER -> values[i] + d.ratePerSecond() * 15 * (0.5 + rnd.nextDouble());
+          exact[i] = switch (d.kind()) {
+            case COUNTER -> exact[i] + d.ratePerSecond() * 15 * (0.5 + rnd.nextDouble());
             case GAUGE -> d.base() * (0.9 + 0.2 * rnd.nextDouble());
-            case CONSTANT -> values[i];
+            case CONSTANT -> exact[i];
           };
+          values[i] = d.report(exact[i]);
         }
       }
       // Values are drawn in order above (seeded); the batches of a round only read them, so they encode in parallel.

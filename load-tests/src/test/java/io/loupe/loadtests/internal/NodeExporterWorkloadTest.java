@@ -47,6 +47,26 @@ class NodeExporterWorkloadTest {
   }
 
   @Test
+  void valuesComeAtTheResolutionNodeExporterReports() throws Exception {
+    Workload w = NodeExporterWorkload.build(300, 2, 6, 2000, FIRST, 7);
+    List<RemoteWriteProto.DecodedSample> all = decodeAll(w);
+    for (RemoteWriteProto.DecodedSample s : all) {
+      String name = s.labels().get("__name__");
+      double v = s.value();
+      if (name.equals("node_cpu_seconds_total")) { // USER_HZ ticks / 100: the shortest decimal has 2 places at most
+        assertThat(Double.toString(v)).matches("\\d+\\.\\d{1,2}");
+      } else if (name.startsWith("node_memory_")) {
+        assertThat(v % 1024).isZero();
+      } else if (name.startsWith("node_network_") || name.startsWith("node_context_switches")) {
+        assertThat(v).isEqualTo(Math.rint(v));
+      }
+    }
+    // Not everything is quantized: durations and the clock keep full precision.
+    assertThat(all).filteredOn(s -> s.labels().get("__name__").equals("scrape_duration_seconds"))
+        .anySatisfy(s -> assertThat(Double.toString(s.value()).length()).isGreaterThan(8));
+  }
+
+  @Test
   void timestampsMoveForwardFifteenSecondsPerRoundAndCountersNeverDecrease() throws Exception {
     Workload w = NodeExporterWorkload.build(300, 2, 4, 2000, FIRST, 7);
     Map<Map<String, String>, List<RemoteWriteProto.DecodedSample>> bySeries = new HashMap<>();
