@@ -189,13 +189,16 @@ public final class SideBySide {
         Thread.sleep(3_000);
         Map<String, QueryTiming> timings = runQueries(system, r, queries, queryRunner, queryStart, queryEnd, out);
         long rssQueries = ProcStat.peakRssBytes(pid);
-        List<String> flush = new ArrayList<>(Systems.flushBeforeStop(r, HttpClient.newHttpClient()));
+        HttpClient http = HttpClient.newHttpClient();
+        List<String> flush = new ArrayList<>(Systems.flushBeforeStop(r, http));
+        long compacted = Systems.compactedBytes(r, http, flush);
+        out.printf(Locale.ROOT, "%s: compacted data %,d bytes (%s)%n", system, compacted, flush);
         flush.add("SIGTERM");
         int exit = p.stop();
         long disk = ChildProcess.sizeOf(r.dataDir());
         out.printf(Locale.ROOT, "%s: stopped (exit %d) after %s; data dir %,d bytes%n", system, exit, flush, disk);
         m = new Measurement(system, version, series, sent.stats().samplesAccepted(), sent.elapsedNanos() / 1e9,
-            cpu1 - cpu0, rssIngest, rssQueries, disk, exit, flush, timings, Map.of());
+            cpu1 - cpu0, rssIngest, rssQueries, disk, compacted, exit, flush, timings, Map.of());
       }
       if (!restart) {
         return m;
@@ -207,7 +210,8 @@ public final class SideBySide {
             queryEnd, out);
         out.printf(Locale.ROOT, "%s: stopped after the restart (exit %d)%n", system, p2.stop());
         return new Measurement(m.system(), m.version(), m.series(), m.samplesAccepted(), m.sendSeconds(),
-            m.cpuSeconds(), m.peakRssAfterIngest(), m.peakRssAfterQueries(), m.diskBytes(), m.exitCode(), m.flush(),
+            m.cpuSeconds(), m.peakRssAfterIngest(), m.peakRssAfterQueries(), m.diskBytes(), m.compactedBytes(),
+            m.exitCode(), m.flush(),
             m.queries(), after);
       }
     } finally {

@@ -53,6 +53,7 @@ public final class Comparison {
     t.add(new Table.Row("peak RSS after queries (MiB)", values(runs, m -> mib(m.peakRssAfterQueries())), 0));
     t.add(new Table.Row("disk bytes per sample (after flush + stop)", values(runs, Measurement::diskBytesPerSample),
         2));
+    t.add(new Table.Row("disk bytes per sample (compacted)", values(runs, Measurement::compactedBytesPerSample), 2));
     queryRows(t, problems, runs, queries, Measurement::queries, "");
     if (runs.stream().anyMatch(m -> !m.queriesAfterRestart().isEmpty())) {
       queryRows(t, problems, runs, queries, Measurement::queriesAfterRestart, " after restart");

@@ -17,13 +17,15 @@ import java.util.Map;
  * @param peakRssAfterIngest VmHWM right after the last write was answered
  * @param peakRssAfterQueries VmHWM after the dashboard queries
  * @param diskBytes bytes under the data dir after the flush (Loupe) and graceful stop (all), or -1
+ * @param compactedBytes bytes of the data in its compacted, long-term form (Loupe: blocks after flush + compact;
+ *     Prometheus: a snapshot with the head; VictoriaMetrics: data and index after a forced merge), or -1
  * @param exitCode the exit code of the graceful stop (-1: killed after the grace period)
  * @param flush what was done before the stop
  * @param queries per dashboard query name, run before the stop
  * @param queriesAfterRestart per dashboard query name, run after a restart on the same data dir (empty: not run)
  */
 public record Measurement(String system, String version, long series, long samplesAccepted, double sendSeconds,
-    double cpuSeconds, long peakRssAfterIngest, long peakRssAfterQueries, long diskBytes, int exitCode,
+    double cpuSeconds, long peakRssAfterIngest, long peakRssAfterQueries, long diskBytes, long compactedBytes, int exitCode,
     List<String> flush, Map<String, QueryTiming> queries, Map<String, QueryTiming> queriesAfterRestart) {
   public Measurement {
     requireNonNull(system, "system");
@@ -43,6 +45,10 @@ public record Measurement(String system, String version, long series, long sampl
 
   public double bytesPerActiveSeries() {
     return peakRssAfterIngest > 0 && series > 0 ? (double) peakRssAfterIngest / series : Double.NaN;
+  }
+
+  public double compactedBytesPerSample() {
+    return compactedBytes >= 0 && samplesAccepted > 0 ? (double) compactedBytes / samplesAccepted : Double.NaN;
   }
 
   public double diskBytesPerSample() {

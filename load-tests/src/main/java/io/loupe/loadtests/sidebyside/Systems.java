@@ -76,7 +76,7 @@ public final class Systems {
 
   static List<String> prometheusCommand(String binary, Path config, Path dataDir, int port) {
     return List.of(binary, "--config.file=" + config, "--storage.tsdb.path=" + dataDir,
-        "--web.listen-address=127.0.0.1:" + port, "--web.enable-remote-write-receiver");
+        "--web.listen-address=127.0.0.1:" + port, "--web.enable-remote-write-receiver", "--web.enable-admin-api");
   }
 
   /**
@@ -180,6 +180,68 @@ public final class Systems {
       }
     }
     return done;
+  }
+
+  /**
+   * Bytes of the data in its compacted, long-term form, measured while the system runs (after {@link
+   * #flushBeforeStop}): Loupe's blocks (its head was just flushed and compacted); for Prometheus, a snapshot that
+   * includes the head (written as a block, deleted again after measuring); for VictoriaMetrics, its data and index
+   * directories after a forced flush and merge (the merge runs in the background, so the size is read once it stops
+   * changing). What was done is added to {@code steps}.
+   */
+  public static long compactedBytes(Running r, HttpClient http, List<String> steps)
+      throws IOException, InterruptedException {
+    switch (r.system()) {
+      case LOUPE -> {
+        return ChildProcess.sizeOf(r.dataDir().resolve("tsdb").resolve("blocks"));
+      }
+      case PROMETHEUS -> {
+        String path = "/api/v1/admin/tsdb/snapshot?skip_head=false";
+        HttpResponse<String> resp = http.send(HttpRequest.newBuilder(r.base().resolve(path))
+            .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
+        Matcher m = SNAPSHOT_NAME.matcher(resp.body());
+        if (resp.statusCode() / 100 != 2 || !m.find()) {
+          throw new IOException("POST " + path + " answered " + resp.statusCode() + ": " + resp.body());
+        }
+        Path snapshot = r.dataDir().resolve("snapshots").resolve(m.group(1));
+        long bytes = ChildProcess.sizeOf(snapshot);
+        ChildProcess.deleteTree(snapshot);
+        steps.add("POST " + path);
+        return bytes;
+      }
+      default -> {
+        for (String path : List.of("/internal/force_flush", "/internal/force_merge")) {
+          HttpResponse<String> resp = http.send(HttpRequest.newBuilder(r.base().resolve(path))
+              .timeout(Duration.ofMinutes(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          if (resp.statusCode() / 100 == 2) {
+            steps.add("GET " + path);
+          }
+        }
+        long last = -1;
+        long size = vmDataBytes(r.dataDir());
+        for (int stable = 0, i = 0; stable < 3 && i < 120; i++) { // 3 s without change, 2 min at most
+          Thread.sleep(1_000);
+          last = size;
+          size = vmDataBytes(r.dataDir());
+          stable = size == last ? stable + 1 : 0;
+        }
+        return size;
+      }
+    }
+  }
+
+  private static final Pattern SNAPSHOT_NAME =
+      Pattern.compile("\"name\"\\s*:\\s*\"([^\"]+)\"");
+
+  private static long vmDataBytes(Path dataDir) throws IOException {
+    long bytes = 0;
+    for (String d : List.of("data", "indexdb")) {
+      if (Files.isDirectory(dataDir.resolve(d))) {
+        bytes += ChildProcess.sizeOf(dataDir.resolve(d));
+      }
+    }
+    return bytes;
   }
 
   /** The version of the Debian package {@code pkg}, or "?" (VictoriaMetrics 1.79's -version prints nothing). */

@@ -16,7 +16,7 @@ class ComparisonTest {
   }
 
   private static Measurement run(String system, QueryTiming q) {
-    return new Measurement(system, "v", 1000, 2_000_000, 20.0, 10.0, 100L << 20, 120L << 20, 24_000_000, 0,
+    return new Measurement(system, "v", 1000, 2_000_000, 20.0, 10.0, 100L << 20, 120L << 20, 24_000_000, 2_000_000, 0,
         List.of("SIGTERM"), q == null ? Map.of() : Map.of(Q.name(), q), Map.of());
   }
 
@@ -30,6 +30,7 @@ class ComparisonTest {
     assertThat(rows.get("backend CPU s / M samples").values()).containsOnly(5.0);
     assertThat(rows.get("bytes per active series (peak RSS / series)").values()).containsOnly(104_857.6);
     assertThat(rows.get("disk bytes per sample (after flush + stop)").values()).containsOnly(12.0);
+    assertThat(rows.get("disk bytes per sample (compacted)").values()).containsOnly(1.0);
     Table.Row p50 = rows.get("`sum(rate(x[5m]))` p50 (ms)");
     assertThat(p50.values()).containsExactly(2.0, 4.0, 8.0);
     assertThat(p50.ratio(1)).isEqualTo(0.5);
@@ -69,11 +70,11 @@ class ComparisonTest {
     Measurement loupe = runs.get(0);
     Measurement restarted = new Measurement(loupe.system(), loupe.version(), loupe.series(), loupe.samplesAccepted(),
         loupe.sendSeconds(), loupe.cpuSeconds(), loupe.peakRssAfterIngest(), loupe.peakRssAfterQueries(),
-        loupe.diskBytes(), loupe.exitCode(), loupe.flush(), loupe.queries(), Map.of(Q.name(), answer(2.0, 3)));
+        loupe.diskBytes(), loupe.compactedBytes(), loupe.exitCode(), loupe.flush(), loupe.queries(), Map.of(Q.name(), answer(2.0, 3)));
     Measurement prom = runs.get(1);
     Measurement promRestarted = new Measurement(prom.system(), prom.version(), prom.series(), prom.samplesAccepted(),
         prom.sendSeconds(), prom.cpuSeconds(), prom.peakRssAfterIngest(), prom.peakRssAfterQueries(),
-        prom.diskBytes(), prom.exitCode(), prom.flush(), prom.queries(), Map.of(Q.name(), answer(1.0, 6)));
+        prom.diskBytes(), prom.compactedBytes(), prom.exitCode(), prom.flush(), prom.queries(), Map.of(Q.name(), answer(1.0, 6)));
     Comparison c = Comparison.of(List.of(restarted, promRestarted), List.of(Q));
     Table.Row before = byMetric(c).get("`sum(rate(x[5m]))` p50 (ms)");
     Table.Row after = byMetric(c).get("`sum(rate(x[5m]))` p50 after restart (ms)");

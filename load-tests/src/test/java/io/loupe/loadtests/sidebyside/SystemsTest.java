@@ -17,7 +17,7 @@ class SystemsTest {
         .containsSequence("--http-port", "0").startsWith("/jdk/bin/java", "-Xmx2g", "-jar", "/a/loupe.jar");
     assertThat(Systems.prometheusCommand("prometheus", Path.of("/tmp/x/p.yml"), data, 12345)).containsExactly(
         "prometheus", "--config.file=/tmp/x/p.yml", "--storage.tsdb.path=/tmp/x/data",
-        "--web.listen-address=127.0.0.1:12345", "--web.enable-remote-write-receiver");
+        "--web.listen-address=127.0.0.1:12345", "--web.enable-remote-write-receiver", "--web.enable-admin-api");
     assertThat(Systems.victoriaMetricsCommand("victoria-metrics", data, 12345)).contains(
         "-storageDataPath=/tmp/x/data", "-httpListenAddr=127.0.0.1:12345", "-retentionPeriod=1y",
         "-search.disableCache");
