@@ -238,6 +238,22 @@ class NodeEndToEndIT {
     assertThat(result).as(q.body()).hasSize(1);
     assertThat(result.get(0).path("value").get(1).asDouble()).isEqualTo((double) old);
 
+    // A snapshot for backups, as Prometheus's: the flushed block linked, the head (the sample at now) as a block.
+    HttpResponse<String> snap = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/admin/tsdb/snapshot")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(snap.statusCode()).as(snap.body()).isEqualTo(200);
+    String name = JSON.readTree(snap.body()).path("data").path("name").asText();
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+      assertThat(files.filter(f -> f.toString().contains("snapshots/" + name + "/blocks/flush/")
+          && f.getFileName().toString().equals("chunks"))).hasSizeGreaterThanOrEqualTo(2);
+    }
+    HttpResponse<String> badSnap = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
+        + "/api/v1/admin/tsdb/snapshot?skip_head=maybe")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(badSnap.statusCode()).isEqualTo(400);
+    assertThat(badSnap.body()).contains("skip_head: maybe");
+
     HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
         + "/api/v1/status/tsdb")).header("X-Scope-OrgID", "flush").build(), HttpResponse.BodyHandlers.ofString());
     JsonNode data = JSON.readTree(status.body()).path("data");

@@ -99,6 +99,28 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
     }
   }
 
+  /**
+   * Writes a snapshot of all data into {@code <dataDir>/snapshots/<name>} ({@code POST /api/v1/admin/tsdb/snapshot},
+   * as Prometheus has): the blocks hard-linked and, with {@code withHead}, the head's samples written as blocks, without
+   * cutting them from the head. The snapshot has the data dir's layout ({@code blocks/<tenant>/...}): a backup is
+   * a copy of it, a restore copies its {@code blocks/} into an empty data dir. Returns the snapshot's name
+   * ({@code <UTC time>-<random hex>}).
+   *
+   * @throws StorageUnavailableException if it cannot be written; nothing half-written is left behind
+   */
+  public String snapshot(boolean withHead) {
+    String name = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)) + "-"
+        + java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    Path target = options.dataDir().resolve("snapshots").resolve(name);
+    try {
+      head.snapshot(target, withHead);
+      return name;
+    } catch (IOException e) {
+      throw new StorageUnavailableException("writing snapshot " + target + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Runs the background cycle now and returns the blocks cut from the head (merged ones not counted). */
   public int compactHead() {
     try {

@@ -17,8 +17,8 @@ import java.util.Map;
  * @param peakRssAfterIngest VmHWM right after the last write was answered
  * @param peakRssAfterQueries VmHWM after the dashboard queries
  * @param diskBytes bytes under the data dir after the flush (Loupe) and graceful stop (all), or -1
- * @param compactedBytes bytes of the data in its compacted, long-term form (Loupe: blocks after flush + compact;
- *     Prometheus: a snapshot with the head; VictoriaMetrics: data and index after a forced merge), or -1
+ * @param compactedBytes bytes of the data in its compacted, long-term form (Loupe and Prometheus: a snapshot with
+ *     the head, i.e. everything as blocks; VictoriaMetrics: data and index after a forced merge), or -1
  * @param exitCode the exit code of the graceful stop (-1: killed after the grace period)
  * @param flush what was done before the stop
  * @param queries per dashboard query name, run before the stop

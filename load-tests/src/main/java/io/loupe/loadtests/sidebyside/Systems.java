@@ -184,18 +184,15 @@ public final class Systems {
 
   /**
    * Bytes of the data in its compacted, long-term form, measured while the system runs (after {@link
-   * #flushBeforeStop}): Loupe's blocks (its head was just flushed and compacted); for Prometheus, a snapshot that
-   * includes the head (written as a block, deleted again after measuring); for VictoriaMetrics, its data and index
+   * #flushBeforeStop}): for Loupe and Prometheus, a snapshot that includes the head (written as blocks, deleted again
+   * after measuring); for VictoriaMetrics, its data and index
    * directories after a forced flush and merge (the merge runs in the background, so the size is read once it stops
    * changing). What was done is added to {@code steps}.
    */
   public static long compactedBytes(Running r, HttpClient http, List<String> steps)
       throws IOException, InterruptedException {
     switch (r.system()) {
-      case LOUPE -> {
-        return ChildProcess.sizeOf(r.dataDir().resolve("tsdb").resolve("blocks"));
-      }
-      case PROMETHEUS -> {
+      case LOUPE, PROMETHEUS -> { // the same API: POST .../snapshot answers {"data":{"name":...}}
         String path = "/api/v1/admin/tsdb/snapshot?skip_head=false";
         HttpResponse<String> resp = http.send(HttpRequest.newBuilder(r.base().resolve(path))
             .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
@@ -204,7 +201,9 @@ public final class Systems {
         if (resp.statusCode() / 100 != 2 || !m.find()) {
           throw new IOException("POST " + path + " answered " + resp.statusCode() + ": " + resp.body());
         }
-        Path snapshot = r.dataDir().resolve("snapshots").resolve(m.group(1));
+        Path snapshots = r.system().equals(LOUPE) ? r.dataDir().resolve("tsdb").resolve("snapshots")
+            : r.dataDir().resolve("snapshots");
+        Path snapshot = snapshots.resolve(m.group(1));
         long bytes = ChildProcess.sizeOf(snapshot);
         ChildProcess.deleteTree(snapshot);
         steps.add("POST " + path);

@@ -20,7 +20,9 @@ import java.util.List;
  * The tsdb's status and admin endpoints: {@code GET /api/v1/status/tsdb} (the tenant's head cardinality in
  * Prometheus's shape, so users find which metrics and labels cost them) and {@code POST /api/v1/admin/tsdb/flush}
  * (cut the head into blocks now: before a backup, or to measure the size on disk) and {@code POST
- * /api/v1/admin/tsdb/compact} (run the compactor now: cut due ranges, merge blocks, apply retention).
+ * /api/v1/admin/tsdb/compact} (run the compactor now: cut due ranges, merge blocks, apply retention) and {@code POST
+ * /api/v1/admin/tsdb/snapshot[?skip_head=true]} (as Prometheus's: blocks hard-linked and the head written as blocks
+ * into {@code <data>/tsdb/snapshots/<name>}, for backups).
  */
 public final class TsdbAdmin implements HttpService {
   private static final JsonFactory JSON = new JsonFactory();
@@ -43,6 +45,19 @@ public final class TsdbAdmin implements HttpService {
         return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8,
             "{\"status\":\"success\",\"data\":{\"blocksWritten\":" + blocks + "}}");
       }, ctx.blockingTaskExecutor()).recover(e -> error(e instanceof io.loupe.model.StorageUnavailableException
+          ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR, "unavailable", e.toString()));
+    }
+    if (ctx.path().equals("/api/v1/admin/tsdb/snapshot")) {
+      if (req.method() != HttpMethod.POST && req.method() != HttpMethod.PUT) {
+        return error(HttpStatus.METHOD_NOT_ALLOWED, "bad_data", "method " + req.method() + " (expected: POST)");
+      }
+      String skip = QueryParams.fromQueryString(ctx.query()).get("skip_head", "false");
+      if (!skip.equals("true") && !skip.equals("false")) {
+        return error(HttpStatus.BAD_REQUEST, "bad_data", "skip_head: " + skip + " (expected: true or false)");
+      }
+      return HttpResponse.of(() -> HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8,
+          "{\"status\":\"success\",\"data\":{\"name\":\"" + tsdb.snapshot(skip.equals("false")) + "\"}}"),
+          ctx.blockingTaskExecutor()).recover(e -> error(e instanceof io.loupe.model.StorageUnavailableException
           ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR, "unavailable", e.toString()));
     }
     if (!ctx.path().equals("/api/v1/status/tsdb")) {

@@ -748,6 +748,93 @@ public final class Head implements Closeable {
     return r[0] + r[1];
   }
 
+  /**
+   * Writes a copy of every tenant's data into {@code target}, a directory that must not exist yet, laid out as the
+   * tsdb's own data dir ({@code blocks/<tenant>/<block>}, docs/format/block.md): the served blocks hard-linked (blocks
+   * are immutable; copied where the file system cannot link) and, with {@code withHead}, the head's chunks written as
+   * blocks of the block ranges they fall in, without cutting them from the head. Holds the compaction lock, so no
+   * block is merged or deleted meanwhile; samples appended during the snapshot may or may not be in it. Restoring is
+   * copying {@code target/blocks} into an empty data dir. Returns the samples copied from the head.
+   */
+  public long snapshot(Path target, boolean withHead) throws IOException {
+    synchronized (compactionLock) {
+      Files.createDirectories(target.getParent());
+      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+      Files.createDirectory(tmp);
+      long samples = 0;
+      try {
+        for (Map.Entry<Tenant, TenantState> e : tenants.entrySet()) {
+          Path tenantDir = tmp.resolve("blocks").resolve(e.getKey().id());
+          Files.createDirectories(tenantDir);
+          for (Block b : e.getValue().blocks) {
+            linkOrCopy(b.dir(), tenantDir.resolve(b.dir().getFileName()));
+          }
+          if (withHead) {
+            samples += snapshotHead(e.getKey(), tenantDir);
+          }
+        }
+        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException | RuntimeException ex) {
+        deleteTree(tmp);
+        throw ex;
+      }
+      return samples;
+    }
+  }
+
+  private static void linkOrCopy(Path blockDir, Path to) throws IOException {
+    Files.createDirectory(to);
+    try (Stream<Path> files = Files.list(blockDir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        try {
+          Files.createLink(to.resolve(f.getFileName()), f);
+        } catch (UnsupportedOperationException | IOException e) {
+          Files.copy(f, to.resolve(f.getFileName()));
+        }
+      }
+    }
+  }
+
+  /** The tenant's head chunks as blocks of whole block ranges (head chunks never straddle a range boundary). */
+  private long snapshotHead(Tenant t, Path tenantDir) throws IOException {
+    TreeMap<Long, List<SeriesChunks>> byRange = new TreeMap<>();
+    for (HeadShard sh : shards) {
+      sh.lock.lock();
+      try {
+        TenantIndex ti = sh.tenants.get(t);
+        for (int r = 0; ti != null && r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s == null || s.chunks.isEmpty()) {
+            continue;
+          }
+          TreeMap<Long, List<XorChunk>> own = new TreeMap<>();
+          for (XorChunk c : s.chunks) { // the open chunk is copied, never frozen: the head keeps appending to it
+            own.computeIfAbsent(Math.floorDiv(c.minT(), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
+                .add(c.frozen() ? c : XorChunk.frozenOf(c.bytes()));
+          }
+          own.forEach((start, cs) -> byRange.computeIfAbsent(start, k -> new ArrayList<>())
+              .add(new SeriesChunks(s.labels, cs)));
+        }
+      } finally {
+        sh.lock.unlock();
+      }
+    }
+    long samples = 0;
+    for (Map.Entry<Long, List<SeriesChunks>> e : byRange.entrySet()) {
+      List<SeriesChunks> series = e.getValue();
+      series.sort((a, b) -> a.labels().compareTo(b.labels()));
+      long n = 0;
+      for (SeriesChunks sc : series) {
+        for (XorChunk c : sc.chunks()) {
+          n += c.count();
+        }
+      }
+      BlockWriter.write(tenantDir, t, e.getKey(), e.getKey() + blockRangeMs, series, opener);
+      samples += n;
+    }
+    return samples;
+  }
+
   private int[] cycle(boolean all, boolean mergeBlocks) throws IOException {
     synchronized (compactionLock) {
       // Blocks retired by the previous cycle (compacted away or expired) have had a cycle for queries that held
