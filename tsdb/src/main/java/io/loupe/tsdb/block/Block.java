@@ -3,7 +3,6 @@ package io.loupe.tsdb.block;
 import io.loupe.model.Labels;
 import io.loupe.model.Matcher;
 import io.loupe.model.Tenant;
-import io.loupe.tsdb.chunkenc.XorChunk;
 import io.loupe.tsdb.index.Postings;
 import io.loupe.tsdb.wlog.CorruptFileException;
 import java.io.BufferedInputStream;
@@ -15,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -33,7 +33,8 @@ public final class Block implements Closeable {
   private final Path dir;
   private final BlockMeta meta;
   private final Labels[] labels;
-  private final long[][] chunkMeta; // per series: minT, maxT, offset triples
+  private static final int META = 4;
+  private final long[][] chunkMeta; // per series and chunk: minT, maxT, offset of the chunk's bytes, length (-1: v1)
   private final Postings postings = new Postings();
   private volatile boolean closed;
   private volatile FileChannel chunks;
@@ -79,33 +80,72 @@ public final class Block implements Closeable {
     }
     Labels[] labels;
     long[][] chunkMeta;
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(index, 0, index.length - 4))) {
-      BlockFiles.checkHeader(indexFile, in, BlockFiles.INDEX);
-      int n = in.readInt();
-      labels = new Labels[n];
-      chunkMeta = new long[n][];
-      for (int i = 0; i < n; i++) {
-        int pairs = in.readInt();
-        String[] kv = new String[2 * pairs];
-        for (int k = 0; k < 2 * pairs; k++) {
-          kv[k] = BlockFiles.readString(indexFile, in);
-        }
-        labels[i] = Labels.of(kv);
-        int nc = in.readInt();
-        long[] cm = new long[3 * nc];
-        for (int j = 0; j < nc; j++) {
-          cm[3 * j] = in.readLong();
-          cm[3 * j + 1] = in.readLong();
-          cm[3 * j + 2] = in.readLong();
-          in.readInt(); // sample count, for stats
-        }
-        chunkMeta[i] = cm;
-      }
-    } catch (EOFException e) {
-      throw new CorruptFileException(indexFile, index.length, "index cut short");
-    }
     Path chunksFile = dir.resolve(BlockFiles.CHUNKS);
-    verifyChunks(chunksFile);
+    int version;
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(index, 0, index.length - 4))) {
+      version = BlockFiles.checkHeader(indexFile, in, BlockFiles.INDEX);
+      if (version == 1) {
+        int n = in.readInt();
+        labels = new Labels[n];
+        chunkMeta = new long[n][];
+        for (int i = 0; i < n; i++) {
+          int pairs = in.readInt();
+          String[] kv = new String[2 * pairs];
+          for (int k = 0; k < 2 * pairs; k++) {
+            kv[k] = BlockFiles.readString(indexFile, in);
+          }
+          labels[i] = Labels.of(kv);
+          int nc = in.readInt();
+          long[] cm = new long[META * nc];
+          for (int j = 0; j < nc; j++) {
+            cm[META * j] = in.readLong();
+            cm[META * j + 1] = in.readLong();
+            cm[META * j + 2] = in.readLong() + 4; // the chunk follows its u32 length
+            cm[META * j + 3] = -1; // length read from the chunks file
+            in.readInt(); // sample count, for stats
+          }
+          chunkMeta[i] = cm;
+        }
+      } else {
+        int ns = BlockFiles.readCount(indexFile, in, "symbol count", index.length);
+        String[] symbols = new String[ns];
+        for (int k = 0; k < ns; k++) {
+          int len = BlockFiles.readCount(indexFile, in, "symbol length", index.length);
+          symbols[k] = new String(in.readNBytes(len), StandardCharsets.UTF_8);
+        }
+        int n = BlockFiles.readCount(indexFile, in, "series count", index.length);
+        labels = new Labels[n];
+        chunkMeta = new long[n][];
+        long offset = BlockFiles.headerLength(BlockFiles.CHUNKS);
+        for (int i = 0; i < n; i++) {
+          int pairs = BlockFiles.readCount(indexFile, in, "label count", index.length);
+          String[] kv = new String[2 * pairs];
+          for (int k = 0; k < 2 * pairs; k++) {
+            kv[k] = symbols[BlockFiles.readCount(indexFile, in, "symbol reference", ns - 1)];
+          }
+          labels[i] = Labels.of(kv);
+          int nc = BlockFiles.readCount(indexFile, in, "chunk count", index.length);
+          long[] cm = new long[META * nc];
+          long prevEnd = meta.minT();
+          for (int j = 0; j < nc; j++) {
+            long minT = prevEnd + BlockFiles.readVarint(in);
+            long maxT = minT + BlockFiles.readUvarint(in);
+            int len = BlockFiles.readCount(indexFile, in, "chunk length", Integer.MAX_VALUE - 16);
+            BlockFiles.readUvarint(in); // sample count, for stats
+            cm[META * j] = minT;
+            cm[META * j + 1] = maxT;
+            cm[META * j + 2] = offset + BlockFiles.uvarintLength(len);
+            cm[META * j + 3] = len;
+            offset += BlockFiles.uvarintLength(len) + len + 4;
+            prevEnd = maxT;
+          }
+          chunkMeta[i] = cm;
+        }
+      }
+    } catch (EOFException | IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      throw new CorruptFileException(indexFile, index.length, "undecodable index: " + e.getMessage());
+    }
+    verifyChunks(chunksFile, version, chunkMeta);
     FileChannel ch = FileChannel.open(chunksFile, StandardOpenOption.READ);
     return new Block(dir, meta, labels, chunkMeta, ch);
   }
@@ -131,20 +171,49 @@ public final class Block implements Closeable {
     }
   }
 
-  private static void verifyChunks(Path file) throws IOException {
+  /**
+   * Reads the chunks file once, checking its header (the same version as the index), every entry's checksum, and
+   * for version 2 that the entries sit where the index says they do.
+   */
+  private static void verifyChunks(Path file, int indexVersion, long[][] chunkMeta) throws IOException {
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         DataInputStream in = new DataInputStream(raw)) {
-      BlockFiles.checkHeader(file, in, BlockFiles.CHUNKS);
+      int version = BlockFiles.checkHeader(file, in, BlockFiles.CHUNKS);
+      if (version != indexVersion) {
+        throw new CorruptFileException(file, 0, "version " + version + " (expected: " + indexVersion
+            + ", the index's)");
+      }
       long pos = BlockFiles.headerLength(BlockFiles.CHUNKS);
       long size = Files.size(file);
       CRC32C crc = new CRC32C();
+      int series = 0;
+      int chunk = 0;
       while (pos < size) {
-        if (size - pos < 8) {
-          throw new CorruptFileException(file, pos, "chunk entry cut short");
+        int len;
+        int lenBytes;
+        if (version == 1) {
+          if (size - pos < 8) {
+            throw new CorruptFileException(file, pos, "chunk entry cut short");
+          }
+          len = in.readInt();
+          lenBytes = 4;
+        } else {
+          long l = BlockFiles.readUvarint(in);
+          lenBytes = BlockFiles.uvarintLength(l);
+          len = l > Integer.MAX_VALUE ? -1 : (int) l;
+          while (series < chunkMeta.length && chunk * META >= chunkMeta[series].length) {
+            series++;
+            chunk = 0;
+          }
+          if (series >= chunkMeta.length || chunkMeta[series][META * chunk + 2] != pos + lenBytes
+              || chunkMeta[series][META * chunk + 3] != len) {
+            throw new CorruptFileException(file, pos, "chunk of " + len + " bytes that the index does not list here");
+          }
+          chunk++;
         }
-        int len = in.readInt();
-        if (len < 3 || pos + 8 + len > size) {
-          throw new CorruptFileException(file, pos, "chunk length " + len + " (expected: 3 to " + (size - pos - 8) + ")");
+        if (len < 3 || pos + lenBytes + 4 + len > size) {
+          throw new CorruptFileException(file, pos, "chunk length " + len + " (expected: 3 to "
+              + (size - pos - lenBytes - 4) + ")");
         }
         byte[] b = in.readNBytes(len);
         int stored = in.readInt();
@@ -154,8 +223,19 @@ public final class Block implements Closeable {
           throw new CorruptFileException(file, pos, String.format("chunk checksum 0x%08x (expected: 0x%08x)",
               (int) crc.getValue(), stored));
         }
-        pos += 8 + len;
+        pos += lenBytes + len + 4;
       }
+      if (version >= 2) {
+        while (series < chunkMeta.length && chunk * META >= chunkMeta[series].length) {
+          series++;
+          chunk = 0;
+        }
+        if (series < chunkMeta.length) {
+          throw new CorruptFileException(file, size, "file ends before the chunks the index lists");
+        }
+      }
+    } catch (EOFException e) {
+      throw new CorruptFileException(file, -1, "chunks file cut short");
     }
   }
 
@@ -177,17 +257,12 @@ public final class Block implements Closeable {
     return labels[i];
   }
 
-  /** All chunks of the series at {@code i}, in time order, read from disk (for compaction). */
-  public List<XorChunk> chunks(int i) throws IOException {
+  /** All chunks of the series at {@code i} (encoded, any encoding), in time order, read from disk (for compaction). */
+  public List<byte[]> chunkBytes(int i) throws IOException {
     long[] cm = chunkMeta[i];
-    List<XorChunk> out = new ArrayList<>(cm.length / 3);
-    for (int j = 0; j < cm.length / 3; j++) {
-      byte[] b = readChunk(cm[3 * j + 2]);
-      try {
-        out.add(XorChunk.frozenOf(b));
-      } catch (IllegalArgumentException e) {
-        throw new CorruptFileException(dir.resolve(BlockFiles.CHUNKS), cm[3 * j + 2], "chunk: " + e.getMessage());
-      }
+    List<byte[]> out = new ArrayList<>(cm.length / META);
+    for (int j = 0; j < cm.length / META; j++) {
+      out.add(readChunk(cm, j));
     }
     return out;
   }
@@ -211,8 +286,8 @@ public final class Block implements Closeable {
       long[] cm = chunkMeta[r];
       int from = -1;
       int to = -1;
-      for (int j = 0; j < cm.length / 3; j++) {
-        if (cm[3 * j + 1] >= lo && cm[3 * j] <= hi) {
+      for (int j = 0; j < cm.length / META; j++) {
+        if (cm[META * j + 1] >= lo && cm[META * j] <= hi) {
           if (from < 0) {
             from = j;
           }
@@ -229,15 +304,17 @@ public final class Block implements Closeable {
       byte[][] bytes = new byte[to - from][];
       long[] maxTs = new long[to - from];
       for (int j = from; j < to; j++) {
-        bytes[j - from] = readChunk(cm[3 * j + 2]);
-        maxTs[j - from] = cm[3 * j + 1];
+        bytes[j - from] = readChunk(cm, j);
+        maxTs[j - from] = cm[META * j + 1];
       }
       out.add(new SelectedSeries(labels[r], bytes, maxTs));
     }
     return out;
   }
 
-  private byte[] readChunk(long offset) throws IOException {
+  private byte[] readChunk(long[] cm, int j) throws IOException {
+    long offset = cm[META * j + 2];
+    int known = (int) cm[META * j + 3];
     // A query thread interrupted inside FileChannel I/O would close the channel for every reader: clear the interrupt
     // around the read, and reopen a channel that another thread's interrupt closed.
     boolean interrupted = Thread.interrupted();
@@ -245,10 +322,14 @@ public final class Block implements Closeable {
       for (int attempt = 0; ; attempt++) {
         FileChannel ch = chunks;
         try {
-          ByteBuffer len = ByteBuffer.allocate(4);
-          readFully(ch, len, offset);
-          ByteBuffer b = ByteBuffer.allocate(len.getInt(0));
-          readFully(ch, b, offset + 4);
+          int length = known;
+          if (length < 0) { // version 1: the length precedes the chunk
+            ByteBuffer len = ByteBuffer.allocate(4);
+            readFully(ch, len, offset - 4);
+            length = len.getInt(0);
+          }
+          ByteBuffer b = ByteBuffer.allocate(length);
+          readFully(ch, b, offset);
           return b.array();
         } catch (java.nio.channels.ClosedChannelException e) {
           interrupted |= Thread.interrupted();

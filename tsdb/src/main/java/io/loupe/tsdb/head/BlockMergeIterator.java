@@ -3,7 +3,6 @@ package io.loupe.tsdb.head;
 import io.loupe.model.Labels;
 import io.loupe.tsdb.block.Block;
 import io.loupe.tsdb.block.SeriesChunks;
-import io.loupe.tsdb.chunkenc.XorChunk;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -13,7 +12,8 @@ import java.util.NoSuchElementException;
 
 /**
  * The series of several blocks with disjoint time ranges, given in time order, merged by labels (each block's series
- * are sorted by labels): one {@link SeriesChunks} per distinct labels, its chunks concatenated in time order. Reads
+ * are sorted by labels): one {@link SeriesChunks} per distinct labels, its chunks concatenated in time order (the block
+ * writer then re-chunks them, so small chunks at the sources' edges merge into full ones). Reads
  * one series' chunks at a time, so memory stays at one series per block. I/O errors come out as
  * {@link UncheckedIOException}, which the block writer lets through after deleting its temporary directory.
  */
@@ -51,12 +51,12 @@ final class BlockMergeIterator implements Iterator<SeriesChunks> {
     if (min == null) {
       throw new NoSuchElementException();
     }
-    List<XorChunk> chunks = new ArrayList<>();
+    List<byte[]> chunks = new ArrayList<>();
     for (int b = 0; b < pos.length; b++) {
       Block block = blocks.get(b);
       if (pos[b] < block.numSeries() && block.labels(pos[b]).equals(min)) {
         try {
-          chunks.addAll(block.chunks(pos[b]));
+          chunks.addAll(block.chunkBytes(pos[b]));
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

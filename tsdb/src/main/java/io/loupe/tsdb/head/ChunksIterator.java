@@ -1,15 +1,19 @@
 package io.loupe.tsdb.head;
 
 import io.loupe.model.SampleIterator;
-import io.loupe.tsdb.chunkenc.XorIterator;
+import io.loupe.tsdb.chunkenc.ChunkIterator;
 
-/** Iterates a series' chunk snapshots in order, limited to {@code [lo, hi]}. */
+/**
+ * Iterates a series' chunk snapshots (any encoding) in order, limited to {@code [lo, hi]}. The query engine seeks
+ * once to the start of its range and then calls {@link #next} to the end, so {@link #seek} skips whole chunks by
+ * their max time without decoding them, and each chunk is decoded forward once.
+ */
 final class ChunksIterator implements SampleIterator {
   private final byte[][] chunks;
   private final long[] maxTs;
   private final long lo;
   private final long hi;
-  private final XorIterator it = new XorIterator();
+  private final ChunkIterator it = new ChunkIterator();
   private int ci = -1;
   private boolean positioned; // on a valid sample
   private boolean done;
@@ -23,20 +27,18 @@ final class ChunksIterator implements SampleIterator {
 
   @Override
   public boolean next() {
-    if (done) {
-      return false;
-    }
     if (!positioned) {
-      return seekFrom(lo);
+      return !done && seekFrom(lo);
     }
-    while (true) {
-      if (it.next()) {
-        return check();
-      }
+    while (!it.next()) {
       if (!nextChunk()) {
         return false;
       }
     }
+    if (it.timestamp() > hi) {
+      return finish();
+    }
+    return true;
   }
 
   @Override

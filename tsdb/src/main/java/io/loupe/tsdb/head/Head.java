@@ -1114,13 +1114,13 @@ public final class Head implements Closeable {
           if (s == null) {
             continue;
           }
-          List<XorChunk> cs = new ArrayList<>();
+          List<byte[]> cs = new ArrayList<>();
           for (XorChunk c : s.chunks) {
             if (c.maxT() >= end) {
               break;
             }
             if (c.minT() >= start) {
-              cs.add(c.freeze());
+              cs.add(c.freeze().bytes());
               samples += c.count();
             }
           }
@@ -1135,7 +1135,6 @@ public final class Head implements Closeable {
     }
     if (!collected.isEmpty()) {
       collected.sort((a, b) -> a.labels().compareTo(b.labels()));
-      BlockMeta meta = new BlockMeta(t, start, end, collected.size(), chunks, samples);
       long t0 = System.nanoTime();
       Path dir = BlockWriter.write(opts.dataDir().resolve("blocks").resolve(t.id()), t, start, end, collected, opener);
       Block b = Block.open(dir);
@@ -1144,8 +1143,9 @@ public final class Head implements Closeable {
       next.sort(Comparator.comparingLong(x -> x.meta().minT()));
       ts.blocks = List.copyOf(next);
       blocksWritten.increment();
-      log.info("cut block {} for tenant {}: {} series, {} chunks, {} samples in {} ms", dir.getFileName(), t,
-          collected.size(), chunks, samples, (System.nanoTime() - t0) / 1_000_000);
+      log.info("cut block {} for tenant {}: {} series, {} head chunks re-encoded as {}, {} samples in {} ms",
+          dir.getFileName(), t, collected.size(), chunks, b.meta().numChunks(), samples,
+          (System.nanoTime() - t0) / 1_000_000);
     }
     // Only now, with the block readable, drop the chunks from the head.
     for (HeadShard sh : shards) {

@@ -10,14 +10,18 @@ import io.loupe.model.SampleIterator;
 final class MergeIterator implements SampleIterator {
   private final SampleIterator[] its;
   private final boolean[] has;
+  private final long[] ts; // current timestamp of each source that has one
   private boolean started;
   private boolean positioned;
+  private int best;
+  private long second; // smallest current timestamp of the sources other than best
   private long t;
   private double v;
 
   MergeIterator(SampleIterator[] its) {
     this.its = its;
     this.has = new boolean[its.length];
+    this.ts = new long[its.length];
   }
 
   @Override
@@ -25,16 +29,34 @@ final class MergeIterator implements SampleIterator {
     if (!started) {
       started = true;
       for (int i = 0; i < its.length; i++) {
-        has[i] = its[i].next();
+        load(i, its[i].next());
       }
-    } else if (positioned) {
-      for (int i = 0; i < its.length; i++) {
-        if (has[i] && its[i].timestamp() == t) {
-          has[i] = its[i].next();
-        }
-      }
-    } else {
+      return pick();
+    }
+    if (!positioned) {
       return false;
+    }
+    if (second > t) {
+      // Blocks are disjoint in time and the head follows them, so sources rarely interleave: while the current source
+      // stays below all others only it advances, without comparing every source per sample.
+      SampleIterator b = its[best];
+      if (b.next()) {
+        long nt = b.timestamp();
+        ts[best] = nt;
+        if (nt < second) {
+          t = nt;
+          v = b.value();
+          return true;
+        }
+      } else {
+        has[best] = false;
+      }
+      return pick();
+    }
+    for (int i = 0; i < its.length; i++) {
+      if (has[i] && ts[i] == t) {
+        load(i, its[i].next());
+      }
     }
     return pick();
   }
@@ -49,22 +71,37 @@ final class MergeIterator implements SampleIterator {
     }
     started = true;
     for (int i = 0; i < its.length; i++) {
-      has[i] = its[i].seek(target);
+      load(i, its[i].seek(target));
     }
     return pick();
   }
 
+  private void load(int i, boolean ok) {
+    has[i] = ok;
+    if (ok) {
+      ts[i] = its[i].timestamp();
+    }
+  }
+
   private boolean pick() {
-    int best = -1;
+    int b = -1;
     for (int i = 0; i < its.length; i++) {
-      if (has[i] && (best < 0 || its[i].timestamp() < its[best].timestamp())) {
-        best = i;
+      if (has[i] && (b < 0 || ts[i] < ts[b])) {
+        b = i;
       }
     }
-    positioned = best >= 0;
+    positioned = b >= 0;
     if (positioned) {
-      t = its[best].timestamp();
-      v = its[best].value();
+      long s = Long.MAX_VALUE;
+      for (int i = 0; i < its.length; i++) {
+        if (i != b && has[i] && ts[i] < s) {
+          s = ts[i];
+        }
+      }
+      best = b;
+      second = s;
+      t = ts[b];
+      v = its[b].value();
     }
     return positioned;
   }
