@@ -798,6 +798,7 @@ public final class Head implements Closeable {
   /** The tenant's head chunks as blocks of whole block ranges (head chunks never straddle a range boundary). */
   private long snapshotHead(Tenant t, Path tenantDir) throws IOException {
     TreeMap<Long, List<SeriesChunks>> byRange = new TreeMap<>();
+    long samples = 0;
     for (HeadShard sh : shards) {
       sh.lock.lock();
       try {
@@ -807,10 +808,11 @@ public final class Head implements Closeable {
           if (s == null || s.chunks.isEmpty()) {
             continue;
           }
-          TreeMap<Long, List<XorChunk>> own = new TreeMap<>();
-          for (XorChunk c : s.chunks) { // the open chunk is copied, never frozen: the head keeps appending to it
+          TreeMap<Long, List<byte[]>> own = new TreeMap<>();
+          for (XorChunk c : s.chunks) { // bytes() copies the open chunk, never freezes it: the head keeps appending
             own.computeIfAbsent(Math.floorDiv(c.minT(), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
-                .add(c.frozen() ? c : XorChunk.frozenOf(c.bytes()));
+                .add(c.bytes());
+            samples += c.count();
           }
           own.forEach((start, cs) -> byRange.computeIfAbsent(start, k -> new ArrayList<>())
               .add(new SeriesChunks(s.labels, cs)));
@@ -819,18 +821,10 @@ public final class Head implements Closeable {
         sh.lock.unlock();
       }
     }
-    long samples = 0;
     for (Map.Entry<Long, List<SeriesChunks>> e : byRange.entrySet()) {
       List<SeriesChunks> series = e.getValue();
       series.sort((a, b) -> a.labels().compareTo(b.labels()));
-      long n = 0;
-      for (SeriesChunks sc : series) {
-        for (XorChunk c : sc.chunks()) {
-          n += c.count();
-        }
-      }
       BlockWriter.write(tenantDir, t, e.getKey(), e.getKey() + blockRangeMs, series, opener);
-      samples += n;
     }
     return samples;
   }
