@@ -193,14 +193,14 @@ public final class XorChunk {
     prevValueBits = vb;
     maxT = t;
     count++;
-    buf[1] = (byte) (count >>> 8);
-    buf[2] = (byte) count;
+    // The count in bytes 1-2 is written when the bytes are handed out (bytes(), freeze()), not here: it sits on
+    // another cache line than the bit being written, and touching it made up ~10% of an append (JFR, 10k series).
   }
 
   /** Trims the buffer and forbids further appends; the bytes may then be shared with readers without copying. */
   public XorChunk freeze() {
     if (!frozen) {
-      buf = Arrays.copyOf(buf, sizeBytes());
+      buf = withCount(Arrays.copyOf(buf, sizeBytes()));
       frozen = true;
     }
     return this;
@@ -211,7 +211,13 @@ public final class XorChunk {
    * decode it while the head keeps appending.
    */
   public byte[] bytes() {
-    return frozen ? buf : Arrays.copyOf(buf, sizeBytes());
+    return frozen ? buf : withCount(Arrays.copyOf(buf, sizeBytes()));
+  }
+
+  private byte[] withCount(byte[] b) {
+    b[1] = (byte) (count >>> 8);
+    b[2] = (byte) count;
+    return b;
   }
 
   /** A new iterator over this chunk's samples as of now. */

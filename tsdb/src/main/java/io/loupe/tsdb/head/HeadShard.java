@@ -213,7 +213,7 @@ final class HeadShard {
       // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
       // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
       long oldestOk = minValid;
-      if (s != null && !s.chunks.isEmpty()) {
+      if (s != null && s.maxT != Long.MIN_VALUE) { // has chunks; read without loading the chunk list
         oldestOk = Math.max(oldestOk, s.maxT - window);
       }
       long lastT = Long.MIN_VALUE;
