@@ -129,7 +129,7 @@ class WalRecoveryIT {
     assertThatThrownBy(() -> Tsdb.open(opts(), new SimpleMeterRegistry()))
         .isInstanceOf(UncheckedIOException.class)
         .hasCauseInstanceOf(CorruptFileException.class)
-        .hasMessageContaining("00000000").hasMessageContaining("version 9 (expected: 1)");
+        .hasMessageContaining("00000000").hasMessageContaining("version 9 (expected: 1 to 2)");
     byte[] wrongMagic = b.clone();
     wrongMagic[0] = 'X';
     Files.write(seg, wrongMagic);

@@ -151,9 +151,8 @@ final class HeadAppender implements Appender {
           syncPos[s] = -1;
           continue;
         }
-        int[] sp = Arrays.copyOfRange(pts, pCount[s], pCount[s + 1]);
-        int[] se = Arrays.copyOfRange(exs, eCount[s], eCount[s + 1]);
-        syncPos[s] = head.shard(s).commit(tenant, b, sp, np, se, nex, metaByShard.get(s), rb, rejected);
+        syncPos[s] = head.shard(s).commit(tenant, b, pts, pCount[s], pCount[s + 1], exs, eCount[s], eCount[s + 1],
+            metaByShard.get(s), rb, rejected);
         any |= syncPos[s] >= 0;
       }
       if (any) {

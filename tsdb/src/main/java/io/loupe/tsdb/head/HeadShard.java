@@ -11,6 +11,7 @@ import io.loupe.tsdb.record.RecordEncoder;
 import io.loupe.tsdb.wlog.SegmentedLog;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,150 +39,258 @@ final class HeadShard {
     return tenants.computeIfAbsent(t, k -> new TenantIndex(k, head.exemplarCapacityPerShard()));
   }
 
+  // Scratch of commit(), reused across commits under the lock so a batch allocates nothing per point: per point its
+  // slot (one slot per distinct series of the batch), per slot the series, its labels and its verdicts.
+  private int stamp;
+  private int[] pSlot = new int[0];
+  private int[] eSlot = new int[0];
+  private int[] start = new int[1];
+  private int[] order = new int[0];
+  private byte[] verdict = new byte[0];
+  private RejectReason[] why = new RejectReason[0];
+  private MemSeries[] slotSeries = new MemSeries[0];
+  private Labels[] slotLabels = new Labels[0];
+  private boolean[] needsNew = new boolean[0];
+  private boolean[] overLimit = new boolean[0];
+  private long[] newIds = new long[0];
+  private int usedSlots; // slots filled by the commit in progress
+
   /**
    * Validates, logs and applies this shard's part of a batch. Returns the WAL position to fsync up to, or -1 when
    * nothing was written.
    *
-   * @param pts indexes into the batch's sample arrays, {@code np} of them
-   * @param exs indexes into the batch's exemplar lists, {@code ne} of them
+   * @param pts indexes into the batch's sample arrays: those in {@code [pFrom, pTo)} are this shard's
+   * @param exs indexes into the batch's exemplar lists: those in {@code [eFrom, eTo)} are this shard's
    */
-  long commit(Tenant tenant, HeadAppender.Batch b, int[] pts, int np, int[] exs, int ne, List<MetricMetadata> metas,
-      AppendResult.Builder rb, long[] rejectedByReason) {
+  long commit(Tenant tenant, HeadAppender.Batch b, int[] pts, int pFrom, int pTo, int[] exs, int eFrom, int eTo,
+      List<MetricMetadata> metas, AppendResult.Builder rb, long[] rejectedByReason) {
     lock.lock();
     try {
       if (closed || wal == null) {
         throw new StorageUnavailableException("tsdb is closed");
       }
-      TenantIndex ti = tenant(tenant);
-      // 1. Resolve each distinct series of the batch once.
-      HashMap<Labels, Integer> ordOf = new HashMap<>();
-      ArrayList<Labels> ordLabels = new ArrayList<>();
-      ArrayList<MemSeries> ordSeries = new ArrayList<>();
-      int[] pOrd = new int[np];
-      for (int i = 0; i < np; i++) {
-        pOrd[i] = ordinal(b.labels[pts[i]], ordOf, ordLabels, ordSeries, ti);
+      int np = pTo - pFrom;
+      int ne = eTo - eFrom;
+      try {
+        return commitLocked(tenant, b, pts, pFrom, np, exs, eFrom, ne, metas, rb, rejectedByReason);
+      } finally {
+        // drop references to this batch's labels and series, so scratch keeps no garbage alive
+        Arrays.fill(slotSeries, 0, usedSlots, null);
+        Arrays.fill(slotLabels, 0, usedSlots, null);
       }
-      int[] eOrd = new int[ne];
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void ensureScratch(int np, int ne) {
+    int slots = np + ne;
+    if (pSlot.length < np) {
+      int n = Math.max(np, pSlot.length * 2);
+      pSlot = new int[n];
+      order = new int[n];
+      verdict = new byte[n];
+      why = new RejectReason[n];
+    }
+    if (eSlot.length < ne) {
+      eSlot = new int[Math.max(ne, eSlot.length * 2)];
+    }
+    if (slotSeries.length < slots) {
+      int n = Math.max(slots, slotSeries.length * 2);
+      slotSeries = new MemSeries[n];
+      slotLabels = new Labels[n];
+      needsNew = new boolean[n];
+      overLimit = new boolean[n];
+      newIds = new long[n];
+      start = new int[n + 1];
+    }
+  }
+
+  /** A fresh commit stamp; series carrying an older one are not in this commit yet. */
+  private int nextStamp() {
+    if (++stamp == Integer.MAX_VALUE) {
+      // once in 2^31 commits: forget every series' stamp, so an old one can never be taken for the current one
+      for (TenantIndex ti : tenants.values()) {
+        for (int r = 0; r < ti.size(); r++) {
+          MemSeries s = ti.get(r);
+          if (s != null) {
+            s.commitStamp = 0;
+          }
+        }
+      }
+      stamp = 1;
+    }
+    return stamp;
+  }
+
+  private long commitLocked(Tenant tenant, HeadAppender.Batch b, int[] pts, int pFrom, int np, int[] exs, int eFrom,
+      int ne, List<MetricMetadata> metas, AppendResult.Builder rb, long[] rejectedByReason) {
+    TenantIndex ti = tenant(tenant);
+    ensureScratch(np, ne);
+    // 1. Resolve each distinct series of the batch once: a series found in the head remembers its slot under this
+    // commit's stamp; labels not in the head (new series) go through a map of their own.
+    int st = nextStamp();
+    int nSlots = 0;
+    usedSlots = 0;
+    HashMap<Labels, Integer> newSlots = null;
+    for (int i = 0; i < np + ne; i++) {
+      Labels l = i < np ? b.labels[pts[pFrom + i]] : b.exLabels.get(exs[eFrom + i - np]);
+      MemSeries s = ti.byLabels.get(l);
+      int slot;
+      if (s != null) {
+        if (s.commitStamp == st) {
+          slot = s.commitSlot;
+        } else {
+          slot = nSlots++;
+          usedSlots = nSlots;
+          s.commitStamp = st;
+          s.commitSlot = slot;
+          slotSeries[slot] = s;
+          slotLabels[slot] = l;
+        }
+      } else {
+        if (newSlots == null) {
+          newSlots = new HashMap<>();
+        }
+        Integer o = newSlots.get(l);
+        if (o == null) {
+          slot = nSlots++;
+          usedSlots = nSlots;
+          newSlots.put(l, slot);
+          slotSeries[slot] = null;
+          slotLabels[slot] = l;
+        } else {
+          slot = o;
+        }
+      }
+      if (i < np) {
+        pSlot[i] = slot;
+      } else {
+        eSlot[i - np] = slot;
+      }
+    }
+
+    // 2. Group points by series, then order each group by time (stable), so in-batch duplicates are adjacent.
+    int[] start = this.start;
+    Arrays.fill(start, 0, nSlots + 1, 0);
+    for (int i = 0; i < np; i++) {
+      start[pSlot[i] + 1]++;
+    }
+    for (int g = 0; g < nSlots; g++) {
+      start[g + 1] += start[g];
+    }
+    int[] order = this.order;
+    // start[g] doubles as the fill cursor of group g; shifted back below
+    for (int i = 0; i < np; i++) {
+      order[start[pSlot[i]]++] = pts[pFrom + i];
+    }
+    for (int g = nSlots; g > 0; g--) {
+      start[g] = start[g - 1];
+    }
+    start[0] = 0;
+    for (int g = 0; g < nSlots; g++) {
+      for (int i = start[g] + 1; i < start[g + 1]; i++) {
+        int x = order[i];
+        long tx = b.ts[x];
+        int j = i - 1;
+        while (j >= start[g] && b.ts[order[j]] > tx) {
+          order[j + 1] = order[j];
+          j--;
+        }
+        order[j + 1] = x;
+      }
+    }
+
+    // 3. Validate samples.
+    long window = head.outOfOrderWindowMs();
+    long minValid = head.minValidTime(tenant);
+    byte[] verdict = this.verdict; // by position in order: 0 rejected, 1 write, 2 no-op
+    RejectReason[] why = this.why;
+    boolean[] needsNew = this.needsNew;
+    Arrays.fill(needsNew, 0, nSlots, false);
+    for (int g = 0; g < nSlots; g++) {
+      MemSeries s = slotSeries[g];
+      // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
+      // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
+      long oldestOk = minValid;
+      if (s != null && s.maxT != Long.MIN_VALUE) { // has chunks; read without loading the chunk list
+        oldestOk = Math.max(oldestOk, s.maxT - window);
+      }
+      long lastT = Long.MIN_VALUE;
+      long lastBits = 0;
+      boolean any = false;
+      for (int k = start[g]; k < start[g + 1]; k++) {
+        int x = order[k];
+        long t = b.ts[x];
+        long bits = Double.doubleToRawLongBits(b.values[x]);
+        verdict[k] = 0;
+        if (t < oldestOk) {
+          // with out-of-order ingestion off, a late sample inside the head is "out of order", not "too old"
+          why[k] = window == 0 && t >= minValid ? RejectReason.OUT_OF_ORDER : RejectReason.TOO_OLD;
+        } else if (any && t == lastT) {
+          if (bits == lastBits) {
+            verdict[k] = 2;
+          } else {
+            why[k] = RejectReason.DUPLICATE_TIMESTAMP;
+          }
+        } else {
+          int found = s == null ? MemSeries.ABSENT : s.lookup(t, bits);
+          if (found == MemSeries.SAME) {
+            verdict[k] = 2;
+          } else if (found == MemSeries.DIFFERENT) {
+            why[k] = RejectReason.DUPLICATE_TIMESTAMP;
+          } else {
+            verdict[k] = 1;
+            lastT = t;
+            lastBits = bits;
+            any = true;
+          }
+        }
+      }
+      if (s == null && any) {
+        needsNew[g] = true;
+      }
+    }
+
+    // 4. Validate exemplars (Prometheus: per series in time order; an exact repeat of the last one is a no-op).
+    byte[] exVerdict = ne > 0 ? new byte[ne] : null;
+    if (ne > 0) {
+      long[] lastExT = new long[nSlots];
+      Exemplar[] lastEx = new Exemplar[nSlots];
+      for (int g = 0; g < nSlots; g++) {
+        MemSeries s = slotSeries[g];
+        lastExT[g] = s == null ? Long.MIN_VALUE : s.lastExemplarTs;
+        lastEx[g] = s == null ? null : s.lastExemplar;
+      }
       for (int i = 0; i < ne; i++) {
-        eOrd[i] = ordinal(b.exLabels.get(exs[i]), ordOf, ordLabels, ordSeries, ti);
-      }
-      int nOrd = ordLabels.size();
-
-      // 2. Group points by series, then order each group by time (stable), so in-batch duplicates are adjacent.
-      int[] start = new int[nOrd + 1];
-      for (int i = 0; i < np; i++) {
-        start[pOrd[i] + 1]++;
-      }
-      for (int g = 0; g < nOrd; g++) {
-        start[g + 1] += start[g];
-      }
-      int[] order = new int[np];
-      int[] fill = start.clone();
-      for (int i = 0; i < np; i++) {
-        order[fill[pOrd[i]]++] = pts[i];
-      }
-      for (int g = 0; g < nOrd; g++) {
-        for (int i = start[g] + 1; i < start[g + 1]; i++) {
-          int x = order[i];
-          long tx = b.ts[x];
-          int j = i - 1;
-          while (j >= start[g] && b.ts[order[j]] > tx) {
-            order[j + 1] = order[j];
-            j--;
-          }
-          order[j + 1] = x;
-        }
-      }
-
-      // 3. Validate samples.
-      long window = head.outOfOrderWindowMs();
-      long minValid = head.minValidTime(tenant);
-      byte[] verdict = new byte[np]; // by position in order: 0 rejected, 1 write, 2 no-op
-      RejectReason[] why = new RejectReason[np];
-      boolean[] needsNew = new boolean[nOrd];
-      for (int g = 0; g < nOrd; g++) {
-        if (start[g] == start[g + 1]) {
-          continue;
-        }
-        MemSeries s = ordSeries.get(g);
-        // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
-        // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
-        long oldestOk = minValid;
-        if (s != null && !s.chunks.isEmpty()) {
-          oldestOk = Math.max(oldestOk, s.maxT - window);
-        }
-        long lastT = Long.MIN_VALUE;
-        long lastBits = 0;
-        boolean any = false;
-        for (int k = start[g]; k < start[g + 1]; k++) {
-          int x = order[k];
-          long t = b.ts[x];
-          long bits = Double.doubleToRawLongBits(b.values[x]);
-          if (t < oldestOk) {
-            // with out-of-order ingestion off, a late sample inside the head is "out of order", not "too old"
-            why[k] = window == 0 && t >= minValid ? RejectReason.OUT_OF_ORDER : RejectReason.TOO_OLD;
-          } else if (any && t == lastT) {
-            if (bits == lastBits) {
-              verdict[k] = 2;
-            } else {
-              why[k] = RejectReason.DUPLICATE_TIMESTAMP;
-            }
-          } else {
-            int found = s == null ? MemSeries.ABSENT : s.lookup(t, bits);
-            if (found == MemSeries.SAME) {
-              verdict[k] = 2;
-            } else if (found == MemSeries.DIFFERENT) {
-              why[k] = RejectReason.DUPLICATE_TIMESTAMP;
-            } else {
-              verdict[k] = 1;
-              lastT = t;
-              lastBits = bits;
-              any = true;
-            }
-          }
-        }
-        if (s == null && any) {
-          needsNew[g] = true;
-        }
-      }
-
-      // 4. Validate exemplars (Prometheus: per series in time order; an exact repeat of the last one is a no-op).
-      byte[] exVerdict = new byte[ne];
-      if (ne > 0) {
-        long[] lastExT = new long[nOrd];
-        Exemplar[] lastEx = new Exemplar[nOrd];
-        for (int g = 0; g < nOrd; g++) {
-          MemSeries s = ordSeries.get(g);
-          lastExT[g] = s == null ? Long.MIN_VALUE : s.lastExemplarTs;
-          lastEx[g] = s == null ? null : s.lastExemplar;
-        }
-        for (int i = 0; i < ne; i++) {
-          Exemplar e = b.exemplars.get(exs[i]);
-          int g = eOrd[i];
-          if (ti.exemplars == null) {
-            exVerdict[i] = 2; // exemplars disabled: dropped silently, as Prometheus does with max_exemplars 0
-          } else if (e.labels().charLength() > Exemplar.MAX_LABELS_RUNES) {
-            exVerdict[i] = 0;
-          } else if (e.equals(lastEx[g])) {
-            exVerdict[i] = 2;
-          } else if (e.timestampMs() < lastExT[g]) {
-            exVerdict[i] = 0;
-          } else {
-            exVerdict[i] = 1;
-            lastExT[g] = e.timestampMs();
-            lastEx[g] = e;
-            if (ordSeries.get(g) == null) {
-              needsNew[g] = true;
-            }
+        Exemplar e = b.exemplars.get(exs[eFrom + i]);
+        int g = eSlot[i];
+        if (ti.exemplars == null) {
+          exVerdict[i] = 2; // exemplars disabled: dropped silently, as Prometheus does with max_exemplars 0
+        } else if (e.labels().charLength() > Exemplar.MAX_LABELS_RUNES) {
+          exVerdict[i] = 0;
+        } else if (e.equals(lastEx[g])) {
+          exVerdict[i] = 2;
+        } else if (e.timestampMs() < lastExT[g]) {
+          exVerdict[i] = 0;
+        } else {
+          exVerdict[i] = 1;
+          lastExT[g] = e.timestampMs();
+          lastEx[g] = e;
+          if (slotSeries[g] == null) {
+            needsNew[g] = true;
           }
         }
       }
+    }
 
-      // 5. Reserve new series against the tenant limit.
-      long[] newIds = new long[nOrd];
-      boolean[] overLimit = new boolean[nOrd];
-      int reserved = 0;
-      for (int g = 0; g < nOrd; g++) {
+    // 5. Reserve new series against the tenant limit.
+    long[] newIds = this.newIds;
+    boolean[] overLimit = this.overLimit;
+    Arrays.fill(overLimit, 0, nSlots, false);
+    int reserved = 0;
+    if (newSlots != null) {
+      for (int g = 0; g < nSlots; g++) {
         if (needsNew[g]) {
           if (head.tryReserveSeries(tenant)) {
             newIds[g] = head.nextSeriesId();
@@ -192,95 +301,105 @@ final class HeadShard {
           }
         }
       }
-
-      // 6. Encode one WAL batch: new series first, then samples, exemplars, metadata.
-      RecordEncoder enc = encoder.reset();
-      for (int g = 0; g < nOrd; g++) {
-        if (needsNew[g]) {
-          enc.series(tenant.id(), newIds[g], ordLabels.get(g));
-        }
-      }
-      for (int g = 0; g < nOrd; g++) {
-        MemSeries s = ordSeries.get(g);
-        for (int k = start[g]; k < start[g + 1]; k++) {
-          if (verdict[k] == 1 && !overLimit[g]) {
-            int x = order[k];
-            enc.sample(s != null ? s.id : newIds[g], b.ts[x], b.values[x]);
-          }
-        }
-      }
-      for (int i = 0; i < ne; i++) {
-        int g = eOrd[i];
-        if (exVerdict[i] == 1 && !overLimit[g]) {
-          MemSeries s = ordSeries.get(g);
-          enc.exemplar(s != null ? s.id : newIds[g], b.exemplars.get(exs[i]));
-        }
-      }
-      ArrayList<MetricMetadata> newMeta = new ArrayList<>();
-      for (MetricMetadata m : metas) {
-        if (!m.equals(head.metadata(tenant, m.metricFamily())) && !newMeta.contains(m)) {
-          newMeta.add(m);
-          enc.metadata(tenant.id(), m);
-        }
-      }
-      enc.finish();
-
-      long pos = -1;
-      if (!enc.isEmpty()) {
-        try {
-          pos = wal.append(enc.buffer(), 0, enc.length());
-        } catch (IOException e) {
-          head.releaseSeries(tenant, reserved);
-          throw new StorageUnavailableException("WAL write failed, nothing of this batch was applied: "
-              + e.getMessage(), e);
-        }
-      }
-
-      // 7. Apply to the head; nothing below can fail on valid input.
-      for (int g = 0; g < nOrd; g++) {
-        if (needsNew[g]) {
-          ordSeries.set(g, ti.add(newIds[g], ordLabels.get(g)));
-        }
-      }
-      long accepted = 0;
-      for (int g = 0; g < nOrd; g++) {
-        MemSeries s = ordSeries.get(g);
-        for (int k = start[g]; k < start[g + 1]; k++) {
-          int x = order[k];
-          if (overLimit[g] && verdict[k] != 0) {
-            reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, ordLabels.get(g), b.ts[x]);
-          } else if (verdict[k] == 1) {
-            s.append(b.ts[x], b.values[x], head.blockRangeMs());
-            accepted++;
-          } else if (verdict[k] == 2) {
-            accepted++;
-          } else {
-            reject(rb, rejectedByReason, why[k], ordLabels.get(g), b.ts[x]);
-          }
-        }
-      }
-      rb.accept(accepted);
-      for (int i = 0; i < ne; i++) {
-        int g = eOrd[i];
-        Exemplar e = b.exemplars.get(exs[i]);
-        if (overLimit[g]) {
-          reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, ordLabels.get(g), e.timestampMs());
-        } else if (exVerdict[i] == 1) {
-          MemSeries s = ordSeries.get(g);
-          ti.exemplars.add(s.ref, e);
-          s.lastExemplarTs = e.timestampMs();
-          s.lastExemplar = e;
-        } else if (exVerdict[i] == 0) {
-          reject(rb, rejectedByReason, RejectReason.INVALID_EXEMPLAR, ordLabels.get(g), e.timestampMs());
-        }
-      }
-      for (MetricMetadata m : newMeta) {
-        head.putMetadata(tenant, m);
-      }
-      return pos;
-    } finally {
-      lock.unlock();
     }
+
+    // 6. Encode one WAL batch: new series first, then samples, exemplars, metadata.
+    RecordEncoder enc = encoder.reset();
+    if (reserved > 0) {
+      for (int g = 0; g < nSlots; g++) {
+        if (needsNew[g]) {
+          enc.series(tenant.id(), newIds[g], slotLabels[g]);
+        }
+      }
+    }
+    for (int g = 0; g < nSlots; g++) {
+      if (overLimit[g]) {
+        continue;
+      }
+      MemSeries s = slotSeries[g];
+      long id = s != null ? s.id : newIds[g];
+      for (int k = start[g]; k < start[g + 1]; k++) {
+        if (verdict[k] == 1) {
+          int x = order[k];
+          enc.sample(id, b.ts[x], b.values[x]);
+        }
+      }
+    }
+    for (int i = 0; i < ne; i++) {
+      int g = eSlot[i];
+      if (exVerdict[i] == 1 && !overLimit[g]) {
+        MemSeries s = slotSeries[g];
+        enc.exemplar(s != null ? s.id : newIds[g], b.exemplars.get(exs[eFrom + i]));
+      }
+    }
+    List<MetricMetadata> newMeta = List.of();
+    for (MetricMetadata m : metas) {
+      if (!m.equals(head.metadata(tenant, m.metricFamily())) && !newMeta.contains(m)) {
+        if (newMeta.isEmpty()) {
+          newMeta = new ArrayList<>();
+        }
+        newMeta.add(m);
+        enc.metadata(tenant.id(), m);
+      }
+    }
+    enc.finish();
+
+    long pos = -1;
+    if (!enc.isEmpty()) {
+      try {
+        pos = wal.append(enc.buffer(), 0, enc.length());
+      } catch (IOException e) {
+        head.releaseSeries(tenant, reserved);
+        throw new StorageUnavailableException("WAL write failed, nothing of this batch was applied: "
+            + e.getMessage(), e);
+      }
+    }
+
+    // 7. Apply to the head; nothing below can fail on valid input.
+    if (reserved > 0) {
+      for (int g = 0; g < nSlots; g++) {
+        if (needsNew[g]) {
+          slotSeries[g] = ti.add(newIds[g], slotLabels[g]);
+        }
+      }
+    }
+    long accepted = 0;
+    long rangeMs = head.blockRangeMs();
+    for (int g = 0; g < nSlots; g++) {
+      MemSeries s = slotSeries[g];
+      for (int k = start[g]; k < start[g + 1]; k++) {
+        int x = order[k];
+        if (overLimit[g] && verdict[k] != 0) {
+          reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, slotLabels[g], b.ts[x]);
+        } else if (verdict[k] == 1) {
+          s.append(b.ts[x], b.values[x], rangeMs);
+          accepted++;
+        } else if (verdict[k] == 2) {
+          accepted++;
+        } else {
+          reject(rb, rejectedByReason, why[k], slotLabels[g], b.ts[x]);
+        }
+      }
+    }
+    rb.accept(accepted);
+    for (int i = 0; i < ne; i++) {
+      int g = eSlot[i];
+      Exemplar e = b.exemplars.get(exs[eFrom + i]);
+      if (overLimit[g]) {
+        reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, slotLabels[g], e.timestampMs());
+      } else if (exVerdict[i] == 1) {
+        MemSeries s = slotSeries[g];
+        ti.exemplars.add(s.ref, e);
+        s.lastExemplarTs = e.timestampMs();
+        s.lastExemplar = e;
+      } else if (exVerdict[i] == 0) {
+        reject(rb, rejectedByReason, RejectReason.INVALID_EXEMPLAR, slotLabels[g], e.timestampMs());
+      }
+    }
+    for (MetricMetadata m : newMeta) {
+      head.putMetadata(tenant, m);
+    }
+    return pos;
   }
 
   /** A series as a checkpoint records it. */
@@ -384,15 +503,4 @@ final class HeadShard {
     rb.reject(r, "series " + l + " timestamp " + t);
   }
 
-  private static int ordinal(Labels l, HashMap<Labels, Integer> ordOf, ArrayList<Labels> ordLabels,
-      ArrayList<MemSeries> ordSeries, TenantIndex ti) {
-    Integer o = ordOf.get(l);
-    if (o == null) {
-      o = ordLabels.size();
-      ordOf.put(l, o);
-      ordLabels.add(l);
-      ordSeries.add(ti.byLabels.get(l));
-    }
-    return o;
-  }
 }

@@ -24,6 +24,15 @@ final class MemSeries {
   private long lastValueBits;
   long lastExemplarTs = Long.MIN_VALUE;
   Exemplar lastExemplar;
+  // The last chunk while in-order appends go to it, and the end of its block range: saves the list lookups and two
+  // 64-bit divisions per sample. Only this class changes the chunk list, and every change but append's clears it.
+  private XorChunk open;
+  private long openEnd;
+  // Scratch of the commit in progress on this series' shard (guarded by its lock): the commit's stamp, and this
+  // series' slot in it, so a batch groups its points by series without a hash map.
+  int commitStamp;
+  int commitSlot;
+  boolean removed; // left the head; an appender that found it before must look it up again
 
   MemSeries(long id, int ref, Labels labels) {
     this.id = id;
@@ -37,7 +46,9 @@ final class MemSeries {
 
   /** Whether a sample at {@code t} exists: {@link #ABSENT}, or with the {@link #SAME} or a {@link #DIFFERENT} value. */
   int lookup(long t, long valueBits) {
-    if (chunks.isEmpty() || t > maxT || t < minT) {
+    // maxT is Long.MIN_VALUE while there are no chunks: the common case (a newer sample) is decided without loading the
+    // chunk list, one cache miss less per sample
+    if (t > maxT || t < minT || chunks.isEmpty()) {
       return ABSENT;
     }
     if (t == maxT) {
@@ -59,15 +70,18 @@ final class MemSeries {
    * never span a multiple of {@code rangeMs}, so the head can hand whole chunks to a block.
    */
   void append(long t, double v, long rangeMs) {
-    if (chunks.isEmpty() || t > maxT) {
-      XorChunk last = chunks.isEmpty() ? null : chunks.get(chunks.size() - 1);
-      if (last == null || last.frozen() || last.count() >= XorChunk.TARGET_SAMPLES
-          || Math.floorDiv(t, rangeMs) != Math.floorDiv(last.minT(), rangeMs)) {
-        if (last != null) {
-          last.freeze();
+    if (t > maxT || chunks.isEmpty()) { // the list is loaded only for a sample at or before maxT (out of order)
+      XorChunk last = open;
+      if (last == null || last.frozen() || last.count() >= XorChunk.TARGET_SAMPLES || t >= openEnd) {
+        int n = chunks.size();
+        XorChunk prev = n == 0 ? null : chunks.get(n - 1);
+        if (prev != null) {
+          prev.freeze();
         }
-        last = new XorChunk();
+        last = new XorChunk(prev == null ? 64 : prev.nextChunkBytes());
         chunks.add(last);
+        open = last;
+        openEnd = rangeEnd(t, rangeMs);
       }
       last.append(t, v);
       maxT = t;
@@ -83,9 +97,16 @@ final class MemSeries {
     }
   }
 
+  /** The end (exclusive) of the block range holding {@code t}. */
+  private static long rangeEnd(long t, long rangeMs) {
+    long w = Math.floorDiv(t, rangeMs);
+    return w >= Long.MAX_VALUE / rangeMs - 1 ? Long.MAX_VALUE : (w + 1) * rangeMs; // the last range never ends
+  }
+
   private void insertOutOfOrder(long t, double v, long rangeMs) {
     // Out-of-order samples are rare (a late batch, a retry): rebuilding one ~120-sample chunk is cheaper than keeping a
     // second structure that every read would have to merge.
+    open = null;
     int ci = chunkFor(t);
     long window = Math.floorDiv(t, rangeMs);
     if (Math.floorDiv(chunks.get(ci).minT(), rangeMs) != window) {
@@ -127,6 +148,7 @@ final class MemSeries {
 
   /** Adds a frozen chunk after all others (checkpoint replay). */
   void appendChunk(XorChunk c) {
+    open = null;
     chunks.add(c.freeze());
     if (c.minT() < minT) {
       minT = c.minT();
@@ -145,6 +167,7 @@ final class MemSeries {
       n++;
     }
     if (n > 0) {
+      open = null;
       chunks.subList(0, n).clear();
       minT = chunks.isEmpty() ? Long.MAX_VALUE : chunks.get(0).minT();
       if (chunks.isEmpty()) {

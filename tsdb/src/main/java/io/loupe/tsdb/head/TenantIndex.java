@@ -49,6 +49,7 @@ final class TenantIndex {
   }
 
   void remove(MemSeries s) {
+    s.removed = true;
     byRef[s.ref] = null;
     byLabels.remove(s.labels);
     postings.remove(s.ref, s.labels);

@@ -63,6 +63,31 @@ public final class RecordDecoder {
               v.sample(id, ts, Double.longBitsToDouble(b.getLong()));
             }
           }
+          case RecordEncoder.SAMPLES_COMPACT -> {
+            long n = varint(b);
+            long id = 0;
+            long ts = 0;
+            long bits = 0;
+            for (long i = 0; i < n; i++) {
+              id += unzigzag(varint(b));
+              ts += unzigzag(varint(b));
+              int h = b.get() & 0xff;
+              if (h != 0) {
+                int kept = h & 0x0f;
+                int tz = h >>> 4;
+                if (kept == 0 || kept + tz > 8) {
+                  throw new IllegalArgumentException("sample value header 0x" + Integer.toHexString(h) + " at "
+                      + (b.position() - 1) + " (expected: 1-8 bytes kept, with trailing zero bytes, at most 8)");
+                }
+                long x = 0;
+                for (int k = 0; k < kept; k++) {
+                  x = (x << 8) | (b.get() & 0xff);
+                }
+                bits ^= x << (tz << 3);
+              }
+              v.sample(id, ts, Double.longBitsToDouble(bits));
+            }
+          }
           case RecordEncoder.EXEMPLARS -> {
             long n = varint(b);
             for (long i = 0; i < n; i++) {

@@ -20,6 +20,11 @@ public final class RecordEncoder {
   public static final int CHUNK = 5;
   /** The next series id to hand out (checkpoints), so ids of series that left the head are never reused. */
   public static final int NEXT_ID = 6;
+  /**
+   * Samples, compact (WAL version 2): ids and timestamps as deltas from the previous sample of the entry, values XOR'd
+   * with the previous value and stripped of zero bytes at both ends. Replaces {@link #SAMPLES} in new segments.
+   */
+  public static final int SAMPLES_COMPACT = 7;
 
   private byte[] buf = new byte[4096];
   private int len;
@@ -27,6 +32,8 @@ public final class RecordEncoder {
   private int entryType;
   private int count;
   private long prevTs;
+  private long prevId;
+  private long prevBits;
   private byte[] entry = new byte[4096];
   private int entryLen;
 
@@ -56,7 +63,36 @@ public final class RecordEncoder {
     count++;
   }
 
+  /** A sample, in the compact form (docs/format/wal.md, type 7). */
   public void sample(long seriesId, long ts, double value) {
+    begin(SAMPLES_COMPACT);
+    ensure(10 + 10 + 9);
+    byte[] e = entry;
+    int p = varint(e, entryLen, zigzag(seriesId - prevId));
+    p = varint(e, p, zigzag(ts - prevTs));
+    prevId = seriesId;
+    prevTs = ts;
+    long bits = Double.doubleToRawLongBits(value);
+    long x = bits ^ prevBits;
+    prevBits = bits;
+    if (x == 0) {
+      e[p++] = 0;
+    } else {
+      // zero bytes at both ends are left out: h = trailing zero bytes << 4 | bytes kept (1-8), then those bytes
+      int tz = Long.numberOfTrailingZeros(x) >>> 3;
+      int n = 8 - (Long.numberOfLeadingZeros(x) >>> 3) - tz;
+      e[p++] = (byte) ((tz << 4) | n);
+      long v = x >>> (tz << 3);
+      for (int i = n - 1; i >= 0; i--) {
+        e[p++] = (byte) (v >>> (i << 3));
+      }
+    }
+    entryLen = p;
+    count++;
+  }
+
+  /** A sample in the version-1 form (type 2), which readers still accept; for tests of old data. */
+  public void sampleV1(long seriesId, long ts, double value) {
     begin(SAMPLES);
     putVarLong(seriesId);
     putVarLong(zigzag(ts - prevTs));
@@ -120,6 +156,8 @@ public final class RecordEncoder {
     entryLen = 0;
     count = 0;
     prevTs = 0;
+    prevId = 0;
+    prevBits = 0;
   }
 
   private void flushEntry() {

@@ -6,12 +6,15 @@ import java.nio.file.Path;
 
 /**
  * The header every WAL segment starts with: magic {@code "LOUP"}, the format name {@code "wal"} (u8 length + ASCII),
- * the format version (u16). Big-endian. See docs/format/wal.md.
+ * the format version (u16). Big-endian. See docs/format/wal.md. Versions 1 and 2 are read; 2 is written.
  */
 final class SegmentHeader {
   static final int MAGIC = 0x4C4F5550; // "LOUP"
   static final String FORMAT = "wal";
-  static final int VERSION = 1;
+  /** Written by this version: 2 adds compact sample entries (type 7) to the record types of version 1. */
+  static final int VERSION = 2;
+  /** The oldest version read: version-1 segments hold only entry types that version 2 still decodes. */
+  static final int MIN_VERSION = 1;
   static final int LENGTH = 4 + 1 + FORMAT.length() + 2;
 
   private SegmentHeader() {}
@@ -36,8 +39,9 @@ final class SegmentHeader {
       throw new CorruptFileException(file, 4, "format '" + format + "' (expected: '" + FORMAT + "')");
     }
     int version = b.getShort(5 + len) & 0xffff;
-    if (version != VERSION) {
-      throw new CorruptFileException(file, 5 + len, "version " + version + " (expected: " + VERSION + ")");
+    if (version < MIN_VERSION || version > VERSION) {
+      throw new CorruptFileException(file, 5 + len,
+          "version " + version + " (expected: " + MIN_VERSION + " to " + VERSION + ")");
     }
   }
 }

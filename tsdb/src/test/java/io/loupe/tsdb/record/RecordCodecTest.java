@@ -68,6 +68,88 @@ class RecordCodecTest {
   }
 
   @Test
+  void compactSamplesRoundTripBitExactly() {
+    RecordEncoder enc = new RecordEncoder().reset();
+    java.util.Random rnd = new java.util.Random(11);
+    List<String> want = new ArrayList<>();
+    double[] specials = {0.0, -0.0, Double.NaN, Sample.STALE_NAN, Double.POSITIVE_INFINITY, Double.MIN_VALUE,
+        Double.longBitsToDouble(0x7ff8000000000001L), 1e300, -1e-300};
+    long id = 5;
+    long ts = 1_700_000_000_000L;
+    for (int i = 0; i < 2000; i++) {
+      // ids and timestamps that go up and down, values that repeat, change a little or change entirely
+      id = Math.max(0, id + rnd.nextInt(21) - 10 + (i % 97 == 0 ? (1L << 40) : 0));
+      ts += rnd.nextInt(5) == 0 ? -rnd.nextInt(100_000) : rnd.nextInt(3) * 15_000L;
+      double v = switch (i % 5) {
+        case 0 -> specials[rnd.nextInt(specials.length)];
+        case 1 -> rnd.nextLong() * 1.0;
+        case 2 -> Double.longBitsToDouble(rnd.nextLong());
+        case 3 -> Math.round(rnd.nextDouble() * 1e6) / 100.0;
+        default -> 42;
+      };
+      enc.sample(id, ts, v);
+      want.add("sample " + id + " " + ts + " " + Long.toHexString(Double.doubleToRawLongBits(v)));
+    }
+    enc.sample(Long.MAX_VALUE, Long.MIN_VALUE, 1);
+    want.add("sample " + Long.MAX_VALUE + " " + Long.MIN_VALUE + " 3ff0000000000000");
+    enc.sample(0, Long.MAX_VALUE, 1);
+    want.add("sample 0 " + Long.MAX_VALUE + " 3ff0000000000000");
+    enc.finish();
+    assertThat(decode(enc)).containsExactlyElementsOf(want);
+    assertThat(enc.buffer()[0]).isEqualTo((byte) RecordEncoder.SAMPLES_COMPACT);
+  }
+
+  @Test
+  void compactSamplesOfAScrapeTakeUnderTwoThirdsOfTheBytesOfVersion1() {
+    // one scrape of 1000 series with consecutive ids, one timestamp, counters and gauges of one magnitude
+    RecordEncoder compact = new RecordEncoder().reset();
+    RecordEncoder v1 = new RecordEncoder().reset();
+    for (int i = 0; i < 1000; i++) {
+      double v = i % 2 == 0 ? 1_000_000 + i * 4096 : 123_456 + i;
+      compact.sample(10_000 + 2L * i, 1_700_000_000_000L, v);
+      v1.sampleV1(10_000 + 2L * i, 1_700_000_000_000L, v);
+    }
+    compact.finish();
+    v1.finish();
+    // 6986 against 11010 bytes when written: ids and timestamps shrink to a byte, values to the bytes that differ
+    assertThat(compact.length()).isLessThan(v1.length() * 2 / 3);
+  }
+
+  @Test
+  void version1SamplesStillDecode() {
+    RecordEncoder enc = new RecordEncoder().reset();
+    enc.sampleV1(7, 1_700_000_000_000L, 1.5);
+    enc.sampleV1(3, 1_700_000_015_000L, Sample.STALE_NAN);
+    enc.finish();
+    assertThat(enc.buffer()[0]).isEqualTo((byte) RecordEncoder.SAMPLES);
+    assertThat(decode(enc)).containsExactly("sample 7 1700000000000 3ff8000000000000",
+        "sample 3 1700000015000 7ff0000000000002");
+  }
+
+  @Test
+  void rejectsACompactValueHeaderOfMoreThanEightBytes() {
+    RecordEncoder enc = new RecordEncoder().reset();
+    enc.sample(1, 2, 3.0);
+    enc.finish();
+    byte[] b = Arrays.copyOf(enc.buffer(), enc.length());
+    // type, length, count, id, ts, then the value header: make it claim 7 trailing zero bytes and 8 kept
+    b[5] = (byte) 0x78;
+    assertThatThrownBy(() -> RecordDecoder.decode(ByteBuffer.wrap(b), new RecordDecoder.Visitor() {
+      @Override
+      public void series(String tenant, long id, Labels labels) {}
+
+      @Override
+      public void sample(long seriesId, long ts, double value) {}
+
+      @Override
+      public void exemplar(long seriesId, Exemplar exemplar) {}
+
+      @Override
+      public void metadata(String tenant, MetricMetadata metadata) {}
+    })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x78");
+  }
+
+  @Test
   void rejectsTruncatedBatch() {
     RecordEncoder enc = new RecordEncoder().reset();
     enc.series("t", 1, Labels.of("__name__", "x"));
