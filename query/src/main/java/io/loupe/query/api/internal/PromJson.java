@@ -32,10 +32,26 @@ public final class PromJson {
 
   /** {@code [<seconds>, "<value>"]}. */
   public static void point(JsonGenerator g, long timestampMs, double value) throws IOException {
-    g.writeStartArray();
-    g.writeNumber(ValueFormat.timestamp(timestampMs));
-    g.writeString(ValueFormat.value(value));
-    g.writeEndArray();
+    point(g, new char[POINT_CHARS], timestampMs, value);
+  }
+
+  /** Room for one point in {@link #point(JsonGenerator, char[], long, double)}'s buffer. */
+  static final int POINT_CHARS = ValueFormat.MAX_TIMESTAMP_CHARS + ValueFormat.MAX_VALUE_CHARS + 8;
+
+  /**
+   * {@code [<seconds>,"<value>"]} composed in {@code buf} ({@link #POINT_CHARS} long) and written as one raw value:
+   * four generator calls and two strings per point were most of the cost of writing a range result (values never
+   * need escaping: digits, '.', '-', "NaN", "+Inf").
+   */
+  static void point(JsonGenerator g, char[] buf, long timestampMs, double value) throws IOException {
+    buf[0] = '[';
+    int p = ValueFormat.appendTimestamp(buf, 1, timestampMs);
+    buf[p++] = ',';
+    buf[p++] = '"';
+    p = ValueFormat.appendValue(buf, p, value);
+    buf[p++] = '"';
+    buf[p++] = ']';
+    g.writeRawValue(buf, 0, p);
   }
 
   /**
@@ -54,6 +70,7 @@ public final class PromJson {
       g.writeString(s.value());
       g.writeEndArray();
     } else if (v instanceof Vector vec) {
+      char[] buf = new char[POINT_CHARS];
       g.writeStartArray();
       int n = 0;
       for (Vector.Sample s : vec.samples()) {
@@ -65,12 +82,13 @@ public final class PromJson {
         g.writeFieldName("metric");
         labels(g, s.labels());
         g.writeFieldName("value");
-        point(g, s.timestampMs(), s.value());
+        point(g, buf, s.timestampMs(), s.value());
         g.writeEndObject();
         n++;
       }
       g.writeEndArray();
     } else if (v instanceof Matrix m) {
+      char[] buf = new char[POINT_CHARS];
       g.writeStartArray();
       int n = 0;
       for (Matrix.Series s : m.series()) {
@@ -88,7 +106,7 @@ public final class PromJson {
         long[] ts = s.timestamps();
         double[] vs = s.values();
         for (int i = 0; i < s.length(); i++) {
-          point(g, ts[i], vs[i]);
+          point(g, buf, ts[i], vs[i]);
         }
         g.writeEndArray();
         g.writeEndObject();

@@ -276,11 +276,17 @@ final class Functions {
     final double[] q0 = p0;
     final double[] q1 = p1;
     final double rangeSecs = m.range / 1000.0;
+    // Whether the current series has a counter reset anywhere: without one, rate/increase need not scan each window
+    // for resets (the scan was ~30% of sum by (mode) (rate(node_cpu_seconds_total[5m])) over 6k series).
+    final boolean[] resets = {true};
     boolean keepName = name.equals("last_over_time") || name.equals("first_over_time");
     RangeFn fn = switch (name) {
-      case "rate" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, true, rangeSecs);
-      case "increase" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, false, rangeSecs);
-      case "delta" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, false, false, rangeSecs);
+      case "rate" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, resets[0], true,
+          rangeSecs);
+      case "increase" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, true, resets[0], false,
+          rangeSecs);
+      case "delta" -> (ts, vs, lo, hi, s, e, i) -> extrapolated(ts, vs, lo, hi, s, e, false, false, false,
+          rangeSecs);
       case "irate" -> (ts, vs, lo, hi, s, e, i) -> instantDelta(ts, vs, lo, hi, true);
       case "idelta" -> (ts, vs, lo, hi, s, e, i) -> instantDelta(ts, vs, lo, hi, false);
       case "count_over_time" -> (ts, vs, lo, hi, s, e, i) -> hi - lo;
@@ -368,9 +374,13 @@ final class Functions {
     while (matArg instanceof Expr.Paren p) {
       matArg = p.expr();
     }
-    boolean counterCheck = (name.equals("rate") || name.equals("increase")) && matArg instanceof Expr.MatrixSelector;
+    boolean counter = name.equals("rate") || name.equals("increase");
+    boolean counterCheck = counter && matArg instanceof Expr.MatrixSelector;
     List<Data.Series> out = new ArrayList<>(m.series.size());
     for (RangeSeries rs : m.series) {
+      if (counter) {
+        resets[0] = hasReset(rs.vs, rs.n);
+      }
       double[] o = new double[c.n];
       boolean any = false;
       int lo = 0;
@@ -551,8 +561,22 @@ final class Functions {
     return String.format("%f", v);
   }
 
+  /** Whether a counter drops anywhere in {@code vs[0..n)}. */
+  static boolean hasReset(double[] vs, int n) {
+    for (int k = 1; k < n; k++) {
+      if (vs[k] < vs[k - 1]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * rate/increase/delta over {@code [lo, hi)} as Prometheus extrapolates them; {@code scanResets} false promises that
+   * the counter has no reset in the window, which skips the scan (the result is the same).
+   */
   static double extrapolated(long[] ts, double[] vs, int lo, int hi, long rangeStart, long rangeEnd,
-      boolean counter, boolean rate, double rangeSecs) {
+      boolean counter, boolean scanResets, boolean rate, double rangeSecs) {
     int n = hi - lo;
     if (n < 2) {
       return ABSENT;
@@ -560,7 +584,7 @@ final class Functions {
     double first = vs[lo];
     double last = vs[hi - 1];
     double result = last - first;
-    if (counter) {
+    if (counter && scanResets) {
       double prev = first;
       for (int k = lo + 1; k < hi; k++) {
         double cur = vs[k];

@@ -1,0 +1,100 @@
+package io.loupe.query.api.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.NumberOutput;
+import io.loupe.model.Labels;
+import io.loupe.query.promql.Matrix;
+import io.loupe.query.promql.Vector;
+import java.io.StringWriter;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ValueFormatTest {
+  /** What the formatter did before it wrote into char buffers: Schubfach digits spelled out by BigDecimal. */
+  private static String reference(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "+Inf" : "-Inf";
+    }
+    if (v == 0) {
+      return Double.doubleToRawLongBits(v) == 0 ? "0" : "-0";
+    }
+    String s = NumberOutput.toString(v, true);
+    return s.indexOf('E') < 0 && !s.endsWith(".0") ? s : new BigDecimal(s).stripTrailingZeros().toPlainString();
+  }
+
+  @Test
+  void valuesMatchTheReferenceOverEveryMagnitude() {
+    SplittableRandom rnd = new SplittableRandom(7);
+    for (int i = 0; i < 200_000; i++) {
+      double v = switch (i % 4) {
+        case 0 -> Double.longBitsToDouble(rnd.nextLong()); // any bit pattern: every exponent, subnormals
+        case 1 -> rnd.nextDouble() * Math.pow(10, rnd.nextInt(-12, 25)); // metric-like magnitudes
+        case 2 -> Math.rint(rnd.nextDouble() * Math.pow(10, rnd.nextInt(0, 22))); // integral, past the long path
+        default -> -rnd.nextDouble() * Math.pow(10, rnd.nextInt(-8, 12));
+      };
+      assertThat(ValueFormat.value(v)).as("bits %x", Double.doubleToRawLongBits(v)).isEqualTo(reference(v));
+    }
+  }
+
+  @Test
+  void extremes() {
+    for (double v : new double[] {Double.MAX_VALUE, -Double.MAX_VALUE, Double.MIN_VALUE, -Double.MIN_VALUE,
+        Double.MIN_NORMAL, 1e15, 1e15 - 1, 1e16, 1e7, 9_999_999.5, 1e-3, 0.00099, 1e22, 1e23, 123e-300}) {
+      assertThat(ValueFormat.value(v)).isEqualTo(reference(v));
+    }
+    assertThat(ValueFormat.value(Double.MIN_VALUE)).hasSize(2 + 323 + 2).startsWith("0.000").endsWith("49");
+    assertThat(ValueFormat.value(-Double.MAX_VALUE)).hasSize(310).startsWith("-17976931348623157000");
+    assertThat(ValueFormat.value(1e23)).isEqualTo("100000000000000000000000");
+    assertThat(ValueFormat.value(Integer.MAX_VALUE)).isEqualTo("2147483647");
+    assertThat(ValueFormat.value(-2147483648.0)).isEqualTo("-2147483648");
+    assertThat(ValueFormat.value(2147483648.0)).isEqualTo("2147483648");
+    assertThat(ValueFormat.value(Long.MAX_VALUE)).isEqualTo("9223372036854776000"); // shortest digits, as Go
+  }
+
+  @Test
+  void timestamps() {
+    assertThat(ValueFormat.timestamp(0)).isEqualTo("0");
+    assertThat(ValueFormat.timestamp(999)).isEqualTo("0.999");
+    assertThat(ValueFormat.timestamp(-1)).isEqualTo("-0.001");
+    assertThat(ValueFormat.timestamp(1_700_000_000_010L)).isEqualTo("1700000000.010");
+    assertThat(ValueFormat.timestamp(Long.MAX_VALUE / 4)).isEqualTo("2305843009213693.951");
+    assertThat(ValueFormat.timestamp(-Long.MAX_VALUE / 4)).isEqualTo("-2305843009213693.951");
+    SplittableRandom rnd = new SplittableRandom(3);
+    for (int i = 0; i < 100_000; i++) {
+      long ms = i < 50_000 ? rnd.nextLong(-Long.MAX_VALUE / 4, Long.MAX_VALUE / 4) : rnd.nextLong(0, 1L << 42);
+      long t = Math.abs(ms);
+      String want = (ms < 0 ? "-" : "") + t / 1000 + (t % 1000 == 0 ? "" : String.format(".%03d", t % 1000));
+      assertThat(ValueFormat.timestamp(ms)).isEqualTo(want);
+    }
+  }
+
+  @Test
+  void pointsAreWrittenAsTheGeneratorWouldWriteThem() throws Exception {
+    long[] ts = {1_000, 1_500, 2_000, 2_001};
+    double[] vs = {1, Double.NaN, 1.5e-7, Double.NEGATIVE_INFINITY};
+    Matrix m = new Matrix(List.of(new Matrix.Series(Labels.of("__name__", "x", "a", "q\"\\"), ts, vs, 4),
+        new Matrix.Series(Labels.of("b", "2"), new long[] {3_000}, new double[] {-0.0}, 1)));
+    StringWriter w = new StringWriter();
+    try (JsonGenerator g = JsonResponses.JSON.createGenerator(w)) {
+      PromJson.queryData(g, m, 0, new ArrayList<>());
+    }
+    assertThat(w.toString()).isEqualTo("{\"resultType\":\"matrix\",\"result\":["
+        + "{\"metric\":{\"__name__\":\"x\",\"a\":\"q\\\"\\\\\"},\"values\":[[1,\"1\"],[1.500,\"NaN\"],"
+        + "[2,\"0.00000015\"],[2.001,\"-Inf\"]]},{\"metric\":{\"b\":\"2\"},\"values\":[[3,\"-0\"]]}]}");
+    w = new StringWriter();
+    try (JsonGenerator g = JsonResponses.JSON.createGenerator(w)) {
+      PromJson.queryData(g, new Vector(List.of(new Vector.Sample(Labels.EMPTY, 5_000, 2.5),
+          new Vector.Sample(Labels.of("c", "d"), 5_000, 1e21))), 0, new ArrayList<>());
+    }
+    assertThat(w.toString()).isEqualTo("{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[5,\"2.5\"]},"
+        + "{\"metric\":{\"c\":\"d\"},\"value\":[5,\"1000000000000000000000\"]}]}");
+  }
+}
