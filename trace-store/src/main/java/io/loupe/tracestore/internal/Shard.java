@@ -163,7 +163,7 @@ public final class Shard {
 
   private static void index(SearchIndex search, byte[] payload) throws IOException {
     SpanCodec.Header h = SpanCodec.header(payload);
-    search.add(h.tenant(), SpanCodec.decode(payload, null, null));
+    search.add(h.tenant(), SpanCodec.decode(payload, null, null)); // decoded trace by trace: one document each
   }
 
   public int id() {
@@ -238,7 +238,7 @@ public final class Shard {
     active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
     try {
       for (List<SpanRecord> list : traces.values()) {
-        active.search().add(tenant, list);
+        active.search().add(tenant, list); // all of one trace: one document
       }
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
@@ -403,10 +403,12 @@ public final class Shard {
     }
   }
 
-  /** The newest {@code n} matching spans of every segment overlapping {@code [startNanos, endNanos]}. */
-  public List<SearchIndex.Hit> search(org.apache.lucene.search.Query q, long startNanos, long endNanos, int n)
-      throws IOException {
-    List<SearchIndex.Hit> out = new ArrayList<>();
+  /**
+   * Opens, into {@code out}, a cursor over {@code q} on every segment with spans started within {@code [startNanos,
+   * endNanos]}; the caller closes them.
+   */
+  public void cursors(org.apache.lucene.search.Query q, long startNanos, long endNanos,
+      List<SearchIndex.Cursor> out) throws IOException {
     ActiveSegment a;
     List<SealedSegment> sealedNow;
     appendLock.lock();
@@ -422,17 +424,32 @@ public final class Shard {
         continue;
       }
       try {
-        out.addAll(s.search().search(q, n));
+        out.add(s.search().cursor(q));
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
         // dropped by retention during the search
       }
     }
     try {
-      out.addAll(a.search().search(q, n)); // if it was sealed meanwhile, the same SearchIndex reads its commit
+      out.add(a.search().cursor(q)); // if it was sealed meanwhile, the same SearchIndex reads its commit
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // dropped or store closed during the search
     }
-    return out;
+  }
+
+  /** Adds the attribute keys of {@code tenant} under {@code prefix} in any segment to {@code out}. */
+  public void tagNames(String tenant, String prefix, java.util.Set<String> out) throws IOException {
+    for (SealedSegment s : sealed) {
+      try {
+        s.search().tagNames(tenant, prefix, out);
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped by retention
+      }
+    }
+    try {
+      active.search().tagNames(tenant, prefix, out);
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      // sealed meanwhile; its keys were seen in the sealed list or are seen next time
+    }
   }
 
   /** Adds the terms of {@code field} starting with {@code prefix} in any segment to {@code out}. */
