@@ -24,6 +24,7 @@ import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
 import io.loupe.tracestore.internal.TenantRateLimiter;
+import io.loupe.tracestore.internal.TraceIdMap;
 import io.loupe.tracestore.internal.TraceIds;
 import io.loupe.tracestore.internal.TraceSearch;
 import io.loupe.tracestore.internal.TraceKey;
@@ -59,6 +60,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TraceStore.class);
+
+  // A day of segments at the default hour: retention then deletes one trace id map file a day per shard.
+  private static final int SEGMENTS_PER_MAP_GENERATION = 24;
 
   private final TraceStoreOptions options;
   private final Clock clock;
@@ -109,7 +113,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     int shardCount = shardCount(options);
     StoreMetrics metrics = new StoreMetrics(registry);
     Shard.Config config = new Shard.Config(options.segmentMaxBytes(), options.segmentDuration().toMillis(),
-        options.maxSpansPerTrace());
+        options.maxSpansPerTrace(), new TraceIdMap.Options(options.traceIdMapEntries(), SEGMENTS_PER_MAP_GENERATION));
     Shard[] shards = new Shard[shardCount];
     try {
       for (int i = 0; i < shardCount; i++) {
