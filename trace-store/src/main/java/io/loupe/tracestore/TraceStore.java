@@ -6,7 +6,6 @@ import io.loupe.model.AppendResult;
 import io.loupe.model.InvalidInputException;
 import io.loupe.model.RejectReason;
 import io.loupe.model.ResourceExhaustedException;
-import io.loupe.model.SpanFilter;
 import io.loupe.model.SpanReader;
 import io.loupe.model.SpanRecord;
 import io.loupe.model.SpanWriter;
@@ -23,10 +22,11 @@ import io.loupe.tracestore.internal.SearchIndex;
 import io.loupe.tracestore.internal.SearchQueries;
 import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
-import io.loupe.tracestore.internal.SpanFilters;
 import io.loupe.tracestore.internal.StoreMetrics;
 import io.loupe.tracestore.internal.TenantRateLimiter;
+import io.loupe.tracestore.internal.TraceIdMap;
 import io.loupe.tracestore.internal.TraceIds;
+import io.loupe.tracestore.internal.TraceSearch;
 import io.loupe.tracestore.internal.TraceKey;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,6 +60,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TraceStore.class);
+
+  // A day of segments at the default hour: retention then deletes one trace id map file a day per shard.
+  private static final int SEGMENTS_PER_MAP_GENERATION = 24;
 
   private final TraceStoreOptions options;
   private final Clock clock;
@@ -110,7 +113,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     int shardCount = shardCount(options);
     StoreMetrics metrics = new StoreMetrics(registry);
     Shard.Config config = new Shard.Config(options.segmentMaxBytes(), options.segmentDuration().toMillis(),
-        options.maxSpansPerTrace());
+        options.maxSpansPerTrace(), new TraceIdMap.Options(options.traceIdMapEntries(), SEGMENTS_PER_MAP_GENERATION));
     Shard[] shards = new Shard[shardCount];
     try {
       for (int i = 0; i < shardCount; i++) {
@@ -307,10 +310,13 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
   public List<SpanRecord> trace(Tenant tenant, String traceId) {
     requireNonNull(tenant, "tenant");
     requireNonNull(traceId, "traceId");
+    return trace(tenant, TraceIds.fromHex(traceId, 16, "traceId"));
+  }
+
+  private List<SpanRecord> trace(Tenant tenant, byte[] id) {
     if (closed) {
       throw new StorageUnavailableException("trace store is closed");
     }
-    byte[] id = TraceIds.fromHex(traceId, 16, "traceId");
     TraceKey key = TraceKey.of(tenant.id(), id);
     Shard shard = shards[TraceIds.shardOf(key.hi(), key.lo(), shards.length)];
     List<SpanRecord> spans = shard.trace(key, id);
@@ -318,77 +324,33 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     return dedupe(spans);
   }
 
+  /**
+   * Traces with a span matching {@code query}, newest first (by their newest matching span). Exact: every trace that
+   * matches competes for the limit, however many documents the index finds for other traces.
+   */
   @Override
   public List<TraceSummary> search(Tenant tenant, TraceQuery query) {
     requireNonNull(tenant, "tenant");
     requireNonNull(query, "query");
     ensureOpen();
-    // Lucene finds candidates with one span condition set (the simple conditions, else the first span filter); the
-    // remaining span filters are checked on each candidate's spans, which are read anyway for its summary.
-    Query q = SearchQueries.of(tenant.id(), query);
-    List<SpanFilter> verify = query.spanFilters();
-    if (!verify.isEmpty() && !hasSimpleConditions(query)) {
-      q = new org.apache.lucene.search.BooleanQuery.Builder()
-          .add(q, org.apache.lucene.search.BooleanClause.Occur.FILTER)
-          .add(SearchQueries.filter(tenant.id(), verify.get(0)), org.apache.lucene.search.BooleanClause.Occur.FILTER)
-          .build();
-      verify = verify.subList(1, verify.size());
-    }
-    // A trace with many matching spans takes several hits: ask each segment for more spans than traces wanted.
-    int perSegment = Math.min(TraceQuery.MAX_LIMIT, query.limit() * 20);
-    Map<String, Long> newest = new HashMap<>();
+    TraceSearch search = new TraceSearch(tenant.id(), query);
+    Query q = search.luceneQuery();
+    List<SearchIndex.Cursor> cursors = new ArrayList<>();
     try {
       for (Shard s : shards) {
-        for (SearchIndex.Hit h : s.search(q, query.startEpochNanos(), query.endEpochNanos(), perSegment)) {
-          newest.merge(TraceIds.toHex(h.traceId()), h.startNanos(), Math::max);
+        s.cursors(q, query.startEpochNanos(), query.endEpochNanos(), cursors);
+      }
+      return search.run(cursors, id -> trace(tenant, id));
+    } catch (IOException e) {
+      for (SearchIndex.Cursor c : cursors) {
+        try {
+          c.close();
+        } catch (IOException | RuntimeException e2) {
+          e.addSuppressed(e2);
         }
       }
-    } catch (IOException e) {
       throw new UncheckedIOException("trace search failed", e);
     }
-    List<Map.Entry<String, Long>> order = new ArrayList<>(newest.entrySet());
-    order.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
-    List<TraceSummary> out = new ArrayList<>();
-    for (Map.Entry<String, Long> e : order) {
-      if (out.size() >= query.limit()) {
-        break;
-      }
-      List<SpanRecord> spans = trace(tenant, e.getKey());
-      boolean all = true;
-      for (SpanFilter f : verify) {
-        all &= SpanFilters.anyMatch(spans, f);
-      }
-      TraceSummary s = all ? summarize(e.getKey(), spans) : null;
-      if (s != null) {
-        out.add(s);
-      }
-    }
-    return out;
-  }
-
-  private static boolean hasSimpleConditions(TraceQuery q) {
-    return !q.serviceName().isEmpty() || !q.spanName().isEmpty() || q.kind() != null || q.statusCode() != null
-        || !q.attributes().isEmpty() || q.minDurationNanos() > 0 || q.maxDurationNanos() < Long.MAX_VALUE;
-  }
-
-  private static TraceSummary summarize(String traceId, List<SpanRecord> spans) {
-    if (spans.isEmpty()) {
-      return null; // dropped by retention between search and read
-    }
-    SpanRecord root = null;
-    long start = Long.MAX_VALUE;
-    long end = Long.MIN_VALUE;
-    for (SpanRecord s : spans) {
-      start = Math.min(start, s.startEpochNanos());
-      end = Math.max(end, s.endEpochNanos());
-      if (s.isRoot() && (root == null || s.startEpochNanos() < root.startEpochNanos())) {
-        root = s;
-      }
-    }
-    if (root == null) {
-      root = spans.get(0); // sorted by start: the earliest span stands in for a root not yet arrived
-    }
-    return new TraceSummary(traceId, root.serviceName(), root.name(), start, end - start, spans.size());
   }
 
   @Override
@@ -408,12 +370,19 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
   public List<String> tagNames(Tenant tenant, TagScope scope) {
     requireNonNull(tenant, "tenant");
     requireNonNull(scope, "scope");
+    ensureOpen();
     java.util.TreeSet<String> out = new java.util.TreeSet<>();
-    if (scope != TagScope.SPAN) {
-      out.addAll(terms(SearchIndex.TAG, SearchIndex.key(tenant.id(), SearchIndex.RESOURCE_PREFIX), Integer.MAX_VALUE));
-    }
-    if (scope != TagScope.RESOURCE) {
-      out.addAll(terms(SearchIndex.TAG, SearchIndex.key(tenant.id(), SearchIndex.SPAN_PREFIX), Integer.MAX_VALUE));
+    try {
+      for (Shard s : shards) {
+        if (scope != TagScope.SPAN) {
+          s.tagNames(tenant.id(), SearchIndex.RESOURCE_PREFIX, out);
+        }
+        if (scope != TagScope.RESOURCE) {
+          s.tagNames(tenant.id(), SearchIndex.SPAN_PREFIX, out);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading tag names failed", e);
     }
     return List.copyOf(out);
   }

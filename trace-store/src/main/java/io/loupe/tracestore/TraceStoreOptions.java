@@ -20,6 +20,9 @@ import java.time.Duration;
  *     bytes) are truncated to it, counted in {@code loupe.tracestore.attributes.truncated}
  * @param maxSpansPerSecondPerTenant when > 0, a tenant's writes beyond this rate (bursts up to one second's worth)
  *     are refused whole with {@code ResourceExhaustedException} (HTTP 429 / RESOURCE_EXHAUSTED with a retry hint)
+ * @param traceIdMapEntries traces per shard one generation of the trace id map is sized for (Chronicle Map's declared
+ *     entries; a new generation starts at the next segment roll once half of it is used; up to 4 times as many fit
+ *     before the generation stops recording and its lookups check every segment)
  */
 public record TraceStoreOptions(
     Path dataDir,
@@ -31,7 +34,8 @@ public record TraceStoreOptions(
     long retentionBytes,
     int maxSpansPerTrace,
     int maxAttributeValueLength,
-    long maxSpansPerSecondPerTenant) {
+    long maxSpansPerSecondPerTenant,
+    long traceIdMapEntries) {
 
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_SEGMENT_BYTES = 1024;
@@ -64,6 +68,9 @@ public record TraceStoreOptions(
       throw new IllegalArgumentException("maxSpansPerSecondPerTenant: " + maxSpansPerSecondPerTenant
           + " (expected: >= 0, 0 means no limit)");
     }
+    if (traceIdMapEntries < 1000) {
+      throw new IllegalArgumentException("traceIdMapEntries: " + traceIdMapEntries + " (expected: >= 1000)");
+    }
     if (maxAttributeValueLength < 1) {
       throw new IllegalArgumentException(
           "maxAttributeValueLength: " + maxAttributeValueLength + " (expected: > 0)");
@@ -72,55 +79,61 @@ public record TraceStoreOptions(
 
   /**
    * One shard per available processor, fsync before ack, segments of 1 hour or 256 MiB, 7 days retention, no size
-   * retention, 50,000 spans per trace, attribute values up to 4096 characters, no rate limit.
+   * retention, 50,000 spans per trace, attribute values up to 4096 characters, no rate limit, trace id map
+   * generations of 2 M traces per shard.
    */
   public static TraceStoreOptions defaults(Path dataDir) {
     return new TraceStoreOptions(dataDir, Math.min(MAX_SHARDS, Runtime.getRuntime().availableProcessors()),
-        FsyncPolicy.beforeAck(), Duration.ofHours(1), 256L << 20, Duration.ofDays(7), 0, 50_000, 4096, 0);
+        FsyncPolicy.beforeAck(), Duration.ofHours(1), 256L << 20, Duration.ofDays(7), 0, 50_000, 4096, 0, 2_000_000);
   }
 
   public TraceStoreOptions withShards(int n) {
     return new TraceStoreOptions(dataDir, n, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withFsync(FsyncPolicy p) {
     return new TraceStoreOptions(dataDir, shards, p, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withSegmentDuration(Duration d) {
     return new TraceStoreOptions(dataDir, shards, fsync, d, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withSegmentMaxBytes(long n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, n, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withRetention(Duration d) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, d, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withRetentionBytes(long n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, n,
-        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withMaxSpansPerTrace(int n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        n, maxAttributeValueLength, maxSpansPerSecondPerTenant);
+        n, maxAttributeValueLength, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withMaxAttributeValueLength(int n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, n, maxSpansPerSecondPerTenant);
+        maxSpansPerTrace, n, maxSpansPerSecondPerTenant, traceIdMapEntries);
   }
 
   public TraceStoreOptions withMaxSpansPerSecondPerTenant(long n) {
     return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
-        maxSpansPerTrace, maxAttributeValueLength, n);
+        maxSpansPerTrace, maxAttributeValueLength, n, traceIdMapEntries);
+  }
+
+  public TraceStoreOptions withTraceIdMapEntries(long n) {
+    return new TraceStoreOptions(dataDir, shards, fsync, segmentDuration, segmentMaxBytes, retention, retentionBytes,
+        maxSpansPerTrace, maxAttributeValueLength, maxSpansPerSecondPerTenant, n);
   }
 }

@@ -187,6 +187,33 @@ class TraceSearchIT {
   }
 
   @Test
+  void limitCountsExactMatchesOnlyNewestFirst() {
+    // 30 newer traces whose one document holds both terms on different spans (a Lucene candidate that is no match),
+    // then 5 older exact matches: a limit of 3 must still find the newest 3 exact ones.
+    List<String> exact = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String t = Spans.randomTraceId();
+      store.write(A, List.of(span(t, "", "api", "GET /x", SpanRecord.Kind.SERVER, T0 + (100 + i) * MS, MS,
+          Map.of("region", "eu"))));
+      exact.add(0, t);
+    }
+    for (int i = 0; i < 30; i++) {
+      String t = Spans.randomTraceId();
+      SpanRecord root = span(t, "", "api", "GET /x", SpanRecord.Kind.SERVER, T0 + (200 + i) * MS, MS,
+          Map.of("region", "us"));
+      SpanRecord child = span(t, root.spanId(), "worker", "work", SpanRecord.Kind.INTERNAL, T0 + (200 + i) * MS, MS,
+          Map.of("region", "eu"));
+      store.write(A, List.of(root, child));
+    }
+    TraceQuery q = TraceQuery.between(T0, T0 + 1000 * MS, 3).withService("api")
+        .withAttributes(List.of(AttributeCondition.any("region", "eu")));
+    assertThat(ids(q)).containsExactlyElementsOf(exact.subList(0, 3));
+    // the time range applies to the matching span, not to the trace's other spans
+    assertThat(ids(TraceQuery.between(T0 + 102 * MS, T0 + 103 * MS, 20).withService("api")))
+        .containsExactlyElementsOf(exact.subList(1, 3));
+  }
+
+  @Test
   void badFiltersAreTheCallersFault() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
         () -> traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.REGEX, "(unclosed")))

@@ -6,6 +6,7 @@ import io.loupe.model.SpanRecord;
 import io.loupe.model.Tenant;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
+import java.lang.management.ManagementFactory;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -23,8 +24,15 @@ class TraceStoreKillIT {
   @Test
   void acknowledgedSpansSurviveKill9() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process child = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        CrashWriter.class.getName(), dir.toString())
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m"));
+    // Chronicle Map's flags (DEPENDENCIES.md), as this JVM got them
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (a.startsWith("--add-") || a.startsWith("-Dchronicle.")) {
+        cmd.add(a);
+      }
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashWriter.class.getName(), dir.toString()));
+    Process child = new ProcessBuilder(cmd)
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     List<String[]> acked = new ArrayList<>();
     try (BufferedReader in =

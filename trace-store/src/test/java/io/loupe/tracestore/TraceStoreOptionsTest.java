@@ -19,13 +19,14 @@ class TraceStoreOptionsTest {
     assertThat(o.maxSpansPerTrace()).isEqualTo(50_000);
     assertThat(o.maxAttributeValueLength()).isEqualTo(4096);
     assertThat(o.maxSpansPerSecondPerTenant()).isZero();
+    assertThat(o.traceIdMapEntries()).isEqualTo(2_000_000);
 
     TraceStoreOptions w = o.withShards(3).withFsync(FsyncPolicy.every(Duration.ofMillis(50)))
         .withSegmentDuration(Duration.ofMinutes(5)).withSegmentMaxBytes(4096).withRetention(Duration.ofHours(2))
         .withRetentionBytes(1 << 30).withMaxSpansPerTrace(10).withMaxAttributeValueLength(64)
-        .withMaxSpansPerSecondPerTenant(1000);
+        .withMaxSpansPerSecondPerTenant(1000).withTraceIdMapEntries(5000);
     assertThat(w).isEqualTo(new TraceStoreOptions(Path.of("x"), 3, new FsyncPolicy(Duration.ofMillis(50)),
-        Duration.ofMinutes(5), 4096, Duration.ofHours(2), 1 << 30, 10, 64, 1000));
+        Duration.ofMinutes(5), 4096, Duration.ofHours(2), 1 << 30, 10, 64, 1000, 5000));
   }
 
   @Test
@@ -35,6 +36,7 @@ class TraceStoreOptionsTest {
     assertThatThrownBy(() -> o.withSegmentMaxBytes(10)).hasMessage("segmentMaxBytes: 10 (expected: >= 1024)");
     assertThatThrownBy(() -> o.withRetention(Duration.ZERO)).hasMessage("retention: PT0S (expected: > 0)");
     assertThatThrownBy(() -> o.withMaxSpansPerTrace(-1)).hasMessage("maxSpansPerTrace: -1 (expected: > 0)");
+    assertThatThrownBy(() -> o.withTraceIdMapEntries(10)).hasMessage("traceIdMapEntries: 10 (expected: >= 1000)");
     assertThatThrownBy(() -> FsyncPolicy.every(Duration.ZERO)).hasMessage("fsync interval: PT0S (expected: > 0)");
   }
 }

@@ -3,6 +3,7 @@ package io.loupe.tracestore.internal;
 import io.loupe.model.SpanRecord;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,22 +13,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
-import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.DocValues;
-import org.apache.lucene.index.LeafReaderContext;
-import org.apache.lucene.index.ReaderUtil;
-import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.MultiTerms;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.search.FieldDoc;
@@ -42,11 +44,16 @@ import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.UnicodeUtil;
 
 /**
- * The Lucene index of one segment: one document per span. While the segment is active an {@link IndexWriter} adds
- * documents and searches go through a near-real-time reader; sealing commits it and reopens read-only. Derived data:
- * recovery rebuilds it from the segment whenever the segment had no index file. Fields in docs/format/trace-lucene.md.
+ * The Lucene index of one segment: one document per trace per record (the spans of one trace that one write put into
+ * the segment), holding the union of their terms. A document matching a query therefore only says that some span of
+ * the group may match: searches re-check the exact span-level condition on the decoded spans. While the segment is
+ * active an {@link IndexWriter} adds documents and searches go through a near-real-time reader; sealing commits it
+ * and reopens read-only. Derived data: recovery rebuilds it from the segment whenever the segment had no index file,
+ * and {@link #openSealed} refuses an index of another document layout so that it is rebuilt too. Fields in
+ * docs/format/trace-lucene.md.
  */
 public final class SearchIndex implements Closeable {
   public static final String TENANT = "tenant";
@@ -56,10 +63,12 @@ public final class SearchIndex implements Closeable {
   public static final String NAME = "name";
   public static final String KIND = "kind";
   public static final String STATUS = "status";
-  public static final String ROOT = "root";
+  /** Newest span start of the group: point (range filter, sort skipping) and doc values (sort key). */
   public static final String START = "start";
+  /** Oldest span start of the group: point. */
+  public static final String START_MIN = "start.min";
+  /** Shortest and longest span duration of the group: one 2-D point. */
   public static final String DURATION = "duration";
-  public static final String TAG = "tag";
   public static final String RESOURCE_PREFIX = "r.";
   public static final String SPAN_PREFIX = "s.";
   public static final String RESOURCE_NUMERIC_PREFIX = "rn.";
@@ -70,11 +79,22 @@ public final class SearchIndex implements Closeable {
   /** Keyword values longer than this are not indexed (Lucene's term limit is 32766 bytes; such values are blobs). */
   static final int MAX_KEYWORD_CHARS = 1024;
   static final char SEP = '\u0000';
+  /**
+   * The document layout, kept in the commit's user data: 2 = one document per (trace, record). An index without it
+   * (layout 1: one document per span) is rebuilt from its segment at open.
+   */
+  static final String LAYOUT_KEY = "loupe.layout";
+  static final String LAYOUT = "2";
+  // 64 MiB instead of 16: a segment of an hour holds a few hundred MiB of terms, and each flush is one more Lucene
+  // segment to merge; one write thread per shard, so this is also the most the buffer holds per shard.
+  private static final double RAM_BUFFER_MB = 64;
+  private static final int MAX_CACHED_KEYS = 10_000;
 
   private final Path dir;
   private final Directory directory;
   private IndexWriter writer; // null once sealed
   private volatile SearcherManager searchers;
+  private final DocBuilder builder = new DocBuilder();
 
   private SearchIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager searchers) {
     this.dir = dir;
@@ -90,14 +110,17 @@ public final class SearchIndex implements Closeable {
     Directory d = FSDirectory.open(dir);
     IndexWriterConfig c = new IndexWriterConfig();
     c.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
-    c.setRAMBufferSizeMB(16);
+    c.setRAMBufferSizeMB(RAM_BUFFER_MB);
     c.setCommitOnClose(false);
+    // Compound files copy every flushed file once more; the index is derived, few segments are open at once.
+    c.setUseCompoundFile(false);
     IndexWriter w = new IndexWriter(d, c);
+    w.setLiveCommitData(Map.of(LAYOUT_KEY, LAYOUT).entrySet());
     w.commit(); // an empty commit so that a reader can open it at once
     return new SearchIndex(dir, d, w, new SearcherManager(w, null));
   }
 
-  /** Opens a sealed index read-only; null when there is none (never written or damaged). */
+  /** Opens a sealed index read-only; null when there is none (never written, damaged or of an older layout). */
   public static SearchIndex openSealed(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       return null;
@@ -105,6 +128,11 @@ public final class SearchIndex implements Closeable {
     Directory d = FSDirectory.open(dir);
     try {
       if (!DirectoryReader.indexExists(d)) {
+        d.close();
+        return null;
+      }
+      Map<String, String> data = SegmentInfos.readLatestCommit(d).getUserData();
+      if (!LAYOUT.equals(data.get(LAYOUT_KEY))) {
         d.close();
         return null;
       }
@@ -119,83 +147,282 @@ public final class SearchIndex implements Closeable {
     return tenant + SEP + value;
   }
 
-  /** Indexes {@code spans} of {@code tenant}. */
-  public void add(String tenant, Iterable<SpanRecord> spans) throws IOException {
-    List<Document> docs = new ArrayList<>();
-    for (SpanRecord s : spans) {
-      docs.add(document(tenant, s));
-    }
-    writer.addDocuments(docs);
-  }
-
-  static Document document(String tenant, SpanRecord s) {
-    Document d = new Document();
-    d.add(new StringField(TENANT, tenant, Field.Store.NO));
-    // Doc values, not a stored field: spans of a trace share one ordinal, and reading ids of hits skips the LZ4
-    // block decompression that showed at the top of a search profile.
-    d.add(new SortedDocValuesField(TRACE, new BytesRef(TraceIds.fromHex(s.traceId(), 16, "traceId"))));
-    String service = s.serviceName();
-    d.add(new StringField(SERVICE, key(tenant, service), Field.Store.NO));
-    d.add(new StringField(OPERATION, key(tenant, service + SEP + s.name()), Field.Store.NO));
-    d.add(new StringField(NAME, key(tenant, s.name()), Field.Store.NO));
-    d.add(new StringField(KIND, s.kind().name().toLowerCase(Locale.ROOT), Field.Store.NO));
-    d.add(new StringField(STATUS, s.statusCode().name().toLowerCase(Locale.ROOT), Field.Store.NO));
-    d.add(new StringField(ROOT, s.isRoot() ? "t" : "f", Field.Store.NO));
-    d.add(new LongPoint(START, s.startEpochNanos()));
-    d.add(new NumericDocValuesField(START, s.startEpochNanos()));
-    d.add(new LongPoint(DURATION, s.durationNanos()));
-    attributes(d, tenant, s.resourceAttributes(), RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX, RESOURCE_DOUBLE_PREFIX);
-    attributes(d, tenant, s.attributes(), SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX);
-    return d;
-  }
-
-  private static void attributes(Document d, String tenant, Map<String, Object> attrs, String prefix,
-      String numericPrefix, String doublePrefix) {
-    for (Map.Entry<String, Object> a : attrs.entrySet()) {
-      boolean any = value(d, tenant, prefix + a.getKey(), numericPrefix + a.getKey(), doublePrefix + a.getKey(),
-          a.getValue(), true);
-      if (any) {
-        d.add(new StringField(TAG, key(tenant, prefix + a.getKey()), Field.Store.NO));
+  /**
+   * Indexes {@code spans} of {@code tenant}: one document per run of consecutive spans with the same trace id (a
+   * record keeps each trace's spans together). Called by one thread at a time (the shard's append lock).
+   */
+  public synchronized void add(String tenant, List<SpanRecord> spans) throws IOException {
+    int from = 0;
+    for (int i = 1; i <= spans.size(); i++) {
+      if (i == spans.size() || !spans.get(i).traceId().equals(spans.get(from).traceId())) {
+        writer.addDocument(builder.build(tenant, spans, from, i));
+        from = i;
       }
     }
   }
 
-  private static boolean value(Document d, String tenant, String field, String numericField, String doubleField,
-      Object v, boolean allowList) {
-    if (v instanceof String str) {
-      if (str.length() > MAX_KEYWORD_CHARS) {
-        return false;
-      }
-      d.add(new StringField(field, key(tenant, str), Field.Store.NO));
-      return true;
-    }
-    if (v instanceof Boolean || v instanceof Long || v instanceof Integer) {
-      d.add(new StringField(field, key(tenant, String.valueOf(v)), Field.Store.NO));
-      if (!(v instanceof Boolean)) {
-        d.add(new LongPoint(numericField, ((Number) v).longValue()));
-      }
-      return true;
-    }
-    if (v instanceof Double dbl) {
-      d.add(new StringField(field, key(tenant, String.valueOf(dbl)), Field.Store.NO));
-      d.add(new DoublePoint(doubleField, dbl));
-      return true;
-    }
-    if (v instanceof List<?> list && allowList) {
-      boolean any = false;
-      for (Object o : list) {
-        any |= value(d, tenant, field, numericField, doubleField, o, false);
-      }
-      return any;
-    }
-    return false; // byte[], maps, nested lists, null: stored in the segment, not searchable
+  /** The document of {@code spans[from, to)}, all of one trace. Tests look at it. */
+  static Document document(String tenant, List<SpanRecord> spans, int from, int to) {
+    return new DocBuilder().build(tenant, spans, from, to);
   }
 
-  /** A hit: the trace id (16 bytes) and start of a matching span. */
+  /**
+   * Builds documents with terms encoded straight into one byte arena per document (no {@code tenant + value} strings)
+   * and each (field, value) pair added once per document.
+   */
+  private static final class DocBuilder {
+    /** The field names of one attribute key, built once, and the values it already added to the current document. */
+    private static final class AttributeFields {
+      final String keyword;
+      final String longs;
+      final String doubles;
+      final java.util.HashSet<Object> values = new java.util.HashSet<>();
+      int doc = -1;
+
+      AttributeFields(String keyword, String longs, String doubles) {
+        this.keyword = keyword;
+        this.longs = longs;
+        this.doubles = doubles;
+      }
+
+      /** Whether {@code v} is new in document {@code d}. */
+      boolean add(int d, Object v) {
+        if (doc != d) {
+          doc = d;
+          values.clear();
+        }
+        return values.add(v);
+      }
+    }
+
+    private final java.util.HashSet<String> services = new java.util.HashSet<>();
+    private final java.util.HashSet<String> names = new java.util.HashSet<>();
+    private final java.util.HashSet<Operation> operations = new java.util.HashSet<>();
+    private int kinds;
+    private int statuses;
+    private final java.util.IdentityHashMap<Map<String, Object>, Boolean> resources =
+        new java.util.IdentityHashMap<>();
+    private final Map<String, AttributeFields> resourceFields = new java.util.HashMap<>();
+    private final Map<String, AttributeFields> spanFields = new java.util.HashMap<>();
+    private int docNumber;
+    private String tenant = "";
+    private byte[] tenantPrefix = {SEP};
+    private byte[] arena = new byte[4096];
+    private int used;
+
+    private record Operation(String service, String name) {}
+
+    Document build(String tenant, List<SpanRecord> spans, int from, int to) {
+      if (!tenant.equals(this.tenant)) {
+        this.tenant = tenant;
+        byte[] t = tenant.getBytes(StandardCharsets.UTF_8);
+        tenantPrefix = Arrays.copyOf(t, t.length + 1);
+        tenantPrefix[t.length] = SEP;
+      }
+      // The arena is reused: IndexWriter copies a document's terms before addDocument returns, and add() hands
+      // each document over before building the next.
+      used = 0;
+      docNumber++;
+      services.clear();
+      names.clear();
+      operations.clear();
+      kinds = 0;
+      statuses = 0;
+      resources.clear();
+      Document d = new Document();
+      d.add(new StringField(TENANT, tenant, Field.Store.NO));
+      d.add(new BinaryDocValuesField(TRACE, new BytesRef(TraceIds.fromHex(spans.get(from).traceId(), 16, "traceId"))));
+      long minStart = Long.MAX_VALUE;
+      long maxStart = Long.MIN_VALUE;
+      long minDuration = Long.MAX_VALUE;
+      long maxDuration = Long.MIN_VALUE;
+      for (int i = from; i < to; i++) {
+        SpanRecord s = spans.get(i);
+        minStart = Math.min(minStart, s.startEpochNanos());
+        maxStart = Math.max(maxStart, s.startEpochNanos());
+        minDuration = Math.min(minDuration, s.durationNanos());
+        maxDuration = Math.max(maxDuration, s.durationNanos());
+        String service = s.serviceName();
+        if (services.add(service)) {
+          d.add(new StringField(SERVICE, term(service, null), Field.Store.NO));
+        }
+        if (operations.add(new Operation(service, s.name()))) {
+          d.add(new StringField(OPERATION, term(service, s.name()), Field.Store.NO));
+        }
+        if (names.add(s.name())) {
+          d.add(new StringField(NAME, term(s.name(), null), Field.Store.NO));
+        }
+        int k = s.kind().ordinal();
+        if ((kinds & (1 << k)) == 0) {
+          kinds |= 1 << k;
+          d.add(new StringField(KIND, KINDS[k], Field.Store.NO));
+        }
+        int st = s.statusCode().ordinal();
+        if ((statuses & (1 << st)) == 0) {
+          statuses |= 1 << st;
+          d.add(new StringField(STATUS, STATUSES[st], Field.Store.NO));
+        }
+        if (resources.put(s.resourceAttributes(), Boolean.TRUE) == null) {
+          attributes(d, s.resourceAttributes(), resourceFields, RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX,
+              RESOURCE_DOUBLE_PREFIX);
+        }
+        attributes(d, s.attributes(), spanFields, SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX);
+      }
+      d.add(new LongPoint(START, maxStart));
+      d.add(new NumericDocValuesField(START, maxStart));
+      d.add(new LongPoint(START_MIN, minStart));
+      d.add(new LongPoint(DURATION, minDuration, maxDuration));
+      return d;
+    }
+
+    private void attributes(Document d, Map<String, Object> attrs, Map<String, AttributeFields> cache,
+        String prefix, String numericPrefix, String doublePrefix) {
+      for (Map.Entry<String, Object> a : attrs.entrySet()) {
+        AttributeFields f = cache.get(a.getKey());
+        if (f == null) {
+          f = new AttributeFields(prefix + a.getKey(), numericPrefix + a.getKey(), doublePrefix + a.getKey());
+          if (cache.size() < MAX_CACHED_KEYS) {
+            cache.put(a.getKey(), f);
+          }
+        }
+        value(d, f, a.getValue(), true);
+      }
+    }
+
+    private void value(Document d, AttributeFields f, Object v, boolean allowList) {
+      if (v instanceof String str) {
+        if (str.length() <= MAX_KEYWORD_CHARS && f.add(docNumber, str)) {
+          d.add(new StringField(f.keyword, term(str, null), Field.Store.NO));
+        }
+      } else if (v instanceof Boolean) {
+        if (f.add(docNumber, v)) {
+          d.add(new StringField(f.keyword, term(v.toString(), null), Field.Store.NO));
+        }
+      } else if (v instanceof Long || v instanceof Integer) {
+        long l = ((Number) v).longValue();
+        if (f.add(docNumber, l)) {
+          d.add(new StringField(f.keyword, term(Long.toString(l), null), Field.Store.NO));
+          d.add(new LongPoint(f.longs, l));
+        }
+      } else if (v instanceof Double dbl) {
+        if (f.add(docNumber, dbl)) {
+          d.add(new StringField(f.keyword, term(String.valueOf(dbl), null), Field.Store.NO));
+          d.add(new DoublePoint(f.doubles, dbl));
+        }
+      } else if (v instanceof List<?> list && allowList) {
+        for (Object o : list) {
+          value(d, f, o, false);
+        }
+      }
+      // byte[], maps, nested lists, null: stored in the segment, not searchable
+    }
+
+    /** {@code tenant \0 a} or {@code tenant \0 a \0 b} in UTF-8, in the arena. */
+    private BytesRef term(String a, String b) {
+      int max = tenantPrefix.length + a.length() * 3 + (b == null ? 0 : 1 + b.length() * 3);
+      if (used + max > arena.length) {
+        arena = new byte[Math.max(arena.length * 2, max + 256)]; // earlier terms keep the old array
+        used = 0;
+      }
+      int start = used;
+      System.arraycopy(tenantPrefix, 0, arena, used, tenantPrefix.length);
+      int end = UnicodeUtil.UTF16toUTF8(a, 0, a.length(), arena, used + tenantPrefix.length);
+      if (b != null) {
+        arena[end++] = SEP;
+        end = UnicodeUtil.UTF16toUTF8(b, 0, b.length(), arena, end);
+      }
+      used = end;
+      return new BytesRef(arena, start, end - start);
+    }
+  }
+
+  private static final BytesRef[] KINDS = names(SpanRecord.Kind.values());
+  private static final BytesRef[] STATUSES = names(SpanRecord.StatusCode.values());
+
+  private static BytesRef[] names(Enum<?>[] values) {
+    BytesRef[] out = new BytesRef[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = new BytesRef(values[i].name().toLowerCase(Locale.ROOT));
+    }
+    return out;
+  }
+
+  /** A candidate: the trace id (16 bytes) and the newest span start of a matching document. */
   public record Hit(byte[] traceId, long startNanos) {}
 
-  /** The newest {@code n} spans matching {@code q}, by start time descending. */
-  public List<Hit> search(Query q, int n) throws IOException {
+  private static final Sort NEWEST_FIRST = new Sort(new SortField(START, SortField.Type.LONG, true));
+
+  /**
+   * Pages through the documents matching a query, newest first, on one point-in-time reader: what a search merges
+   * across segments. Not thread-safe; {@link #close} releases the reader.
+   */
+  public final class Cursor implements Closeable {
+    private final SearcherManager manager;
+    private final IndexSearcher searcher;
+    private final Query query;
+    private FieldDoc after;
+    private boolean exhausted;
+
+    private Cursor(SearcherManager manager, IndexSearcher searcher, Query query) {
+      this.manager = manager;
+      this.searcher = searcher;
+      this.query = query;
+    }
+
+    /** The next at most {@code n} hits, newest first; empty when there are no more. */
+    public List<Hit> next(int n) throws IOException {
+      if (exhausted) {
+        return List.of();
+      }
+      TopFieldDocs top = searcher.searchAfter(after, query, n, NEWEST_FIRST, false);
+      ScoreDoc[] docs = top.scoreDocs;
+      if (docs.length < n) {
+        exhausted = true;
+      }
+      if (docs.length == 0) {
+        return List.of();
+      }
+      after = (FieldDoc) docs[docs.length - 1];
+      Integer[] byDoc = new Integer[docs.length];
+      for (int i = 0; i < docs.length; i++) {
+        byDoc[i] = i;
+      }
+      Arrays.sort(byDoc, (x, y) -> Integer.compare(docs[x].doc, docs[y].doc)); // doc values iterate forward only
+      Hit[] hits = new Hit[docs.length];
+      List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+      int leaf = -1;
+      BinaryDocValues ids = null;
+      for (int i : byDoc) {
+        ScoreDoc sd = docs[i];
+        int li = ReaderUtil.subIndex(sd.doc, leaves);
+        if (li != leaf) {
+          leaf = li;
+          ids = DocValues.getBinary(leaves.get(li).reader(), TRACE);
+        }
+        if (!ids.advanceExact(sd.doc - leaves.get(li).docBase)) {
+          continue;
+        }
+        BytesRef id = ids.binaryValue();
+        hits[i] = new Hit(Arrays.copyOfRange(id.bytes, id.offset, id.offset + id.length),
+            (Long) ((FieldDoc) sd).fields[0]);
+      }
+      List<Hit> out = new ArrayList<>(hits.length);
+      for (Hit h : hits) {
+        if (h != null) {
+          out.add(h);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+      manager.release(searcher);
+    }
+  }
+
+  /** A cursor over the documents matching {@code q}, on the newest reader. */
+  public Cursor cursor(Query q) throws IOException {
     SearcherManager m = searchers;
     IndexSearcher s;
     try {
@@ -208,31 +435,7 @@ public final class SearchIndex implements Closeable {
       m = searchers; // sealed meanwhile: the read-only manager replaced it
       s = m.acquire();
     }
-    try {
-      TopFieldDocs top = s.search(q, n, new Sort(new SortField(START, SortField.Type.LONG, true)), false);
-      ScoreDoc[] docs = top.scoreDocs.clone();
-      Arrays.sort(docs, (x, y) -> Integer.compare(x.doc, y.doc)); // doc values iterate forward only
-      List<Hit> hits = new ArrayList<>(docs.length);
-      List<LeafReaderContext> leaves = s.getIndexReader().leaves();
-      int leaf = -1;
-      SortedDocValues ids = null;
-      for (ScoreDoc sd : docs) {
-        int li = ReaderUtil.subIndex(sd.doc, leaves);
-        if (li != leaf) {
-          leaf = li;
-          ids = DocValues.getSorted(leaves.get(li).reader(), TRACE);
-        }
-        if (!ids.advanceExact(sd.doc - leaves.get(li).docBase)) {
-          continue;
-        }
-        BytesRef id = ids.lookupOrd(ids.ordValue());
-        long start = (Long) ((FieldDoc) sd).fields[0];
-        hits.add(new Hit(Arrays.copyOfRange(id.bytes, id.offset, id.offset + id.length), start));
-      }
-      return hits;
-    } finally {
-      m.release(s);
-    }
+    return new Cursor(m, s, q);
   }
 
   /**
@@ -267,8 +470,39 @@ public final class SearchIndex implements Closeable {
     }
   }
 
+  /**
+   * Adds to {@code out} the attribute keys of {@code tenant} under {@code prefix} ({@link #RESOURCE_PREFIX} or {@link
+   * #SPAN_PREFIX}): the keyword fields with a term of the tenant. A field name alone would show keys of every tenant.
+   */
+  public void tagNames(String tenant, String prefix, java.util.Collection<String> out) throws IOException {
+    SearcherManager m = searchers;
+    m.maybeRefresh();
+    IndexSearcher s = m.acquire();
+    try {
+      BytesRef p = new BytesRef(key(tenant, ""));
+      for (org.apache.lucene.index.FieldInfo fi : org.apache.lucene.index.FieldInfos.getMergedFieldInfos(
+          s.getIndexReader())) {
+        if (!fi.name.startsWith(prefix) || fi.getIndexOptions() == org.apache.lucene.index.IndexOptions.NONE
+            || out.contains(fi.name.substring(prefix.length()))) {
+          continue;
+        }
+        Terms terms = MultiTerms.getTerms(s.getIndexReader(), fi.name);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        if (te.seekCeil(p) != TermsEnum.SeekStatus.END && org.apache.lucene.util.StringHelper.startsWith(te.term(), p)) {
+          out.add(fi.name.substring(prefix.length()));
+        }
+      }
+    } finally {
+      m.release(s);
+    }
+  }
+
   /** Commits and turns read-only. */
   public void seal() throws IOException {
+    writer.setLiveCommitData(Map.of(LAYOUT_KEY, LAYOUT).entrySet());
     writer.commit();
     SearcherManager old = searchers;
     searchers = new SearcherManager(directory, null);

@@ -18,20 +18,33 @@ import org.apache.lucene.search.RegexpQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.TermQuery;
 
-/** Turns a {@link TraceQuery} into a Lucene query over the span documents of {@link SearchIndex}. */
+/**
+ * Turns a {@link TraceQuery} into a Lucene query over the documents of {@link SearchIndex}. A document holds the
+ * union of the terms of several spans of one trace, so these queries match a superset of the documents holding a
+ * matching span: conditions meant for one span may be met by different spans of the group, and a negation ({@code !=},
+ * {@code !~}) becomes "the field is present", since another span of the group may hold the excluded value. Searches
+ * re-check candidates span by span ({@link SpanFilters}).
+ */
 public final class SearchQueries {
   private SearchQueries() {}
 
+  /** Tenant, time range (groups with a span started within it) and the simple conditions of {@code q}. */
   public static Query of(String tenant, TraceQuery q) {
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     // Every clause is a filter: results are ordered by time, never by score.
     b.add(new TermQuery(new Term(SearchIndex.TENANT, tenant)), BooleanClause.Occur.FILTER);
-    b.add(LongPoint.newRangeQuery(SearchIndex.START, q.startEpochNanos(), q.endEpochNanos()),
+    // A group overlaps [from, to] when its newest start is >= from and its oldest <= to.
+    b.add(LongPoint.newRangeQuery(SearchIndex.START, q.startEpochNanos(), Long.MAX_VALUE),
         BooleanClause.Occur.FILTER);
-    if (!q.serviceName().isEmpty()) {
+    b.add(LongPoint.newRangeQuery(SearchIndex.START_MIN, Long.MIN_VALUE, q.endEpochNanos()),
+        BooleanClause.Occur.FILTER);
+    if (!q.serviceName().isEmpty() && !q.spanName().isEmpty()) {
+      // One term for both: tighter than two, since the group's other spans have other services and names.
+      b.add(term(SearchIndex.OPERATION, SearchIndex.key(tenant, q.serviceName() + SearchIndex.SEP + q.spanName())),
+          BooleanClause.Occur.FILTER);
+    } else if (!q.serviceName().isEmpty()) {
       b.add(term(SearchIndex.SERVICE, SearchIndex.key(tenant, q.serviceName())), BooleanClause.Occur.FILTER);
-    }
-    if (!q.spanName().isEmpty()) {
+    } else if (!q.spanName().isEmpty()) {
       b.add(term(SearchIndex.NAME, SearchIndex.key(tenant, q.spanName())), BooleanClause.Occur.FILTER);
     }
     if (q.kind() != null) {
@@ -41,8 +54,7 @@ public final class SearchQueries {
       b.add(term(SearchIndex.STATUS, q.statusCode().name().toLowerCase(Locale.ROOT)), BooleanClause.Occur.FILTER);
     }
     if (q.minDurationNanos() > 0 || q.maxDurationNanos() < Long.MAX_VALUE) {
-      b.add(LongPoint.newRangeQuery(SearchIndex.DURATION, q.minDurationNanos(), q.maxDurationNanos()),
-          BooleanClause.Occur.FILTER);
+      b.add(durationRange(q.minDurationNanos(), q.maxDurationNanos()), BooleanClause.Occur.FILTER);
     }
     for (AttributeCondition c : q.attributes()) {
       b.add(filter(tenant, c), BooleanClause.Occur.FILTER);
@@ -50,7 +62,7 @@ public final class SearchQueries {
     return b.build();
   }
 
-  /** The Lucene query of one span filter (tenant and time are added by the caller). */
+  /** The Lucene query of one span filter, a superset as above (tenant and time are added by the caller). */
   public static Query filter(String tenant, SpanFilter f) {
     if (f instanceof AttributeCondition c) {
       return switch (c.scope()) {
@@ -68,8 +80,9 @@ public final class SearchQueries {
     }
     if (f instanceof SpanFilter.Intrinsic i) {
       return switch (i.field()) {
-        case NAME -> keyword(tenant, SearchIndex.NAME, i.op(), i.value());
-        case SERVICE -> keyword(tenant, SearchIndex.SERVICE, i.op(), i.value());
+        // every span has a name and a service
+        case NAME -> keyword(tenant, SearchIndex.NAME, i.op(), i.value(), null);
+        case SERVICE -> keyword(tenant, SearchIndex.SERVICE, i.op(), i.value(), null);
         case STATUS -> plain(SearchIndex.STATUS, i.op(), i.value().toLowerCase(Locale.ROOT));
         case KIND -> plain(SearchIndex.KIND, i.op(), i.value().toLowerCase(Locale.ROOT));
         case DURATION -> duration(i.op(), Long.parseLong(i.value()));
@@ -125,7 +138,8 @@ public final class SearchQueries {
             .build();
       }
       default:
-        return keyword(tenant, prefix + c.key(), c.op(), c.value());
+        return keyword(tenant, prefix + c.key(), c.op(), c.value(),
+            new PrefixQuery(new Term(prefix + c.key(), SearchIndex.key(tenant, ""))));
     }
   }
 
@@ -133,14 +147,21 @@ public final class SearchQueries {
     return d >= 9.2e18 ? Long.MAX_VALUE : d <= -9.2e18 ? Long.MIN_VALUE : (long) d;
   }
 
-  /** A comparison on a tenant-prefixed keyword field. */
-  private static Query keyword(String tenant, String field, CompareOp op, String value) {
+  /**
+   * A comparison on a tenant-prefixed keyword field; {@code present} matches the documents having the field (null:
+   * every document has it). Negations still compile their value so that a bad expression fails here.
+   */
+  private static Query keyword(String tenant, String field, CompareOp op, String value, Query present) {
     String prefix = SearchIndex.key(tenant, "");
+    Query any = present == null ? new MatchAllDocsQuery() : present;
     return switch (op) {
       case EQ -> term(field, prefix + value);
-      case NE -> present(new PrefixQuery(new Term(field, prefix)), term(field, prefix + value));
+      case NE -> any;
       case REGEX -> regexp(field, prefix, value);
-      case NOT_REGEX -> present(new PrefixQuery(new Term(field, prefix)), regexp(field, prefix, value));
+      case NOT_REGEX -> {
+        regexp(field, prefix, value);
+        yield any;
+      }
       default -> throw new InvalidInputException(field + " " + op + " (expected: = != =~ !~)");
     };
   }
@@ -148,27 +169,30 @@ public final class SearchQueries {
   private static Query plain(String field, CompareOp op, String value) {
     return switch (op) {
       case EQ -> term(field, value);
-      case NE -> present(new MatchAllDocsQuery(), term(field, value)); // every span has a kind and a status
+      case NE -> new MatchAllDocsQuery(); // every span has a kind and a status
       default -> throw new InvalidInputException(field + " " + op + " (expected: = or !=)");
     };
   }
 
   private static Query duration(CompareOp op, long v) {
     return switch (op) {
-      case EQ -> LongPoint.newExactQuery(SearchIndex.DURATION, v);
-      case NE -> present(new MatchAllDocsQuery(), LongPoint.newExactQuery(SearchIndex.DURATION, v));
-      case GT -> LongPoint.newRangeQuery(SearchIndex.DURATION, v == Long.MAX_VALUE ? v : v + 1, Long.MAX_VALUE);
-      case GE -> LongPoint.newRangeQuery(SearchIndex.DURATION, v, Long.MAX_VALUE);
-      case LT -> LongPoint.newRangeQuery(SearchIndex.DURATION, 0, v - 1);
-      case LE -> LongPoint.newRangeQuery(SearchIndex.DURATION, 0, v);
+      case EQ -> durationRange(v, v);
+      case NE -> new MatchAllDocsQuery();
+      case GT -> durationRange(v == Long.MAX_VALUE ? v : v + 1, Long.MAX_VALUE);
+      case GE -> durationRange(v, Long.MAX_VALUE);
+      case LT -> durationRange(Long.MIN_VALUE, v - 1);
+      case LE -> durationRange(Long.MIN_VALUE, v);
       default -> throw new InvalidInputException("duration " + op + " (expected: = != > >= < <=)");
     };
   }
 
-  /** Documents matching {@code present} and not {@code excluded}. */
-  private static Query present(Query present, Query excluded) {
-    return new BooleanQuery.Builder().add(present, BooleanClause.Occur.FILTER)
-        .add(excluded, BooleanClause.Occur.MUST_NOT).build();
+  /**
+   * Groups that may hold a span with a duration in {@code [lo, hi]}: shortest <= hi and longest >= lo (the group's
+   * point is (shortest, longest)).
+   */
+  private static Query durationRange(long lo, long hi) {
+    return LongPoint.newRangeQuery(SearchIndex.DURATION, new long[] {Long.MIN_VALUE, lo},
+        new long[] {hi, Long.MAX_VALUE});
   }
 
   private static Query regexp(String field, String prefix, String regex) {

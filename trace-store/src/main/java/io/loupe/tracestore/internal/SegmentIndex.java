@@ -102,6 +102,30 @@ public final class SegmentIndex {
     return java.util.Arrays.copyOf(out, n);
   }
 
+  /** Receives the traces of an index: trace id halves and tenant hash. */
+  public interface TraceVisitor {
+    void visit(long hi, long lo, int tenantHash);
+  }
+
+  /** Visits every (trace, tenant hash) of this segment once, in index order. */
+  public void forEachTrace(TraceVisitor v) {
+    long ph = 0;
+    long pl = 0;
+    int pt = 0;
+    for (int i = 0; i < count; i++) {
+      int p = i * ENTRY_BYTES;
+      long hi = entries.getLong(p);
+      long lo = entries.getLong(p + 8);
+      int th = entries.getInt(p + 16);
+      if (i == 0 || hi != ph || lo != pl || th != pt) {
+        v.visit(hi, lo, th);
+        ph = hi;
+        pl = lo;
+        pt = th;
+      }
+    }
+  }
+
   /** Spans of {@code key} in this segment. */
   public int spanCount(TraceKey key) {
     int th = TraceIds.tenantHash(key.tenant());
@@ -174,6 +198,11 @@ public final class SegmentIndex {
 
     public boolean isEmpty() {
       return byKey.isEmpty();
+    }
+
+    /** Whether {@code key} has spans in this segment so far. */
+    public boolean contains(TraceKey key) {
+      return byKey.containsKey(key);
     }
 
     public long maxWrittenMs() {

@@ -30,7 +30,8 @@ public final class Shard {
   private static final Logger log = LoggerFactory.getLogger(Shard.class);
 
   /** The settings a shard needs, taken from the store options. */
-  public record Config(long segmentMaxBytes, long segmentDurationMs, int maxSpansPerTrace) {}
+  public record Config(long segmentMaxBytes, long segmentDurationMs, int maxSpansPerTrace,
+      TraceIdMap.Options traceIdMap) {}
 
   private final int id;
   private final Path dir;
@@ -42,6 +43,7 @@ public final class Shard {
   private final ReentrantLock syncLock = new ReentrantLock();
   private volatile ActiveSegment active;
   private final CopyOnWriteArrayList<SealedSegment> sealed = new CopyOnWriteArrayList<>();
+  private TraceIdMap traceIds;
   private long nextSeq;
   private volatile long writtenSeq;
   private volatile long syncedSeq;
@@ -147,6 +149,15 @@ public final class Shard {
     }
     nextSeq = segments.isEmpty() ? 1 : segments.last() + 1;
     active = ActiveSegment.create(dir, nextSeq++, clock.millis());
+    try {
+      traceIds = TraceIdMap.open(dir, config.traceIdMap(), List.copyOf(sealed), active.seq(), metrics);
+    } catch (IOException | RuntimeException e) {
+      active.abandon();
+      for (SealedSegment s : sealed) {
+        s.close();
+      }
+      throw e;
+    }
   }
 
   private SearchIndex rebuildSearch(long seq, Path seg) throws IOException {
@@ -163,7 +174,7 @@ public final class Shard {
 
   private static void index(SearchIndex search, byte[] payload) throws IOException {
     SpanCodec.Header h = SpanCodec.header(payload);
-    search.add(h.tenant(), SpanCodec.decode(payload, null, null));
+    search.add(h.tenant(), SpanCodec.decode(payload, null, null)); // decoded trace by trace: one document each
   }
 
   public int id() {
@@ -189,6 +200,7 @@ public final class Shard {
       }
       SealedSegment previous = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
       Map<String, List<SpanRecord>> accepted = new LinkedHashMap<>();
+      List<TraceKey> fresh = new ArrayList<>(); // traces new in the active segment: the id map learns them
       int spans = 0;
       for (Map.Entry<String, List<SpanRecord>> t : traces.entrySet()) {
         List<SpanRecord> list = t.getValue();
@@ -208,12 +220,19 @@ public final class Shard {
         if (!list.isEmpty()) {
           accepted.put(t.getKey(), list);
           spans += list.size();
+          if (!active.index().contains(key)) {
+            fresh.add(key);
+          }
         }
       }
       if (accepted.isEmpty()) {
         return 0;
       }
       appendLocked(tenant, now, accepted);
+      long seq = active.seq();
+      for (TraceKey k : fresh) {
+        traceIds.add(k, seq); // before the acknowledgement, so a lookup after it never skips this segment
+      }
       result.accept(spans);
       return ++writtenSeq;
     } finally {
@@ -238,7 +257,7 @@ public final class Shard {
     active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
     try {
       for (List<SpanRecord> list : traces.values()) {
-        active.search().add(tenant, list);
+        active.search().add(tenant, list); // all of one trace: one document
       }
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
@@ -342,6 +361,12 @@ public final class Shard {
         syncedSeq = target;
         if (s != null) {
           sealed.add(s);
+          try {
+            traceIds.sealed(s.seq(), next.seq());
+          } catch (IOException | RuntimeException e) {
+            // A hint: without the new mark the next open adds this segment's entries again from its index.
+            log.warn("shard {}: recording segment {} in the trace id map failed: {}", id, s.seq(), e.toString());
+          }
         }
         log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
       } catch (IOException | RuntimeException e) {
@@ -373,7 +398,11 @@ public final class Shard {
     } finally {
       appendLock.unlock();
     }
+    TraceIdMap.Candidates may = traceIds.candidates(key);
     for (SealedSegment s : sealedNow) {
+      if (!may.mayHold(s.seq())) {
+        continue;
+      }
       for (long off : s.index().offsets(key)) {
         read(s.reader(), off, key.tenant(), traceId, out);
       }
@@ -403,10 +432,12 @@ public final class Shard {
     }
   }
 
-  /** The newest {@code n} matching spans of every segment overlapping {@code [startNanos, endNanos]}. */
-  public List<SearchIndex.Hit> search(org.apache.lucene.search.Query q, long startNanos, long endNanos, int n)
-      throws IOException {
-    List<SearchIndex.Hit> out = new ArrayList<>();
+  /**
+   * Opens, into {@code out}, a cursor over {@code q} on every segment with spans started within {@code [startNanos,
+   * endNanos]}; the caller closes them.
+   */
+  public void cursors(org.apache.lucene.search.Query q, long startNanos, long endNanos,
+      List<SearchIndex.Cursor> out) throws IOException {
     ActiveSegment a;
     List<SealedSegment> sealedNow;
     appendLock.lock();
@@ -422,17 +453,32 @@ public final class Shard {
         continue;
       }
       try {
-        out.addAll(s.search().search(q, n));
+        out.add(s.search().cursor(q));
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
         // dropped by retention during the search
       }
     }
     try {
-      out.addAll(a.search().search(q, n)); // if it was sealed meanwhile, the same SearchIndex reads its commit
+      out.add(a.search().cursor(q)); // if it was sealed meanwhile, the same SearchIndex reads its commit
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // dropped or store closed during the search
     }
-    return out;
+  }
+
+  /** Adds the attribute keys of {@code tenant} under {@code prefix} in any segment to {@code out}. */
+  public void tagNames(String tenant, String prefix, java.util.Set<String> out) throws IOException {
+    for (SealedSegment s : sealed) {
+      try {
+        s.search().tagNames(tenant, prefix, out);
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped by retention
+      }
+    }
+    try {
+      active.search().tagNames(tenant, prefix, out);
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      // sealed meanwhile; its keys were seen in the sealed list or are seen next time
+    }
   }
 
   /** Adds the terms of {@code field} starting with {@code prefix} in any segment to {@code out}. */
@@ -456,6 +502,11 @@ public final class Shard {
     return List.copyOf(sealed);
   }
 
+  /** The trace id map (meters, tests). */
+  public TraceIdMap traceIds() {
+    return traceIds;
+  }
+
   public int segmentCount() {
     return sealed.size() + 1;
   }
@@ -466,12 +517,20 @@ public final class Shard {
     return a.size() + SegmentFiles.sizeOf(a.search().dir());
   }
 
-  /** Deletes {@code s} with its index. */
+  /** Deletes {@code s} with its index, and the trace id map generations that covered only dropped segments. */
   public void drop(SealedSegment s) throws IOException {
     if (sealed.remove(s)) {
       log.info("shard {}: dropping segment {} (newest write {})", id, s.path(),
           java.time.Instant.ofEpochMilli(s.index().meta().maxWrittenMs()));
       s.delete();
+      appendLock.lock();
+      try {
+        if (!closed) {
+          traceIds.dropBefore(sealed.isEmpty() ? active.seq() : sealed.get(0).seq());
+        }
+      } finally {
+        appendLock.unlock();
+      }
     }
   }
 
@@ -501,9 +560,11 @@ public final class Shard {
         syncedSeq = writtenSeq;
         if (s != null) {
           s.close();
+          traceIds.sealed(s.seq(), -1);
         }
       } finally {
         syncLock.unlock();
+        traceIds.close();
       }
       for (SealedSegment s : sealed) {
         s.close();
@@ -518,6 +579,7 @@ public final class Shard {
     appendLock.lock();
     try {
       closed = true;
+      traceIds.abandon();
       active.abandon();
       for (SealedSegment s : sealed) {
         s.close();

@@ -235,7 +235,29 @@ public final class SpanCodec {
       return i;
     }
 
+    // The OTLP receiver shares one map among the spans of a resource: identity first, since the record's equality
+    // hashes every attribute of the map for every span.
+    Map<String, Object> lastResource;
+    String lastScopeName;
+    String lastScopeVersion;
+    int lastRid = -1;
+
     void span(ByteSink out, SpanRecord s, long base) {
+      Integer rid;
+      if (s.resourceAttributes() == lastResource && s.scopeName().equals(lastScopeName)
+          && s.scopeVersion().equals(lastScopeVersion)) {
+        rid = lastRid;
+      } else {
+        rid = resource(s);
+        lastResource = s.resourceAttributes();
+        lastScopeName = s.scopeName();
+        lastScopeVersion = s.scopeVersion();
+        lastRid = rid;
+      }
+      spanBody(out, s, base, rid);
+    }
+
+    private int resource(SpanRecord s) {
       Resource r = new Resource(s.resourceAttributes(), s.scopeName(), s.scopeVersion());
       Integer rid = resourceIds.get(r);
       if (rid == null) {
@@ -246,6 +268,10 @@ public final class SpanCodec {
         resources.writeVarInt(ref(r.scopeName()));
         resources.writeVarInt(ref(r.scopeVersion()));
       }
+      return rid;
+    }
+
+    private void spanBody(ByteSink out, SpanRecord s, long base, int rid) {
       out.writeBytes(TraceIds.fromHex(s.spanId(), 8, "spanId"));
       boolean parent = !s.parentSpanId().isEmpty();
       out.writeByte((parent ? 1 : 0) | (s.kind().ordinal() << 1) | (s.statusCode().ordinal() << 4));

@@ -5,6 +5,8 @@ import io.loupe.model.AttributeCondition;
 import io.loupe.model.CompareOp;
 import io.loupe.model.SpanFilter;
 import io.loupe.model.TagScope;
+import io.loupe.model.TraceQuery;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,9 +18,42 @@ import org.apache.lucene.util.automaton.RegExp;
  * in Lucene syntax, anchored), to check the other span sets of a TraceQL query on a candidate trace.
  */
 public final class SpanFilters {
-  private SpanFilters() {}
+  private final Map<String, CharacterRunAutomaton> regexes = new java.util.HashMap<>();
 
-  public static boolean anyMatch(List<SpanRecord> spans, SpanFilter f) {
+  /** A new evaluator; it keeps the regular expressions it compiled. Not thread-safe. */
+  public SpanFilters() {}
+
+  /**
+   * The simple conditions of {@code q} (Jaeger's: service, name, kind, status, attributes, duration), all on one span,
+   * as a filter; null when it has none.
+   */
+  public static SpanFilter simpleConditions(TraceQuery q) {
+    List<SpanFilter> all = new ArrayList<>();
+    if (!q.serviceName().isEmpty()) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.SERVICE, CompareOp.EQ, q.serviceName()));
+    }
+    if (!q.spanName().isEmpty()) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.EQ, q.spanName()));
+    }
+    if (q.kind() != null) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, q.kind().name()));
+    }
+    if (q.statusCode() != null) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.STATUS, CompareOp.EQ, q.statusCode().name()));
+    }
+    all.addAll(q.attributes());
+    if (q.minDurationNanos() > 0) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.DURATION, CompareOp.GE,
+          Long.toString(q.minDurationNanos())));
+    }
+    if (q.maxDurationNanos() < Long.MAX_VALUE) {
+      all.add(new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.DURATION, CompareOp.LE,
+          Long.toString(q.maxDurationNanos())));
+    }
+    return all.isEmpty() ? null : new SpanFilter.And(all);
+  }
+
+  public boolean anyMatch(List<SpanRecord> spans, SpanFilter f) {
     for (SpanRecord s : spans) {
       if (matches(s, f)) {
         return true;
@@ -27,7 +62,7 @@ public final class SpanFilters {
     return false;
   }
 
-  public static boolean matches(SpanRecord s, SpanFilter f) {
+  public boolean matches(SpanRecord s, SpanFilter f) {
     if (f instanceof SpanFilter.And and) {
       for (SpanFilter x : and.filters()) {
         if (!matches(s, x)) {
@@ -59,7 +94,7 @@ public final class SpanFilters {
         || (c.scope() != TagScope.RESOURCE && attribute(s.attributes(), c));
   }
 
-  private static boolean attribute(Map<String, Object> attrs, AttributeCondition c) {
+  private boolean attribute(Map<String, Object> attrs, AttributeCondition c) {
     if (!attrs.containsKey(c.key())) {
       return false;
     }
@@ -75,7 +110,7 @@ public final class SpanFilters {
     return scalar(v, c);
   }
 
-  private static boolean scalar(Object v, AttributeCondition c) {
+  private boolean scalar(Object v, AttributeCondition c) {
     switch (c.op()) {
       case GT:
       case GE:
@@ -92,7 +127,7 @@ public final class SpanFilters {
     }
   }
 
-  private static boolean string(String actual, CompareOp op, String value) {
+  private boolean string(String actual, CompareOp op, String value) {
     return switch (op) {
       case EQ -> actual.equals(value);
       case NE -> !actual.equals(value);
@@ -102,8 +137,9 @@ public final class SpanFilters {
     };
   }
 
-  private static CharacterRunAutomaton regex(String value) {
-    return new CharacterRunAutomaton(new RegExp(value).toAutomaton());
+  private CharacterRunAutomaton regex(String value) {
+    // compiled once per search, not once per span: building the automaton costs far more than running it
+    return regexes.computeIfAbsent(value, v -> new CharacterRunAutomaton(new RegExp(v).toAutomaton()));
   }
 
   private static boolean number(double actual, CompareOp op, double value) {

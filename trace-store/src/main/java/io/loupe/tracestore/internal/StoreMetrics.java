@@ -14,6 +14,7 @@ public final class StoreMetrics {
   public final Counter attributesTruncated;
   public final Counter rateLimited;
   public final Timer fsync;
+  public final Counter traceIdMapOverflows;
   private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
 
   public StoreMetrics(MeterRegistry registry) {
@@ -25,6 +26,9 @@ public final class StoreMetrics {
         .description("Attribute values cut to the maximum attribute value length").register(registry);
     rateLimited = Counter.builder("loupe.tracestore.spans.rate_limited")
         .description("Spans of requests refused whole because their tenant was over its spans/s limit")
+        .register(registry);
+    traceIdMapOverflows = Counter.builder("loupe.tracestore.traceidmap.overflows")
+        .description("Trace id map generations that ran out of room (lookups in their segments check every segment)")
         .register(registry);
     fsync = Timer.builder("loupe.tracestore.fsync").description("Segment fsync latency").register(registry);
     for (RejectReason r : RejectReason.values()) {

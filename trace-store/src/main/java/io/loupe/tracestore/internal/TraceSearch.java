@@ -1,0 +1,221 @@
+package io.loupe.tracestore.internal;
+
+import io.loupe.model.SpanFilter;
+import io.loupe.model.SpanRecord;
+import io.loupe.model.TraceQuery;
+import io.loupe.model.TraceSummary;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.Query;
+
+/**
+ * One trace search. Lucene finds candidate documents (groups of spans of one trace) with a superset query for one
+ * span condition set (the simple conditions, else the first span filter), newest group first, merged across every
+ * segment of every shard; each new candidate trace is read and checked span by span: a span started within the time
+ * range must match that set exactly, and every other span set must be matched by some span of the trace. The trace's
+ * sort key is the newest start among its matching spans, which is at most its group's newest start; so once {@code
+ * limit} traces are found and the next candidate's newest start is below the worst of them, no unseen trace can
+ * enter the result, and the search stops. Results are exact: the same as checking every trace.
+ */
+public final class TraceSearch {
+  /** Reads every span of a trace (sorted by start, duplicates dropped). */
+  public interface TraceLoader {
+    List<SpanRecord> load(byte[] traceId);
+  }
+
+  // Candidates fetched from a segment at a time: most searches stop within the first page of the newest segments.
+  private static final int MIN_PAGE = 64;
+  private static final int MAX_PAGE = 4096;
+
+  private final String tenant;
+  private final TraceQuery query;
+  private final SpanFilter primary; // null: any span in the time range
+  private final List<SpanFilter> others;
+  private final SpanFilters filters = new SpanFilters();
+  private int tracesRead;
+
+  public TraceSearch(String tenant, TraceQuery query) {
+    this.tenant = tenant;
+    this.query = query;
+    SpanFilter simple = SpanFilters.simpleConditions(query);
+    if (simple != null || query.spanFilters().isEmpty()) {
+      primary = simple;
+      others = query.spanFilters();
+    } else {
+      primary = query.spanFilters().get(0);
+      others = query.spanFilters().subList(1, query.spanFilters().size());
+    }
+  }
+
+  /** The Lucene query for candidates. */
+  public Query luceneQuery() {
+    Query q = SearchQueries.of(tenant, query);
+    if (primary != null && SpanFilters.simpleConditions(query) == null) {
+      q = new BooleanQuery.Builder()
+          .add(q, BooleanClause.Occur.FILTER)
+          .add(SearchQueries.filter(tenant, primary), BooleanClause.Occur.FILTER)
+          .build();
+    }
+    return q;
+  }
+
+  /** Traces read to check candidates in the last {@link #run}: the cost of the search beyond Lucene. */
+  public int tracesRead() {
+    return tracesRead;
+  }
+
+  private static final class Source {
+    final SearchIndex.Cursor cursor;
+    List<SearchIndex.Hit> page = List.of();
+    int next;
+    int pageSize = MIN_PAGE;
+
+    Source(SearchIndex.Cursor cursor) {
+      this.cursor = cursor;
+    }
+
+    /** Loads the next page if needed; false when the cursor is exhausted. */
+    boolean advance() throws IOException {
+      if (next < page.size()) {
+        return true;
+      }
+      page = cursor.next(pageSize);
+      next = 0;
+      pageSize = Math.min(MAX_PAGE, pageSize * 4);
+      return !page.isEmpty();
+    }
+
+    SearchIndex.Hit head() {
+      return page.get(next);
+    }
+  }
+
+  private record Found(TraceSummary summary, long key) {}
+
+  // worst first: smallest key, then the larger trace id (results sort by key descending, then trace id ascending)
+  private static final Comparator<Found> WORST_FIRST = Comparator.comparingLong(Found::key)
+      .thenComparing(f -> f.summary().traceId(), Comparator.reverseOrder());
+
+  /** Runs the search over {@code cursors} (closed here) and reads traces with {@code loader}. */
+  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader) throws IOException {
+    tracesRead = 0;
+    PriorityQueue<Source> sources = new PriorityQueue<>(
+        Comparator.comparingLong((Source s) -> s.head().startNanos()).reversed());
+    PriorityQueue<Found> best = new PriorityQueue<>(WORST_FIRST);
+    try {
+      for (SearchIndex.Cursor c : cursors) {
+        Source s = new Source(c);
+        if (s.advance()) {
+          sources.add(s);
+        }
+      }
+      Set<Key> seen = new HashSet<>();
+      while (!sources.isEmpty()) {
+        Source s = sources.poll();
+        SearchIndex.Hit h = s.head();
+        s.next++;
+        if (s.advance()) {
+          sources.add(s);
+        }
+        if (best.size() == query.limit() && h.startNanos() < best.peek().key()) {
+          break; // every later candidate's matching spans started before the worst result
+        }
+        if (!seen.add(new Key(h.traceId()))) {
+          continue;
+        }
+        Found f = check(h.traceId(), loader.load(h.traceId()));
+        tracesRead++;
+        if (f == null) {
+          continue;
+        }
+        if (best.size() < query.limit()) {
+          best.add(f);
+        } else if (WORST_FIRST.compare(f, best.peek()) > 0) {
+          best.poll();
+          best.add(f);
+        }
+      }
+    } finally {
+      IOException failure = null;
+      for (SearchIndex.Cursor c : cursors) {
+        try {
+          c.close();
+        } catch (IOException | RuntimeException e) {
+          if (failure == null) {
+            failure = e instanceof IOException io ? io : new IOException(e);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    }
+    List<Found> sorted = new ArrayList<>(best);
+    sorted.sort(WORST_FIRST.reversed());
+    List<TraceSummary> out = new ArrayList<>(sorted.size());
+    for (Found f : sorted) {
+      out.add(f.summary());
+    }
+    return out;
+  }
+
+  /** A 16-byte trace id as a hash key. */
+  private record Key(long hi, long lo) {
+    Key(byte[] id) {
+      this(TraceIds.high(id), TraceIds.low(id));
+    }
+  }
+
+  /** The trace's summary and sort key when it matches, else null. */
+  private Found check(byte[] traceId, List<SpanRecord> spans) {
+    if (spans.isEmpty()) {
+      return null; // dropped by retention between search and read
+    }
+    long key = Long.MIN_VALUE;
+    for (SpanRecord s : spans) {
+      long start = s.startEpochNanos();
+      if (start >= query.startEpochNanos() && start <= query.endEpochNanos() && start > key
+          && (primary == null || filters.matches(s, primary))) {
+        key = start;
+      }
+    }
+    if (key == Long.MIN_VALUE) {
+      return null;
+    }
+    for (SpanFilter f : others) {
+      if (!filters.anyMatch(spans, f)) {
+        return null;
+      }
+    }
+    return new Found(summarize(TraceIds.toHex(traceId), spans), key);
+  }
+
+  /** Root service and name (the earliest span's when no root arrived), start, duration, span count. */
+  static TraceSummary summarize(String traceId, List<SpanRecord> spans) {
+    SpanRecord root = null;
+    long start = Long.MAX_VALUE;
+    long end = Long.MIN_VALUE;
+    SpanRecord earliest = null;
+    for (SpanRecord s : spans) {
+      if (earliest == null || s.startEpochNanos() < earliest.startEpochNanos()) {
+        earliest = s;
+      }
+      start = Math.min(start, s.startEpochNanos());
+      end = Math.max(end, s.endEpochNanos());
+      if (s.isRoot() && (root == null || s.startEpochNanos() < root.startEpochNanos())) {
+        root = s;
+      }
+    }
+    if (root == null) {
+      root = earliest;
+    }
+    return new TraceSummary(traceId, root.serviceName(), root.name(), start, end - start, spans.size());
+  }
+}
