@@ -70,7 +70,20 @@ public final class IngestPipeline {
 
   public AppendResult traces(Tenant tenant, ExportTraceServiceRequest request) {
     AppendResult.Builder result = new AppendResult.Builder();
-    List<SpanRecord> records = OtlpSpans.toSpanRecords(request, result);
+    return traces(tenant, OtlpSpans.toSpanRecords(request, result), result);
+  }
+
+  /**
+   * The spans of an OTLP/protobuf {@code ExportTraceServiceRequest} body, decoded straight into records.
+   *
+   * @throws io.loupe.model.InvalidInputException if the body is not a well-formed message
+   */
+  public AppendResult traces(Tenant tenant, byte[] exportTraceServiceRequest) {
+    AppendResult.Builder result = new AppendResult.Builder();
+    return traces(tenant, OtlpSpans.decode(exportTraceServiceRequest, result), result);
+  }
+
+  private AppendResult traces(Tenant tenant, List<SpanRecord> records, AppendResult.Builder result) {
     if (!records.isEmpty()) {
       result.merge(spans.write(tenant, records));
     }

@@ -1,8 +1,13 @@
 package io.loupe.collector.internal;
 
-import com.google.protobuf.Message;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.loupe.model.AppendResult;
 import io.loupe.model.Tenant;
@@ -14,9 +19,11 @@ import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -46,7 +53,8 @@ public final class OtlpGrpcServices {
       @Override
       public void export(ExportMetricsServiceRequest request,
           StreamObserver<ExportMetricsServiceResponse> observer) {
-        OtlpGrpcServices.this.export(IngestMeters.Signal.METRICS, request, observer, pipeline::metrics, r -> {
+        OtlpGrpcServices.this.export(IngestMeters.Signal.METRICS, request, request.getSerializedSize(), observer,
+            pipeline::metrics, r -> {
           ExportMetricsServiceResponse.Builder res = ExportMetricsServiceResponse.newBuilder();
           if (r.rejectedCount() > 0) {
             res.setPartialSuccess(ExportMetricsPartialSuccess.newBuilder()
@@ -58,32 +66,62 @@ public final class OtlpGrpcServices {
     };
   }
 
-  /** {@code opentelemetry.proto.collector.trace.v1.TraceService}. */
-  public TraceServiceGrpc.TraceServiceImplBase traces() {
-    return new TraceServiceGrpc.TraceServiceImplBase() {
-      @Override
-      public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> observer) {
-        OtlpGrpcServices.this.export(IngestMeters.Signal.TRACES, request, observer, pipeline::traces, r -> {
-          ExportTraceServiceResponse.Builder res = ExportTraceServiceResponse.newBuilder();
-          if (r.rejectedCount() > 0) {
-            res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()
-                .setRejectedSpans(r.rejectedCount()).setErrorMessage(r.firstErrors()));
-          }
-          return res.build();
-        });
-      }
-    };
+  /**
+   * {@code opentelemetry.proto.collector.trace.v1.TraceService}, with {@code Export} bound to the raw request bytes,
+   * which {@link IngestPipeline#traces(Tenant, byte[])} decodes straight into spans: the generated message objects
+   * cost more than the translation (and the request's size, which the in-flight budget needs, another walk over them).
+   */
+  public BindableService traces() {
+    MethodDescriptor<byte[], ExportTraceServiceResponse> method = TraceServiceGrpc.getExportMethod()
+        .toBuilder(RAW, ProtoUtils.marshaller(ExportTraceServiceResponse.getDefaultInstance()))
+        .build();
+    ServiceDescriptor service = ServiceDescriptor.newBuilder(TraceServiceGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(TraceServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(method)
+        .build();
+    ServerServiceDefinition definition = ServerServiceDefinition.builder(service)
+        .addMethod(method, ServerCalls.asyncUnaryCall((byte[] body, StreamObserver<ExportTraceServiceResponse> o)
+            -> export(IngestMeters.Signal.TRACES, body, body.length, o, pipeline::traces,
+                OtlpGrpcServices::traceResponse)))
+        .build();
+    return () -> definition;
   }
 
+  private static ExportTraceServiceResponse traceResponse(AppendResult r) {
+    ExportTraceServiceResponse.Builder res = ExportTraceServiceResponse.newBuilder();
+    if (r.rejectedCount() > 0) {
+      res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()
+          .setRejectedSpans(r.rejectedCount()).setErrorMessage(r.firstErrors()));
+    }
+    return res.build();
+  }
+
+  /** A request message as the bytes that arrived (after gRPC deframing and decompression). */
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream in) {
+      try {
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("reading the request message: " + e).withCause(e).asRuntimeException();
+      }
+    }
+  };
+
   /** One export: reserve the request's bytes, ingest, answer with the partial success or the mapped failure. */
-  private <Q extends Message, R> void export(IngestMeters.Signal signal, Q request, StreamObserver<R> observer,
+  private <Q, R> void export(IngestMeters.Signal signal, Q request, int requestBytes, StreamObserver<R> observer,
       BiFunction<Tenant, Q, AppendResult> ingest, Function<AppendResult, R> response) {
     long start = System.nanoTime();
     try {
       Tenant tenant = tenant();
       AppendResult r;
-      try (InflightLimiter.Permit p = limiter.acquire(tenant, request.getSerializedSize())) {
-        meters.requestBytes(request.getSerializedSize());
+      try (InflightLimiter.Permit p = limiter.acquire(tenant, requestBytes)) {
+        meters.requestBytes(requestBytes);
         r = ingest.apply(tenant, request);
       }
       meters.request("otlp_grpc", signal, "ok", System.nanoTime() - start);

@@ -22,7 +22,6 @@ import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.util.Locale;
 
@@ -137,9 +136,9 @@ public final class OtlpHttpService implements HttpService {
   }
 
   private HttpResponse traces(Tenant tenant, byte[] body, Encoding encoding) {
-    ExportTraceServiceRequest request = encoding == Encoding.JSON
-        ? OtlpJson.parseTraces(body) : parse(() -> ExportTraceServiceRequest.parseFrom(body));
-    AppendResult r = pipeline.traces(tenant, request);
+    // protobuf bodies are decoded straight into spans, without the generated message objects
+    AppendResult r = encoding == Encoding.JSON
+        ? pipeline.traces(tenant, OtlpJson.parseTraces(body)) : pipeline.traces(tenant, body);
     ExportTraceServiceResponse.Builder res = ExportTraceServiceResponse.newBuilder();
     if (r.rejectedCount() > 0) {
       res.setPartialSuccess(ExportTracePartialSuccess.newBuilder()

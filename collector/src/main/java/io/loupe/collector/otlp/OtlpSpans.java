@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.ByteString;
 import io.loupe.collector.otlp.internal.AnyValues;
 import io.loupe.collector.otlp.internal.Hex;
+import io.loupe.collector.otlp.internal.SpanDecoder;
 import io.loupe.model.AppendResult;
 import io.loupe.model.InvalidInputException;
 import io.loupe.model.RejectReason;
@@ -28,6 +29,19 @@ public final class OtlpSpans {
   private static final SpanRecord.StatusCode[] CODES = SpanRecord.StatusCode.values();
 
   private OtlpSpans() {}
+
+  /**
+   * The spans of an OTLP/protobuf {@code ExportTraceServiceRequest} body: the same records and the same rejections as
+   * {@link #toSpanRecords} of the parsed request, decoded straight from the bytes (about 3x faster: no generated
+   * message objects, and ids, keys and short values that repeat within the request decoded once).
+   *
+   * @throws InvalidInputException if {@code body} is not a well-formed protobuf message (the message names the byte)
+   */
+  public static List<SpanRecord> decode(byte[] body, AppendResult.Builder result) {
+    requireNonNull(body, "body");
+    requireNonNull(result, "result");
+    return SpanDecoder.decode(body, result);
+  }
 
   public static List<SpanRecord> toSpanRecords(ExportTraceServiceRequest req, AppendResult.Builder result) {
     requireNonNull(req, "req");
