@@ -179,6 +179,24 @@ class OtlpSpansDecodeTest {
   }
 
   @Test
+  void nestingIsLimitedWhereProtobufLimitsIt() throws IOException {
+    int accepted = 0;
+    for (int levels = 30; levels <= 45; levels++) {
+      AnyValue v = AnyValue.newBuilder().setStringValue("leaf").build();
+      for (int i = 0; i < levels; i++) {
+        v = i % 2 == 0 ? AnyValue.newBuilder().setArrayValue(ArrayValue.newBuilder().addValues(v)).build()
+            : AnyValue.newBuilder().setKvlistValue(KeyValueList.newBuilder().addValues(kv("k", v))).build();
+      }
+      Span span = Span.newBuilder().setTraceId(bytes(16)).setSpanId(bytes(8)).setStartTimeUnixNano(1)
+          .setEndTimeUnixNano(2).addAttributes(kv("deep", v)).build();
+      byte[] body = ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder()
+          .addScopeSpans(ScopeSpans.newBuilder().addSpans(span))).build().toByteArray();
+      accepted += assertSameOutcome(body, levels + " levels") ? 1 : 0;
+    }
+    assertThat(accepted).as("depths accepted").isBetween(1, 15); // the limit falls inside the range tried
+  }
+
+  @Test
   void malformedBytesNameTheByte() {
     assertThatThrownBy(() -> OtlpSpans.decode(new byte[] {10, 50, 1}, new AppendResult.Builder()))
         .isInstanceOf(InvalidInputException.class)

@@ -1,16 +1,24 @@
 package io.loupe.loadtests.jmh;
 
 import io.loupe.collector.otlp.OtlpMetricsTranslator;
+import io.loupe.collector.otlp.OtlpSpans;
 import io.loupe.collector.otlp.TranslationOptions;
 import io.loupe.collector.remotewrite.RemoteWrite;
 import io.loupe.loadtests.internal.NodeExporterWorkload;
 import io.loupe.loadtests.internal.OtlpMetricsWorkload;
+import io.loupe.loadtests.internal.OtlpTraceWorkload;
 import io.loupe.loadtests.internal.Prepared;
 import io.loupe.loadtests.internal.Workload;
 import io.loupe.model.AppendResult;
 import io.loupe.model.IngestLimits;
+import io.loupe.model.SpanRecord;
+import io.loupe.model.SpanWriter;
 import io.loupe.model.Tenant;
+import io.loupe.tracestore.metrics.SpanMetricsOptions;
+import io.loupe.tracestore.metrics.SpanMetricsWriter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -29,7 +37,15 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Ingest decoding without storage: one op is one request body (as the load generators send them) parsed and handed
- * to a no-op appender. The {@code samples} secondary result is samples per second.
+ * to a no-op appender. The {@code samples} secondary result is samples (or spans) per second.
+ *
+ * <p>Spans: {@code spanDecodeTranslate*} is one OTLP trace request of the pipeline workload (~500 spans) decoded into
+ * {@code SpanRecord}s; {@code spanMetrics} is one such batch, already decoded, through {@code SpanMetricsWriter} over a
+ * span writer and a metrics appender that store nothing (span metrics, service graph, and every 15 s the emission).
+ *
+ * <p>On a shared machine the scores say little by themselves (the benchmark thread gets what the neighbours leave);
+ * {@code -prof io.loupe.loadtests.jmh.IngestDecodeBenchmark$CpuCores} adds the rates per CPU second of the fork (JIT
+ * and GC included), {@code per.core} and {@code samples.per.core}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -50,6 +66,8 @@ public class IngestDecodeBenchmark {
   public static class Bodies {
     byte[][] remoteWrite; // snappy-compressed prometheus.WriteRequest, 2,000 samples each
     byte[][] otlp; // bare ExportMetricsServiceRequest
+    byte[][] traces; // bare ExportTraceServiceRequest, ~500 spans each
+    List<SpanRecord>[] spans; // the same requests, decoded by OtlpSpans.decode
 
     @Setup(Level.Trial)
     public void setup() {
@@ -57,6 +75,14 @@ public class IngestDecodeBenchmark {
       remoteWrite = bodies(NodeExporterWorkload.build(10_000, 4, 3, 2_000, 1_700_000_000_000L, 42));
       // 20 hosts of instrumented services, 3 export rounds, 1 resource per request.
       otlp = bodies(OtlpMetricsWorkload.build(20, 1, 3, 1, 1_700_000_000_000_000_000L, 42, false));
+      // 4,000 pipeline traces over 50 hosts, 80 per request (OtlpLoad's defaults but fewer): 50 bodies.
+      traces = bodies(OtlpTraceWorkload.build(4_000, 80, 50, 1_700_000_000_000_000_000L, 60_000_000_000L, 42, false));
+      @SuppressWarnings("unchecked")
+      List<SpanRecord>[] decoded = new List[traces.length];
+      for (int i = 0; i < traces.length; i++) {
+        decoded[i] = OtlpSpans.decode(traces[i], new AppendResult.Builder()); // as the receivers hand them on
+      }
+      spans = decoded;
     }
 
     private static byte[][] bodies(Workload w) {
@@ -74,15 +100,29 @@ public class IngestDecodeBenchmark {
   public static class Cursor {
     int next;
     OtlpMetricsTranslator translator;
+    SpanMetricsWriter spanMetrics;
 
     @Setup(Level.Trial)
     public void setup() {
       translator = new OtlpMetricsTranslator(TranslationOptions.defaults());
     }
 
+    @Setup(Level.Iteration)
+    public void spanMetrics(Blackhole bh) {
+      SpanWriter stored = (tenant, spans) -> new AppendResult(spans.size(), java.util.Map.of(), "");
+      spanMetrics = new SpanMetricsWriter(stored, tenant -> new NoopAppender(bh), SpanMetricsOptions.defaults(),
+          new SimpleMeterRegistry());
+    }
+
     byte[] pick(byte[][] bodies) {
       byte[] b = bodies[next];
       next = next + 1 == bodies.length ? 0 : next + 1;
+      return b;
+    }
+
+    <T> T pick(T[] items) {
+      T b = items[next];
+      next = next + 1 == items.length ? 0 : next + 1;
       return b;
     }
   }
@@ -116,5 +156,74 @@ public class IngestDecodeBenchmark {
     AppendResult.Builder result = new AppendResult.Builder();
     samples.samples += cursor.translator.translate(TENANT, req, app, result);
     return result.build();
+  }
+
+  /** {@code OtlpSpans.decode}: the bytes straight into records, as the gRPC and HTTP/protobuf receivers do. */
+  @Benchmark
+  public List<SpanRecord> spanDecodeTranslate(Bodies bodies, Cursor cursor, Samples samples) {
+    List<SpanRecord> out = OtlpSpans.decode(cursor.pick(bodies.traces), new AppendResult.Builder());
+    samples.samples += out.size();
+    return out;
+  }
+
+  /** The generated protobuf classes, then {@code OtlpSpans.toSpanRecords}: the path of OTLP/JSON and the old path. */
+  @Benchmark
+  public List<SpanRecord> spanDecodeTranslateGenerated(Bodies bodies, Cursor cursor, Samples samples)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    ExportTraceServiceRequest req = ExportTraceServiceRequest.parseFrom(cursor.pick(bodies.traces));
+    List<SpanRecord> out = OtlpSpans.toSpanRecords(req, new AppendResult.Builder());
+    samples.samples += out.size();
+    return out;
+  }
+
+  @Benchmark
+  public AppendResult spanMetrics(Bodies bodies, Cursor cursor, Samples samples) {
+    List<SpanRecord> batch = cursor.pick(bodies.spans);
+    samples.samples += batch.size();
+    return cursor.spanMetrics.write(TENANT, batch);
+  }
+
+  /**
+   * Per iteration, the process CPU the fork used per second of wall time ({@code cpu.cores}, JIT and GC included) and
+   * the score and the {@code samples} counter divided by it ({@code per.core}, {@code samples.per.core}): the rates
+   * per core, which on a shared machine vary much less than the scores.
+   */
+  public static final class CpuCores implements org.openjdk.jmh.profile.InternalProfiler {
+    private long cpu0;
+    private long wall0;
+
+    private static long processCpuNanos() {
+      return ((com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    @Override
+    public String getDescription() {
+      return "process CPU per wall second of each iteration, and the rates per CPU second";
+    }
+
+    @Override
+    public void beforeIteration(org.openjdk.jmh.infra.BenchmarkParams bp, org.openjdk.jmh.infra.IterationParams ip) {
+      wall0 = System.nanoTime();
+      cpu0 = processCpuNanos();
+    }
+
+    @Override
+    public java.util.Collection<? extends org.openjdk.jmh.results.Result> afterIteration(
+        org.openjdk.jmh.infra.BenchmarkParams bp, org.openjdk.jmh.infra.IterationParams ip,
+        org.openjdk.jmh.results.IterationResult result) {
+      double cores = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+      List<org.openjdk.jmh.results.Result> out = new java.util.ArrayList<>();
+      out.add(new org.openjdk.jmh.results.ScalarResult("cpu.cores", cores, "cores",
+          org.openjdk.jmh.results.AggregationPolicy.AVG));
+      out.add(new org.openjdk.jmh.results.ScalarResult("per.core", result.getPrimaryResult().getScore() / cores,
+          "ops/cpu-s", org.openjdk.jmh.results.AggregationPolicy.AVG));
+      org.openjdk.jmh.results.Result samples = result.getSecondaryResults().get("samples");
+      if (samples != null) {
+        out.add(new org.openjdk.jmh.results.ScalarResult("samples.per.core", samples.getScore() / cores,
+            "samples/cpu-s", org.openjdk.jmh.results.AggregationPolicy.AVG));
+      }
+      return out;
+    }
   }
 }

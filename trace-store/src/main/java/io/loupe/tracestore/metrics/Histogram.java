@@ -3,7 +3,6 @@ package io.loupe.tracestore.metrics;
 import io.loupe.model.Exemplar;
 import io.loupe.model.Labels;
 import java.math.BigDecimal;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,10 +25,24 @@ final class Histogram {
       le[bounds.length] = "+Inf";
     }
 
-    /** Index of the bucket holding {@code v}: the first bound {@code >= v} (Prometheus buckets are inclusive). */
+    /**
+     * Index of the bucket holding {@code v}: the first bound {@code >= v} (Prometheus buckets are inclusive), or the
+     * +Inf bucket. A plain binary search on {@code <}: {@code Arrays.binarySearch} orders doubles by their bits (for
+     * NaN and -0.0) at a cost per step that showed in the profile, and a duration is neither.
+     */
     int bucket(double v) {
-      int i = Arrays.binarySearch(bounds, v);
-      return i >= 0 ? i : -i - 1;
+      int lo = 0;
+      int n = bounds.length;
+      while (n > 0) {
+        int half = n >>> 1;
+        if (bounds[lo + half] < v) {
+          lo += half + 1;
+          n -= half + 1;
+        } else {
+          n = half;
+        }
+      }
+      return lo;
     }
 
     // Prometheus clients print bounds as Go's shortest float form ("0.002", "1", "4.1"), not Java's "4.1E0"/"1.0".

@@ -6,6 +6,7 @@ import io.loupe.model.SpanRecord;
 import io.loupe.tracestore.metrics.Histogram.Mode;
 import io.loupe.tracestore.metrics.Histogram.Sink;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -69,7 +70,17 @@ final class TenantMetrics {
   private final Map<Object, Group> groups = new HashMap<>();
   private final List<Group> created = new ArrayList<>(); // since the last emission: they get a zero first
   // insertion order is expiry order: every half waits the same time
-  private final LinkedHashMap<String, Half> pending = new LinkedHashMap<>();
+  private final LinkedHashMap<HalfKey, Half> pending = new LinkedHashMap<>();
+  // per batch: the span-metrics series last found for a hash slot (see observe), and the last resource's service
+  private static final int MEMO = 64;
+  private final SpanKey[] memoKeys = new SpanKey[MEMO];
+  private final SpanSeries[] memoSeries = new SpanSeries[MEMO];
+  private Map<String, Object> lastResource;
+  private String lastService;
+  // meter updates of the current call, applied once at its end (atomics per span were contended across writers)
+  private int pendingDelta;
+  private long edgeDelta;
+  private long expiredDelta;
   private long lastFlushMs = Long.MIN_VALUE;
   private long lastEmitMs = Long.MIN_VALUE;
   private boolean metadataWritten;
@@ -83,13 +94,47 @@ final class TenantMetrics {
     this.waitMs = options.serviceGraphWait().toMillis();
   }
 
-  /** Folds {@code spans} into the counters. */
+  /**
+   * Folds {@code spans} into the counters. A batch's span-metrics series are found once each: spans of one request
+   * share their service, name and attribute-key strings (the OTLP decoder makes one instance of each), so a small
+   * batch-local table matched by identity answers the repeats without hashing a key into the series map. The
+   * self-observability meters are updated once per batch.
+   */
   void observe(List<SpanRecord> spans, long nowMs) {
+    Arrays.fill(memoSeries, null); // series can be dropped between batches (idle, closed)
+    lastResource = null;
     for (SpanRecord s : spans) {
       if (s != null) {
-        spanMetrics(s, nowMs);
-        serviceGraph(s, nowMs);
+        String service = serviceName(s);
+        spanMetrics(s, service, nowMs);
+        serviceGraph(s, service, nowMs);
       }
+    }
+    flushMeterDeltas();
+  }
+
+  /** {@link SpanRecord#serviceName()}, looked up once per run of spans that share a resource map. */
+  private String serviceName(SpanRecord s) {
+    Map<String, Object> r = s.resourceAttributes();
+    if (r != lastResource) {
+      lastResource = r;
+      lastService = s.serviceName();
+    }
+    return lastService;
+  }
+
+  private void flushMeterDeltas() {
+    if (pendingDelta != 0) {
+      meters.pending.addAndGet(pendingDelta);
+      pendingDelta = 0;
+    }
+    if (edgeDelta != 0) {
+      meters.edges.increment(edgeDelta);
+      edgeDelta = 0;
+    }
+    if (expiredDelta != 0) {
+      meters.expired.increment(expiredDelta);
+      expiredDelta = 0;
     }
   }
 
@@ -102,8 +147,8 @@ final class TenantMetrics {
         break;
       }
       it.remove();
-      meters.pending.decrementAndGet();
-      meters.expired.increment();
+      pendingDelta--;
+      expiredDelta++;
       if (h.client && h.peer != null) {
         // Tempo: a call to something that sends no spans (a database, a third-party API) still shows as an edge
         virtualEdge(h.service, h.peer, h.peerIsDatabase ? DATABASE : VIRTUAL_NODE, h, nowMs);
@@ -114,6 +159,7 @@ final class TenantMetrics {
         }
       }
     }
+    flushMeterDeltas();
   }
 
   /**
@@ -181,45 +227,58 @@ final class TenantMetrics {
     created.clear();
   }
 
-  private void spanMetrics(SpanRecord s, long nowMs) {
-    SpanKey key = new SpanKey(s.serviceName(), s.name(), s.kind(), s.statusCode());
-    SpanSeries g = (SpanSeries) group(key, () -> new SpanSeries(layout), nowMs);
-    if (g != null) {
-      g.calls++;
-      g.latency.observe(seconds(s.durationNanos()), s.traceId(), s.spanId());
+  private void spanMetrics(SpanRecord s, String service, long nowMs) {
+    String name = s.name();
+    SpanRecord.Kind kind = s.kind();
+    SpanRecord.StatusCode status = s.statusCode();
+    int hash = SpanKey.hash(service, name, kind, status);
+    int slot = hash & (MEMO - 1);
+    SpanSeries g = memoSeries[slot];
+    SpanKey k = memoKeys[slot];
+    if (g == null || k.service != service || k.spanName != name || k.kind != kind || k.status != status) {
+      SpanKey key = new SpanKey(service, name, kind, status, hash);
+      g = (SpanSeries) group(key, () -> new SpanSeries(layout), nowMs);
+      if (g == null) {
+        return; // over the series limit (counted)
+      }
+      memoKeys[slot] = key;
+      memoSeries[slot] = g;
     }
+    g.calls++;
+    g.latency.observe(seconds(s.durationNanos()), s.traceId(), s.spanId());
   }
 
-  private void serviceGraph(SpanRecord s, long nowMs) {
+  private void serviceGraph(SpanRecord s, String service, long nowMs) {
     boolean client;
-    String key;
+    HalfKey key;
     switch (s.kind()) {
       case CLIENT, PRODUCER -> {
         client = true;
-        key = s.traceId() + s.spanId();
+        key = new HalfKey(s.traceId(), s.spanId());
       }
       case SERVER, CONSUMER -> {
         if (s.isRoot()) {
           // nobody instrumented sent it (a browser, curl, a scheduler): Tempo draws an edge from a virtual client
           String caller = firstString(s.attributes(), PEER_ATTRIBUTES);
-          virtualEdge(caller == null ? USER : caller, s.serviceName(), VIRTUAL_NODE, new Half(false, s, nowMs), nowMs);
+          virtualEdge(caller == null ? USER : caller, service, VIRTUAL_NODE, new Half(false, s, service, nowMs),
+              nowMs);
           return;
         }
         client = false;
-        key = s.traceId() + s.parentSpanId();
+        key = new HalfKey(s.traceId(), s.parentSpanId());
       }
       default -> {
         return;
       }
     }
-    Half half = new Half(client, s, nowMs + waitMs);
+    Half half = new Half(client, s, service, nowMs + waitMs);
     Half other = pending.get(key);
     if (other != null) {
       if (other.client == client) {
         return; // a repeated copy of a half that is already waiting (a retried write)
       }
       pending.remove(key);
-      meters.pending.decrementAndGet();
+      pendingDelta--;
       pair(client ? half : other, client ? other : half, nowMs);
       return;
     }
@@ -228,7 +287,7 @@ final class TenantMetrics {
       return;
     }
     pending.put(key, half);
-    meters.pending.incrementAndGet();
+    pendingDelta++;
   }
 
   private void pair(Half client, Half server, long nowMs) {
@@ -238,7 +297,7 @@ final class TenantMetrics {
     if (e == null) {
       return;
     }
-    meters.edges.increment();
+    edgeDelta++;
     e.requests++;
     if (client.failed || server.failed) {
       e.failed++;
@@ -261,7 +320,7 @@ final class TenantMetrics {
     if (e == null) {
       return;
     }
-    meters.edges.increment();
+    edgeDelta++;
     e.requests++;
     if (known.failed) {
       e.failed++;
@@ -322,8 +381,38 @@ final class TenantMetrics {
     Labels labels();
   }
 
-  private record SpanKey(String service, String spanName, SpanRecord.Kind kind, SpanRecord.StatusCode status)
-      implements Key {
+  /** A class with its hash computed once rather than a record: one is looked up for nearly every span. */
+  private static final class SpanKey implements Key {
+    final String service;
+    final String spanName;
+    final SpanRecord.Kind kind;
+    final SpanRecord.StatusCode status;
+    private final int hash;
+
+    SpanKey(String service, String spanName, SpanRecord.Kind kind, SpanRecord.StatusCode status, int hash) {
+      this.service = service;
+      this.spanName = spanName;
+      this.kind = kind;
+      this.status = status;
+      this.hash = hash;
+    }
+
+    static int hash(String service, String spanName, SpanRecord.Kind kind, SpanRecord.StatusCode status) {
+      int h = (service.hashCode() * 31 + spanName.hashCode()) * 31 + kind.ordinal() * 8 + status.ordinal();
+      return h ^ (h >>> 16);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SpanKey k && hash == k.hash && kind == k.kind && status == k.status
+          && service.equals(k.service) && spanName.equals(k.spanName);
+    }
+
     @Override
     public Labels labels() {
       return Labels.of("service", service, "span_name", spanName, "span_kind", KIND_VALUES[kind.ordinal()],
@@ -335,6 +424,32 @@ final class TenantMetrics {
     @Override
     public Labels labels() {
       return Labels.of("client", client, "server", server, "connection_type", connectionType);
+    }
+  }
+
+  /**
+   * Trace id and span id of a waiting half (a client's own id, a server's parent id). Was the concatenated string,
+   * whose 48 characters were hashed anew for every span; the id strings' own hashes are computed once per instance.
+   */
+  private static final class HalfKey {
+    final String traceId;
+    final String spanId;
+    private final int hash;
+
+    HalfKey(String traceId, String spanId) {
+      this.traceId = traceId;
+      this.spanId = spanId;
+      this.hash = traceId.hashCode() * 31 + spanId.hashCode();
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof HalfKey k && hash == k.hash && spanId.equals(k.spanId) && traceId.equals(k.traceId);
     }
   }
 
@@ -418,10 +533,10 @@ final class TenantMetrics {
     final String peer; // client spans only: the peer a virtual-node edge would point at, or null
     final boolean peerIsDatabase;
 
-    Half(boolean client, SpanRecord s, long expiresAtMs) {
+    Half(boolean client, SpanRecord s, String service, long expiresAtMs) {
       this.client = client;
       this.messaging = s.kind() == SpanRecord.Kind.PRODUCER || s.kind() == SpanRecord.Kind.CONSUMER;
-      this.service = s.serviceName();
+      this.service = service;
       this.traceId = s.traceId();
       this.spanId = s.spanId();
       this.seconds = seconds(s.durationNanos());

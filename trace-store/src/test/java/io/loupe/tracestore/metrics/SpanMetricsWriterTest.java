@@ -462,6 +462,31 @@ class SpanMetricsWriterTest {
   }
 
   @Test
+  void manySeriesInOneBatchAreEachCountedOnce() {
+    // 300 series (more than the batch table's slots, so slots collide), each name as a fresh String instance per
+    // span (equal, not identical), every series three times within the batch, then again in a second batch
+    SpanMetricsWriter w = writer();
+    List<SpanRecord> batch = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 300; i++) {
+        batch.add(internal(new String("svc-" + (i % 7)), new String("op-" + i), MS));
+      }
+    }
+    java.util.Collections.shuffle(batch, new java.util.Random(1));
+    w.write(T, batch);
+    clock.addAndGet(15_000);
+    w.write(T, batch.subList(0, 300));
+    w.close();
+
+    Map<String, Long> again = new java.util.HashMap<>();
+    batch.subList(0, 300).forEach(s -> again.merge(s.name(), 1L, Long::sum));
+    for (int i = 0; i < 300; i++) {
+      assertThat(tsdb.last(T, calls("svc-" + (i % 7), "op-" + i, "SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET")))
+          .as("op-%d", i).isEqualTo(3.0 + again.getOrDefault("op-" + i, 0L));
+    }
+  }
+
+  @Test
   void delegateFailurePropagatesAndDerivesNothing() {
     SpanMetricsWriter w = writer();
     delegateFailure = new StorageUnavailableException("disk full");

@@ -39,9 +39,15 @@ public final class AttributeMap extends AbstractMap<String, Object> {
   }
 
   private int indexOf(Object key) {
+    if (key == null) {
+      return -1;
+    }
+    // Strings cache their hash: comparing it first makes a miss (the span-metrics lookups of peer.service, db.name
+    // and friends mostly miss) one int comparison per attribute instead of an equals.
+    int h = key.hashCode();
     for (int i = 0; i < kv.length; i += 2) {
       Object k = kv[i];
-      if (k == key || k.equals(key)) {
+      if (k == key || (k.hashCode() == h && k.equals(key))) {
         return i;
       }
     }
@@ -187,8 +193,8 @@ public final class AttributeMap extends AbstractMap<String, Object> {
         return Map.of();
       }
       AttributeMap m = new AttributeMap(Arrays.copyOf(kv, 2 * size));
-      Arrays.fill(kv, 0, 2 * size, null);
-      size = 0;
+      size = 0; // the stale references are overwritten by the next span's; a builder lives for one request
+
       index = null;
       return m;
     }

@@ -66,8 +66,8 @@ public final class SpanDecoder {
   private static final int ANY_BYTES = 7 << 3 | 2;
   private static final int LIST_VALUES = 1 << 3 | 2;
 
-  // protobuf-java's default recursion limit; the deepest fixed path (request > resource spans > scope spans > span >
-  // event > key-value > any-value) takes 7 of it, nested arrays and kvlists the rest.
+  // protobuf-java's default recursion limit: a message may sit at most this many levels below the request. The
+  // depth passed around is the level of the message being read (resource spans 1, scope spans 2, span 3, ...).
   private static final int MAX_DEPTH = 100;
 
   private static final SpanRecord.Kind[] KINDS = SpanRecord.Kind.values();
@@ -145,7 +145,7 @@ public final class SpanDecoder {
         while (pos < e) {
           int t = tag(e);
           if (t == RESOURCE_ATTRIBUTES) {
-            keyValue(length(e), resource, 1);
+            keyValue(length(e), resource, 3);
           } else {
             skip(t, e);
           }
@@ -165,10 +165,9 @@ public final class SpanDecoder {
     }
     // the resource may follow its scope spans on the wire: spans are built once it is complete
     Map<String, Object> attrs = resource.build(); // one map shared by every span of the resource
-    int[] ranges = scopeRanges.clone();
     for (int i = 0; i < scopes; i++) {
-      pos = ranges[2 * i];
-      scopeSpans(ranges[2 * i + 1], attrs, out);
+      pos = scopeRanges[2 * i];
+      scopeSpans(scopeRanges[2 * i + 1], attrs, out);
     }
     pos = end;
   }
@@ -430,6 +429,7 @@ public final class SpanDecoder {
 
   /** One {@code KeyValue} ending at {@code end} into {@code into}; a key without value maps to "" (an unset value). */
   private void keyValue(int end, AttributeMap.Builder into, int depth) {
+    checkDepth(depth);
     String key = "";
     Object value = "";
     while (pos < end) {
@@ -453,9 +453,7 @@ public final class SpanDecoder {
    */
   @SuppressWarnings("unchecked")
   private Object anyValue(int end, Object previous, int depth) {
-    if (depth > MAX_DEPTH) {
-      throw malformed("nested deeper than " + MAX_DEPTH + " messages");
-    }
+    checkDepth(depth);
     Object v = previous;
     while (pos < end) {
       int tag = tag(end);
@@ -470,6 +468,7 @@ public final class SpanDecoder {
           pos = e;
         }
         case ANY_ARRAY -> {
+          checkDepth(depth + 1);
           int e = length(end);
           List<Object> list = v instanceof ArrayValue a ? a.values : new ArrayList<>();
           while (pos < e) {
@@ -484,12 +483,13 @@ public final class SpanDecoder {
           v = v instanceof ArrayValue a ? a : new ArrayValue(list);
         }
         case ANY_KVLIST -> {
+          checkDepth(depth + 1);
           int e = length(end);
           KvList kvs = v instanceof KvList k ? k : new KvList();
           while (pos < e) {
             int t = tag(e);
             if (t == LIST_VALUES) {
-              keyValue(length(e), kvs.builder, depth + 1);
+              keyValue(length(e), kvs.builder, depth + 2);
             } else {
               skip(t, e);
             }
@@ -500,6 +500,12 @@ public final class SpanDecoder {
       }
     }
     return v;
+  }
+
+  private void checkDepth(int depth) {
+    if (depth > MAX_DEPTH) {
+      throw malformed("messages nested more than " + MAX_DEPTH + " deep");
+    }
   }
 
   /** The value of a finished {@code AnyValue}: lists and maps become immutable. */
