@@ -59,12 +59,10 @@ public record SpanRecord(
   public static final String SERVICE_NAME = "service.name";
 
   public SpanRecord {
-    requireHex(traceId, 32, "traceId");
-    requireHex(spanId, 16, "spanId");
-    if (traceId.equals("00000000000000000000000000000000")) {
+    if (!requireHex(traceId, 32, "traceId")) {
       throw new InvalidInputException("traceId: all zeros (expected: a non-zero 16-byte id)");
     }
-    if (spanId.equals("0000000000000000")) {
+    if (!requireHex(spanId, 16, "spanId")) {
       throw new InvalidInputException("spanId: all zeros (expected: a non-zero 8-byte id)");
     }
     parentSpanId = parentSpanId == null ? "" : parentSpanId;
@@ -102,17 +100,34 @@ public record SpanRecord(
     return endEpochNanos - startEpochNanos;
   }
 
-  static void requireHex(String s, int length, String field) {
+  private static final boolean[] LOWER_HEX = new boolean[128];
+
+  static {
+    for (char c : "0123456789abcdef".toCharArray()) {
+      LOWER_HEX[c] = true;
+    }
+  }
+
+  /**
+   * Throws unless {@code s} is {@code length} lowercase hex digits; returns whether any digit is not '0'. Runs for
+   * every id of every span ingested, so one table lookup per char and the zero test folded in.
+   */
+  static boolean requireHex(String s, int length, String field) {
     requireNonNull(s, field);
     if (s.length() != length) {
       throw new InvalidInputException(
           field + ": '" + s + "' has " + s.length() + " hex digits (expected: " + length + ")");
     }
+    boolean hex = true;
+    int nonZero = 0;
     for (int i = 0; i < length; i++) {
       char c = s.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        throw new InvalidInputException(field + ": '" + s + "' (expected: lowercase hex)");
-      }
+      hex &= c < 128 && LOWER_HEX[c];
+      nonZero |= c ^ '0';
     }
+    if (!hex) {
+      throw new InvalidInputException(field + ": '" + s + "' (expected: lowercase hex)");
+    }
+    return nonZero != 0;
   }
 }
