@@ -212,13 +212,16 @@ public final class TraceStoreFiguresMain {
     }
     long[] t = new long[1000];
     long spans = 0;
+    long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     for (int i = 0; i < t.length; i++) {
       String id = ids.get(rnd.nextInt(ids.size()));
       long t0 = System.nanoTime();
       spans += store.trace(TENANT, id).size();
       t[i] = System.nanoTime() - t0;
     }
-    print("trace by id (1000 random ids, " + String.format(Locale.ROOT, "%.1f", spans / 1000.0) + " spans each)", t);
+    long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0;
+    print("trace by id (1000 random ids, " + String.format(Locale.ROOT, "%.1f spans, %.2f ms CPU each",
+        spans / 1000.0, cpu / 1e6 / 1000) + ")", t);
   }
 
   private static void searches(TraceStore store, long now) {
@@ -253,14 +256,17 @@ public final class TraceStoreFiguresMain {
       io.micrometer.core.instrument.DistributionSummary read =
           REGISTRY.get("loupe.tracestore.search.traces_read").summary();
       double read0 = read.totalAmount();
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long cpu0 = mx.getCurrentThreadCpuTime();
       for (int i = 0; i < t.length; i++) {
         long t0 = System.nanoTime();
         List<TraceSummary> r = store.search(TENANT, e.getValue());
         t[i] = System.nanoTime() - t0;
         found = r.size();
       }
+      long cpu = mx.getCurrentThreadCpuTime() - cpu0;
       print("search " + e.getKey() + " (" + found + " traces, " + Math.round((read.totalAmount() - read0) / t.length)
-          + " read)", t);
+          + " read, " + String.format(Locale.ROOT, "%.1f", cpu / 1e6 / t.length) + " ms CPU each)", t);
     }
   }
 
