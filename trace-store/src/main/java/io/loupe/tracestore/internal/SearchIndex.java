@@ -478,6 +478,11 @@ public final class SearchIndex implements Closeable {
     m.maybeRefresh();
     IndexSearcher s = m.acquire();
     try {
+      // Counting first costs nothing for term and match-all queries (doc frequencies) and allocates nothing for the
+      // rest: a broad span set gives up here rather than after collecting its budget of ids.
+      if (out.size() + s.count(q) > max) {
+        return false;
+      }
       s.search(q, new org.apache.lucene.search.SimpleCollector() {
         private BinaryDocValues ids;
 
