@@ -340,7 +340,17 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       for (Shard s : shards) {
         s.cursors(q, query.startEpochNanos(), query.endEpochNanos(), cursors);
       }
-      return search.run(cursors, id -> trace(tenant, id));
+      java.util.Set<TraceSearch.Key> required = search.prefilter((fq, max, ids) -> {
+        for (Shard s : shards) {
+          if (!s.collectTraceIds(fq, max, ids)) {
+            return false;
+          }
+        }
+        return true;
+      });
+      List<TraceSummary> out = search.run(cursors, id -> trace(tenant, id), required);
+      metrics.searchTracesRead.record(search.tracesRead());
+      return out;
     } catch (IOException e) {
       for (SearchIndex.Cursor c : cursors) {
         try {

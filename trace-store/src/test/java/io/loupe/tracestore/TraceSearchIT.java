@@ -214,6 +214,26 @@ class TraceSearchIT {
   }
 
   @Test
+  void walksBackInTimeWindowsAcrossHoursAndSegments() {
+    long hour = 3_600_000 * MS;
+    List<String> newestFirst = new ArrayList<>();
+    for (int i = 0; i < 12; i++) { // one trace every 50 minutes, 10 hours back, in a few segments
+      String t = Spans.randomTraceId();
+      store.write(A, List.of(span(t, "", "batch", "nightly", SpanRecord.Kind.SERVER, T0 - (i + 1) * hour * 5 / 6, MS,
+          Map.of("job", "etl"))));
+      newestFirst.add(t);
+      if (i % 4 == 3) {
+        store.roll();
+      }
+    }
+    TraceQuery q = TraceQuery.between(T0 - 11 * hour, T0, 5).withService("batch");
+    assertThat(ids(q)).containsExactlyElementsOf(newestFirst.subList(0, 5));
+    assertThat(ids(q.withLimit(100))).containsExactlyElementsOf(newestFirst);
+    assertThat(ids(TraceQuery.between(T0 - 3 * hour, T0 - 2 * hour, 100).withService("batch")))
+        .containsExactlyElementsOf(newestFirst.subList(2, 3));
+  }
+
+  @Test
   void badFiltersAreTheCallersFault() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
         () -> traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.REGEX, "(unclosed")))

@@ -19,7 +19,7 @@ class TraceStoreOptionsTest {
     assertThat(o.maxSpansPerTrace()).isEqualTo(50_000);
     assertThat(o.maxAttributeValueLength()).isEqualTo(4096);
     assertThat(o.maxSpansPerSecondPerTenant()).isZero();
-    assertThat(o.traceIdMapEntries()).isEqualTo(2_000_000);
+    assertThat(o.traceIdMapEntries()).isEqualTo(250_000);
 
     TraceStoreOptions w = o.withShards(3).withFsync(FsyncPolicy.every(Duration.ofMillis(50)))
         .withSegmentDuration(Duration.ofMinutes(5)).withSegmentMaxBytes(4096).withRetention(Duration.ofHours(2))

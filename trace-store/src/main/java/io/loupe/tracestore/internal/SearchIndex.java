@@ -350,6 +350,7 @@ public final class SearchIndex implements Closeable {
   /** A candidate: the trace id (16 bytes) and the newest span start of a matching document. */
   public record Hit(byte[] traceId, long startNanos) {}
 
+  private static final long FIRST_WINDOW_NANOS = 60_000_000_000L;
   private static final Sort NEWEST_FIRST = new Sort(new SortField(START, SortField.Type.LONG, true));
 
   /**
@@ -360,29 +361,69 @@ public final class SearchIndex implements Closeable {
     private final SearcherManager manager;
     private final IndexSearcher searcher;
     private final Query query;
+    private final long floor; // no group with a newest start below this can match
+    private long windowHigh;
+    private long windowLow;
+    private long width = FIRST_WINDOW_NANOS;
     private FieldDoc after;
     private boolean exhausted;
 
-    private Cursor(SearcherManager manager, IndexSearcher searcher, Query query) {
+    private Cursor(SearcherManager manager, IndexSearcher searcher, Query query, long floor) throws IOException {
       this.manager = manager;
       this.searcher = searcher;
       this.query = query;
+      this.floor = floor;
+      byte[] max = org.apache.lucene.index.PointValues.getMaxPackedValue(searcher.getIndexReader(), START);
+      if (max == null) {
+        exhausted = true;
+      } else {
+        windowHigh = LongPoint.decodeDimension(max, 0);
+        windowLow = Math.max(floor, windowHigh - width);
+        exhausted = windowHigh < floor;
+      }
     }
 
-    /** The next at most {@code n} hits, newest first; empty when there are no more. */
+    /**
+     * The next at most {@code n} hits, newest first; empty when there are no more. Documents are added in about
+     * ascending time, so a newest-first sort over all of them makes every document competitive (a heap update
+     * each): the cursor walks back in time windows of newest start instead (1 minute, then doubling), each a narrow
+     * point range that Lucene answers from the BKD tree. Measured on 10 M spans (manual/TraceStoreFiguresMain, loaded
+     * box): the last hour without conditions went from p50 97 ms to 11 ms.
+     */
     public List<Hit> next(int n) throws IOException {
-      if (exhausted) {
-        return List.of();
-      }
-      TopFieldDocs top = searcher.searchAfter(after, query, n, NEWEST_FIRST, false);
-      ScoreDoc[] docs = top.scoreDocs;
-      if (docs.length < n) {
-        exhausted = true;
+      ScoreDoc[] docs = new ScoreDoc[0];
+      while (!exhausted) {
+        Query windowed = new org.apache.lucene.search.BooleanQuery.Builder()
+            .add(query, org.apache.lucene.search.BooleanClause.Occur.FILTER)
+            .add(LongPoint.newRangeQuery(START, windowLow, windowHigh),
+                org.apache.lucene.search.BooleanClause.Occur.FILTER)
+            .build();
+        TopFieldDocs top = searcher.searchAfter(after, windowed, n, NEWEST_FIRST, false);
+        docs = top.scoreDocs;
+        if (docs.length == n) {
+          after = (FieldDoc) docs[docs.length - 1]; // this window may hold more
+          break;
+        }
+        // the window is done: the next one, older and twice as wide
+        after = null;
+        if (windowLow <= floor) {
+          exhausted = true;
+        } else {
+          windowHigh = windowLow - 1;
+          width = Math.min(width * 2, Long.MAX_VALUE / 4);
+          windowLow = windowHigh - width < floor ? floor : windowHigh - width;
+        }
+        if (docs.length > 0) {
+          break;
+        }
       }
       if (docs.length == 0) {
         return List.of();
       }
-      after = (FieldDoc) docs[docs.length - 1];
+      return hits(docs);
+    }
+
+    private List<Hit> hits(ScoreDoc[] docs) throws IOException {
       Integer[] byDoc = new Integer[docs.length];
       for (int i = 0; i < docs.length; i++) {
         byDoc[i] = i;
@@ -421,8 +462,65 @@ public final class SearchIndex implements Closeable {
     }
   }
 
-  /** A cursor over the documents matching {@code q}, on the newest reader. */
-  public Cursor cursor(Query q) throws IOException {
+  /** Thrown to stop {@link #collectTraceIds} once it passed its budget. */
+  private static final class OverBudget extends RuntimeException {
+    OverBudget() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * Adds to {@code out} the trace ids (as two longs) of every document matching {@code q}; false, with {@code out}
+   * partly filled, once {@code out} would exceed {@code max} entries.
+   */
+  public boolean collectTraceIds(Query q, int max, java.util.Set<TraceSearch.Key> out) throws IOException {
+    SearcherManager m = searchers;
+    m.maybeRefresh();
+    IndexSearcher s = m.acquire();
+    try {
+      // Counting first costs nothing for term and match-all queries (doc frequencies) and allocates nothing for the
+      // rest: a broad span set gives up here rather than after collecting its budget of ids.
+      if (out.size() + s.count(q) > max) {
+        return false;
+      }
+      s.search(q, new org.apache.lucene.search.SimpleCollector() {
+        private BinaryDocValues ids;
+
+        @Override
+        protected void doSetNextReader(LeafReaderContext context) throws IOException {
+          ids = DocValues.getBinary(context.reader(), TRACE);
+        }
+
+        @Override
+        public void collect(int doc) throws IOException {
+          if (ids.advanceExact(doc)) {
+            BytesRef id = ids.binaryValue();
+            out.add(new TraceSearch.Key(TraceIds.readLong(id.bytes, id.offset), TraceIds.readLong(id.bytes,
+                id.offset + 8)));
+            if (out.size() > max) {
+              throw new OverBudget();
+            }
+          }
+        }
+
+        @Override
+        public org.apache.lucene.search.ScoreMode scoreMode() {
+          return org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES;
+        }
+      });
+      return true;
+    } catch (OverBudget e) {
+      return false;
+    } finally {
+      m.release(s);
+    }
+  }
+
+  /**
+   * A cursor over the documents matching {@code q}, on the newest reader; {@code floor}: no document with a newest
+   * start below it can match (the query's own range says so; here it bounds the walk back in time).
+   */
+  public Cursor cursor(Query q, long floor) throws IOException {
     SearcherManager m = searchers;
     IndexSearcher s;
     try {
@@ -435,7 +533,12 @@ public final class SearchIndex implements Closeable {
       m = searchers; // sealed meanwhile: the read-only manager replaced it
       s = m.acquire();
     }
-    return new Cursor(m, s, q);
+    try {
+      return new Cursor(m, s, q, floor);
+    } catch (IOException | RuntimeException e) {
+      m.release(s);
+      throw e;
+    }
   }
 
   /**

@@ -44,6 +44,8 @@ public final class Shard {
   private volatile ActiveSegment active;
   private final CopyOnWriteArrayList<SealedSegment> sealed = new CopyOnWriteArrayList<>();
   private TraceIdMap traceIds;
+  // 32 MiB per shard of parsed records: ~500 writes of 1,000 spans
+  private final RecordCache records = new RecordCache(32L << 20);
   private long nextSeq;
   private volatile long writtenSeq;
   private volatile long syncedSeq;
@@ -415,7 +417,17 @@ public final class Shard {
 
   private void read(SegmentReader r, long off, String tenant, byte[] traceId, List<SpanRecord> out) {
     try {
-      out.addAll(SpanCodec.decode(r.read(off), tenant, traceId));
+      SpanCodec.Parsed p = records.get(r, off);
+      if (p == null) {
+        byte[] payload = r.read(off);
+        SpanCodec.Header h = SpanCodec.header(payload);
+        if (!h.tenant().equals(tenant)) {
+          return; // another tenant's record with the same trace id (or a tenant hash collision)
+        }
+        p = SpanCodec.parse(payload);
+        records.put(r, off, p);
+      }
+      out.addAll(p.spans(tenant, traceId));
     } catch (ClosedChannelException e) {
       if (!r.isClosed()) {
         log.warn("{} at offset {}: channel closed while reading", r.path(), off);
@@ -453,15 +465,39 @@ public final class Shard {
         continue;
       }
       try {
-        out.add(s.search().cursor(q));
+        out.add(s.search().cursor(q, startNanos));
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
         // dropped by retention during the search
       }
     }
     try {
-      out.add(a.search().cursor(q)); // if it was sealed meanwhile, the same SearchIndex reads its commit
+      out.add(a.search().cursor(q, startNanos)); // if it was sealed meanwhile, the same SearchIndex reads its commit
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // dropped or store closed during the search
+    }
+  }
+
+  /**
+   * Adds the trace ids of every document matching {@code q} in every segment to {@code out}; false as soon as they
+   * are more than {@code max}.
+   */
+  public boolean collectTraceIds(org.apache.lucene.search.Query q, int max, java.util.Set<TraceSearch.Key> out)
+      throws IOException {
+    List<SealedSegment> sealedNow = List.copyOf(sealed);
+    ActiveSegment a = active;
+    for (SealedSegment s : sealedNow) {
+      try {
+        if (!s.search().collectTraceIds(q, max, out)) {
+          return false;
+        }
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped by retention
+      }
+    }
+    try {
+      return a.search().collectTraceIds(q, max, out);
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      return true; // sealed meanwhile: its documents were in the sealed list, or arrived after the search began
     }
   }
 

@@ -159,18 +159,80 @@ public final class SpanCodec {
    * the record belongs to another tenant.
    */
   public static List<SpanRecord> decode(byte[] payload, String tenant, byte[] traceId) {
-    ByteSource in = new ByteSource(payload);
-    Header h = readHeader(in);
+    Header h = readHeader(new ByteSource(payload));
     if (tenant != null && !h.tenant().equals(tenant)) {
       return List.of();
     }
-    boolean any = traceId == null;
-    for (byte[] id : h.traceIds()) {
-      any |= java.util.Arrays.equals(id, traceId);
-    }
-    if (!any) {
+    if (traceId != null && indexOf(h, traceId) < 0) {
       return List.of();
     }
+    return parse(payload).spans(tenant, traceId);
+  }
+
+  private static int indexOf(Header h, byte[] traceId) {
+    for (int i = 0; i < h.traceIds().length; i++) {
+      if (java.util.Arrays.equals(h.traceIds()[i], traceId)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * A record inflated once, with its string dictionary and resources decoded and where each trace's spans begin:
+   * what a cache keeps so that several traces of one record (a search's candidates often share records) cost one
+   * inflate.
+   */
+  public static final class Parsed {
+    private final Header header;
+    private final byte[] body;
+    private final String[] dict;
+    private final Resource[] resources;
+    private final int[] starts; // offset in body of each trace's spans, in directory order
+
+    private Parsed(Header header, byte[] body, String[] dict, Resource[] resources, int[] starts) {
+      this.header = header;
+      this.body = body;
+      this.dict = dict;
+      this.resources = resources;
+      this.starts = starts;
+    }
+
+    public Header header() {
+      return header;
+    }
+
+    /** Bytes held, for cache accounting. */
+    public int weight() {
+      return body.length + 64 * dict.length;
+    }
+
+    /** Spans of {@code traceId} (all when null) if the record is {@code tenant}'s (any when null). */
+    public List<SpanRecord> spans(String tenant, byte[] traceId) {
+      if (tenant != null && !header.tenant().equals(tenant)) {
+        return List.of();
+      }
+      List<SpanRecord> out = new ArrayList<>();
+      for (int i = 0; i < header.traceIds().length; i++) {
+        if (traceId != null && !java.util.Arrays.equals(header.traceIds()[i], traceId)) {
+          continue;
+        }
+        ByteSource b = new ByteSource(body);
+        b.skip(starts[i]);
+        Decoder d = new Decoder(b, dict, resources);
+        String hex = TraceIds.toHex(header.traceIds()[i]);
+        for (int k = 0; k < header.spanCounts()[i]; k++) {
+          out.add(d.span(hex, header.minStartNanos()));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Inflates and parses a record payload. */
+  public static Parsed parse(byte[] payload) {
+    ByteSource in = new ByteSource(payload);
+    Header h = readHeader(in);
     int codec = payload[1];
     int rawLen = in.readVarInt();
     byte[] body;
@@ -199,19 +261,13 @@ public final class SpanCodec {
     }
     ByteSource b = new ByteSource(body);
     Decoder d = new Decoder(b);
-    List<SpanRecord> out = new ArrayList<>();
-    for (int i = 0; i < h.traceIds().length; i++) {
+    int[] starts = new int[h.traceIds().length];
+    for (int i = 0; i < starts.length; i++) {
       int len = b.readLength();
-      if (traceId != null && !java.util.Arrays.equals(h.traceIds()[i], traceId)) {
-        b.skip(len);
-        continue;
-      }
-      String hex = TraceIds.toHex(h.traceIds()[i]);
-      for (int k = 0; k < h.spanCounts()[i]; k++) {
-        out.add(d.span(hex, h.minStartNanos()));
-      }
+      starts[i] = b.position();
+      b.skip(len);
     }
-    return out;
+    return new Parsed(h, body, d.dict, d.resources, starts);
   }
 
   private record Resource(Map<String, Object> attributes, String scopeName, String scopeVersion) {}
@@ -356,6 +412,12 @@ public final class SpanCodec {
     final ByteSource in;
     final String[] dict;
     final Resource[] resources;
+
+    Decoder(ByteSource in, String[] dict, Resource[] resources) {
+      this.in = in;
+      this.dict = dict;
+      this.resources = resources;
+    }
 
     Decoder(ByteSource in) {
       this.in = in;

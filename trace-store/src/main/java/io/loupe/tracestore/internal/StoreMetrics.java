@@ -15,6 +15,7 @@ public final class StoreMetrics {
   public final Counter rateLimited;
   public final Timer fsync;
   public final Counter traceIdMapOverflows;
+  public final io.micrometer.core.instrument.DistributionSummary searchTracesRead;
   private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
 
   public StoreMetrics(MeterRegistry registry) {
@@ -30,6 +31,8 @@ public final class StoreMetrics {
     traceIdMapOverflows = Counter.builder("loupe.tracestore.traceidmap.overflows")
         .description("Trace id map generations that ran out of room (lookups in their segments check every segment)")
         .register(registry);
+    searchTracesRead = io.micrometer.core.instrument.DistributionSummary.builder("loupe.tracestore.search.traces_read")
+        .description("Candidate traces a search read and checked span by span").register(registry);
     fsync = Timer.builder("loupe.tracestore.fsync").description("Segment fsync latency").register(registry);
     for (RejectReason r : RejectReason.values()) {
       rejected.put(r, Counter.builder("loupe.tracestore.spans.rejected").tag("reason", r.metricTag())

@@ -103,8 +103,12 @@ public final class TraceSearch {
   private static final Comparator<Found> WORST_FIRST = Comparator.comparingLong(Found::key)
       .thenComparing(f -> f.summary().traceId(), Comparator.reverseOrder());
 
-  /** Runs the search over {@code cursors} (closed here) and reads traces with {@code loader}. */
-  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader) throws IOException {
+  /**
+   * Runs the search over {@code cursors} (closed here) and reads traces with {@code loader}, skipping traces outside
+   * {@code required} when not null ({@link #prefilter}).
+   */
+  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader, Set<Key> required)
+      throws IOException {
     tracesRead = 0;
     PriorityQueue<Source> sources = new PriorityQueue<>(
         Comparator.comparingLong((Source s) -> s.head().startNanos()).reversed());
@@ -127,7 +131,8 @@ public final class TraceSearch {
         if (best.size() == query.limit() && h.startNanos() < best.peek().key()) {
           break; // every later candidate's matching spans started before the worst result
         }
-        if (!seen.add(new Key(h.traceId()))) {
+        Key key = new Key(h.traceId());
+        if ((required != null && !required.contains(key)) || !seen.add(key)) {
           continue;
         }
         Found f = check(h.traceId(), loader.load(h.traceId()));
@@ -167,10 +172,45 @@ public final class TraceSearch {
   }
 
   /** A 16-byte trace id as a hash key. */
-  private record Key(long hi, long lo) {
+  public record Key(long hi, long lo) {
     Key(byte[] id) {
       this(TraceIds.high(id), TraceIds.low(id));
     }
+  }
+
+  /** Collects the candidate traces of a query over every segment, or says there are more than a budget. */
+  public interface TraceIdCollector {
+    boolean collect(Query q, int max, Set<Key> out) throws IOException;
+  }
+
+  // Trace ids a search may collect to pre-filter candidates by its other span sets: ~50 bytes each.
+  private static final int PREFILTER_BUDGET = 200_000;
+
+  /**
+   * For {@code { a } && { b }}: a trace must have, somewhere, a document matching {@code b}'s superset query. When the
+   * traces having one are few, they are collected from every segment first, and candidates of {@code a} outside them
+   * are skipped without being read: a rare second span set would otherwise make the search read most traces.
+   * Null when no span set is selective enough.
+   */
+  public Set<Key> prefilter(TraceIdCollector collector) throws IOException {
+    Set<Key> required = null;
+    for (SpanFilter f : others) {
+      Query q = new BooleanQuery.Builder()
+          .add(new org.apache.lucene.search.TermQuery(new org.apache.lucene.index.Term(SearchIndex.TENANT, tenant)),
+              BooleanClause.Occur.FILTER)
+          .add(SearchQueries.filter(tenant, f), BooleanClause.Occur.FILTER)
+          .build();
+      Set<Key> ids = new HashSet<>();
+      if (!collector.collect(q, PREFILTER_BUDGET, ids)) {
+        continue;
+      }
+      if (required == null) {
+        required = ids;
+      } else {
+        required.retainAll(ids);
+      }
+    }
+    return required;
   }
 
   /** The trace's summary and sort key when it matches, else null. */
