@@ -24,8 +24,11 @@ public final class DecimalIterator implements SampleIterator {
   private final long[] ts = new long[GROUP];
   private final long[] vb = new long[GROUP];
   private final long[] items = new long[GROUP];
-  private boolean tsDod;
-  private boolean valDod;
+  private int tsMode;
+  private int valMode;
+  private long t0;
+  private long m0;
+  private long r0;
   private long tsP;
   private long tsG;
   private long valP;
@@ -35,6 +38,12 @@ public final class DecimalIterator implements SampleIterator {
   private long m;
   private long valDelta;
   private int scale;
+  private boolean residuals;
+  private int resMode;
+  private long resP;
+  private long resG;
+  private long r;
+  private long resDelta;
   private int[] exPos = new int[4];
   private long[] exBits = new long[4];
   private int exCount;
@@ -57,10 +66,16 @@ public final class DecimalIterator implements SampleIterator {
     if (n == 0) {
       return this;
     }
-    int flags = (int) readBits(8);
-    tsDod = (flags & 1) != 0;
-    valDod = (flags & 2) != 0;
-    scale = (flags >>> 3) & 15;
+    int flags = (int) readBits(16);
+    tsMode = flags & 3;
+    valMode = (flags >>> 2) & 3;
+    resMode = (flags >>> 4) & 3;
+    scale = (flags >>> 8) & 15;
+    if (tsMode > DecimalEncoder.GRID || valMode > DecimalEncoder.GRID || resMode > DecimalEncoder.GRID
+        || scale > DecimalEncoder.MAX_SCALE) {
+      throw new IllegalArgumentException(String.format("chunk flags 0x%04x (expected: modes 0 to 2, scale 0 to 15)",
+          flags));
+    }
     t = readVarint();
     if (n >= 2) {
       tsP = readVarint();
@@ -71,9 +86,22 @@ public final class DecimalIterator implements SampleIterator {
       valP = readVarint();
       valG = readUvarint();
     }
+    residuals = (flags & 0x80) != 0;
+    r = 0;
+    if (residuals) {
+      r = readVarint();
+      if (n >= 2) {
+        resP = readVarint();
+        resG = readUvarint();
+      }
+      resDelta = resP;
+    }
     tsDelta = tsP;
     valDelta = valP;
-    if ((flags & 4) != 0) {
+    t0 = t;
+    m0 = m;
+    r0 = r;
+    if ((flags & 0x40) != 0) {
       long c = readUvarint();
       if (c < 1 || c > n) {
         throw new IllegalArgumentException("exceptions: " + c + " (expected: 1 to " + n + ")");
@@ -94,7 +122,7 @@ public final class DecimalIterator implements SampleIterator {
       }
     }
     ts[0] = t;
-    vb[0] = Double.doubleToRawLongBits(m / DecimalEncoder.POW10[scale]);
+    vb[0] = Double.doubleToRawLongBits(m / DecimalEncoder.POW10[scale]) + r;
     if (exCount > 0 && exPos[0] == 0) {
       vb[0] = exBits[0];
       exNext = 1;
@@ -163,50 +191,11 @@ public final class DecimalIterator implements SampleIterator {
   private void decodeGroup() {
     int k = Math.min(GROUP, n - nextSample);
     long[] it = items;
-    long[] ts = this.ts;
     long[] vb = this.vb;
     unpack(k);
-    long t = this.t;
-    long g = tsG;
-    if (tsDod) {
-      long d = tsDelta;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        d += ((z >>> 1) ^ -(z & 1)) * g;
-        t += d;
-        ts[j] = t;
-      }
-      tsDelta = d;
-    } else {
-      long p = tsP;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        t += p + ((z >>> 1) ^ -(z & 1)) * g;
-        ts[j] = t;
-      }
-    }
-    this.t = t;
+    t = undo(tsMode, t, tsP, tsG, t0, ts, false);
     unpack(k);
-    long m = this.m;
-    g = valG;
-    if (valDod) {
-      long d = valDelta;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        d += ((z >>> 1) ^ -(z & 1)) * g;
-        m += d;
-        it[j] = m;
-      }
-      valDelta = d;
-    } else {
-      long p = valP;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        m += p + ((z >>> 1) ^ -(z & 1)) * g;
-        it[j] = m;
-      }
-    }
-    this.m = m;
+    m = undo(valMode, m, valP, valG, m0, it, false);
     if (scale == 0) {
       for (int j = 0; j < k; j++) {
         vb[j] = Double.doubleToRawLongBits((double) it[j]);
@@ -216,6 +205,10 @@ public final class DecimalIterator implements SampleIterator {
       for (int j = 0; j < k; j++) {
         vb[j] = Double.doubleToRawLongBits(it[j] / div);
       }
+    }
+    if (residuals) {
+      unpack(k);
+      r = undo(resMode, r, resP, resG, r0, vb, true);
     }
     int end = nextSample + k;
     while (exNext < exCount && exPos[exNext] < end) {
@@ -229,34 +222,84 @@ public final class DecimalIterator implements SampleIterator {
     len = k;
   }
 
+  /**
+   * Turns the group's zigzag items back into values (written to {@code out}, or added to it) from the last value
+   * {@code x}; returns the group's last value. The running delta of {@link DecimalEncoder#DOD} lives in
+   * {@link #dodDelta}, one per sequence.
+   */
+  private long undo(int mode, long x, long p, long g, long x0, long[] out, boolean add) {
+    long[] it = items;
+    int k = Math.min(GROUP, n - nextSample);
+    if (mode == DecimalEncoder.DELTA) {
+      for (int j = 0; j < k; j++) {
+        long z = it[j];
+        x += p + ((z >>> 1) ^ -(z & 1)) * g;
+        out[j] = add ? out[j] + x : x;
+      }
+    } else if (mode == DecimalEncoder.DOD) {
+      int which = out == ts ? 0 : add ? 2 : 1;
+      long d = which == 0 ? tsDelta : which == 1 ? valDelta : resDelta;
+      for (int j = 0; j < k; j++) {
+        long z = it[j];
+        d += ((z >>> 1) ^ -(z & 1)) * g;
+        x += d;
+        out[j] = add ? out[j] + x : x;
+      }
+      if (which == 0) {
+        tsDelta = d;
+      } else if (which == 1) {
+        valDelta = d;
+      } else {
+        resDelta = d;
+      }
+    } else {
+      long base = x0 + nextSample * p;
+      for (int j = 0; j < k; j++) {
+        long z = it[j];
+        x = base + j * p + ((z >>> 1) ^ -(z & 1)) * g;
+        out[j] = add ? out[j] + x : x;
+      }
+    }
+    return x;
+  }
+
   private void unpack(int k) {
     long[] it = items;
-    int h = (int) readBits(8);
-    int w = h & 0x7f;
-    if (w == 0) {
-      Arrays.fill(it, 0, k, 0);
-      return;
-    }
-    if (w > 64) {
-      throw new IllegalArgumentException("group width " + w + " (expected: 0 to 64)");
-    }
-    if ((h & 0x80) == 0) {
-      if (w <= 56) {
-        for (int j = 0; j < k; j++) {
-          it[j] = readSmall(w);
+    int h = (int) readSmall(8);
+    int kind = h >>> 6;
+    int w = (h & 63) + 1;
+    switch (kind) {
+      case DecimalEncoder.ZERO -> Arrays.fill(it, 0, k, 0);
+      case DecimalEncoder.DENSE -> {
+        if (w <= 56) {
+          for (int j = 0; j < k; j++) {
+            it[j] = readSmall(w);
+          }
+        } else {
+          for (int j = 0; j < k; j++) {
+            it[j] = readBits(w);
+          }
         }
-      } else {
-        for (int j = 0; j < k; j++) {
+      }
+      case DecimalEncoder.BITMAP -> {
+        long bitmap = readBits(k);
+        Arrays.fill(it, 0, k, 0);
+        while (bitmap != 0) {
+          it[Long.numberOfTrailingZeros(bitmap)] = readBits(w);
+          bitmap &= bitmap - 1;
+        }
+      }
+      default -> {
+        int nz = (int) readSmall(6) + 1;
+        Arrays.fill(it, 0, k, 0);
+        for (int i = 0; i < nz; i++) {
+          int j = (int) readSmall(6);
+          if (j >= k) {
+            throw new IllegalArgumentException("item position " + j + " (expected: < " + k + ")");
+          }
           it[j] = readBits(w);
         }
       }
-      return;
-    }
-    long bitmap = readBits(k);
-    Arrays.fill(it, 0, k, 0);
-    while (bitmap != 0) {
-      it[Long.numberOfTrailingZeros(bitmap)] = readBits(w);
-      bitmap &= bitmap - 1;
     }
   }
 
