@@ -34,16 +34,14 @@ public final class DecimalIterator implements SampleIterator {
   private long valP;
   private long valG;
   private long t;
-  private long tsDelta;
   private long m;
-  private long valDelta;
   private int scale;
   private boolean residuals;
   private int resMode;
   private long resP;
   private long resG;
   private long r;
-  private long resDelta;
+  private final long[] dodDelta = new long[3]; // running deltas of timestamps, mantissas, residuals
   private int[] exPos = new int[4];
   private long[] exBits = new long[4];
   private int exCount;
@@ -94,10 +92,10 @@ public final class DecimalIterator implements SampleIterator {
         resP = readVarint();
         resG = readUvarint();
       }
-      resDelta = resP;
+      dodDelta[2] = resP;
     }
-    tsDelta = tsP;
-    valDelta = valP;
+    dodDelta[0] = tsP;
+    dodDelta[1] = valP;
     t0 = t;
     m0 = m;
     r0 = r;
@@ -192,10 +190,10 @@ public final class DecimalIterator implements SampleIterator {
     int k = Math.min(GROUP, n - nextSample);
     long[] it = items;
     long[] vb = this.vb;
-    unpack(k);
-    t = undo(tsMode, t, tsP, tsG, t0, ts, false);
-    unpack(k);
-    m = undo(valMode, m, valP, valG, m0, it, false);
+    boolean zero = unpack(k);
+    t = sequence(tsMode, zero, k, t, tsP, tsG, t0, ts, 0);
+    zero = unpack(k);
+    m = sequence(valMode, zero, k, m, valP, valG, m0, it, 1);
     if (scale == 0) {
       for (int j = 0; j < k; j++) {
         vb[j] = Double.doubleToRawLongBits((double) it[j]);
@@ -207,8 +205,11 @@ public final class DecimalIterator implements SampleIterator {
       }
     }
     if (residuals) {
-      unpack(k);
-      r = undo(resMode, r, resP, resG, r0, vb, true);
+      zero = unpack(k);
+      r = sequence(resMode, zero, k, r, resP, resG, r0, it, 2);
+      for (int j = 0; j < k; j++) {
+        vb[j] += it[j];
+      }
     }
     int end = nextSample + k;
     while (exNext < exCount && exPos[exNext] < end) {
@@ -223,58 +224,81 @@ public final class DecimalIterator implements SampleIterator {
   }
 
   /**
-   * Turns the group's zigzag items back into values (written to {@code out}, or added to it) from the last value
-   * {@code x}; returns the group's last value. The running delta of {@link DecimalEncoder#DOD} lives in
-   * {@link #dodDelta}, one per sequence.
+   * Turns the group's zigzag items (all 0 when {@code zero}, without reading them) back into the values of one
+   * sequence, written to {@code out} (which may be the items array itself), starting after the last value {@code x};
+   * returns the group's last value. One loop per case, so none tests a mode per item.
    */
-  private long undo(int mode, long x, long p, long g, long x0, long[] out, boolean add) {
+  private long sequence(int mode, boolean zero, int k, long x, long p, long g, long x0, long[] out, int which) {
     long[] it = items;
-    int k = Math.min(GROUP, n - nextSample);
     if (mode == DecimalEncoder.DELTA) {
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        x += p + ((z >>> 1) ^ -(z & 1)) * g;
-        out[j] = add ? out[j] + x : x;
-      }
-    } else if (mode == DecimalEncoder.DOD) {
-      int which = out == ts ? 0 : add ? 2 : 1;
-      long d = which == 0 ? tsDelta : which == 1 ? valDelta : resDelta;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        d += ((z >>> 1) ^ -(z & 1)) * g;
-        x += d;
-        out[j] = add ? out[j] + x : x;
-      }
-      if (which == 0) {
-        tsDelta = d;
-      } else if (which == 1) {
-        valDelta = d;
+      if (zero) {
+        for (int j = 0; j < k; j++) {
+          x += p;
+          out[j] = x;
+        }
       } else {
-        resDelta = d;
+        for (int j = 0; j < k; j++) {
+          long z = it[j];
+          x += p + ((z >>> 1) ^ -(z & 1)) * g;
+          out[j] = x;
+        }
+      }
+      return x;
+    }
+    if (mode == DecimalEncoder.DOD) {
+      long d = dodDelta[which];
+      if (zero) {
+        for (int j = 0; j < k; j++) {
+          x += d;
+          out[j] = x;
+        }
+      } else {
+        for (int j = 0; j < k; j++) {
+          long z = it[j];
+          d += ((z >>> 1) ^ -(z & 1)) * g;
+          x += d;
+          out[j] = x;
+        }
+      }
+      dodDelta[which] = d;
+      return x;
+    }
+    long base = x0 + nextSample * p;
+    if (zero) {
+      for (int j = 0; j < k; j++) {
+        out[j] = base + j * p;
       }
     } else {
-      long base = x0 + nextSample * p;
       for (int j = 0; j < k; j++) {
         long z = it[j];
-        x = base + j * p + ((z >>> 1) ^ -(z & 1)) * g;
-        out[j] = add ? out[j] + x : x;
+        out[j] = base + j * p + ((z >>> 1) ^ -(z & 1)) * g;
       }
     }
-    return x;
+    return out[k - 1];
   }
 
-  private void unpack(int k) {
+  /** Reads a group's items into {@link #items}; returns true, leaving the array as it was, when all are 0. */
+  private boolean unpack(int k) {
     long[] it = items;
     int h = (int) readSmall(8);
     int kind = h >>> 6;
     int w = (h & 63) + 1;
     switch (kind) {
-      case DecimalEncoder.ZERO -> Arrays.fill(it, 0, k, 0);
+      case DecimalEncoder.ZERO -> {
+        return true;
+      }
       case DecimalEncoder.DENSE -> {
         if (w <= 56) {
+          byte[] b = buf;
+          long pos = this.pos;
+          int shift = 64 - w;
           for (int j = 0; j < k; j++) {
-            it[j] = readSmall(w);
+            int i = (int) (pos >>> 3);
+            long word = i + 8 <= b.length ? (long) LONGS.get(b, i) : tail(i);
+            it[j] = (word << (pos & 7)) >>> shift;
+            pos += w;
           }
+          this.pos = pos;
         } else {
           for (int j = 0; j < k; j++) {
             it[j] = readBits(w);
@@ -301,6 +325,7 @@ public final class DecimalIterator implements SampleIterator {
         }
       }
     }
+    return false;
   }
 
   /** Reads 1 to 64 bits. */
