@@ -24,17 +24,24 @@ public final class DecimalIterator implements SampleIterator {
   private final long[] ts = new long[GROUP];
   private final long[] vb = new long[GROUP];
   private final long[] items = new long[GROUP];
-  private boolean tsDod;
-  private boolean valDod;
+  private int tsMode;
+  private int valMode;
+  private long t0;
+  private long m0;
+  private long r0;
   private long tsP;
   private long tsG;
   private long valP;
   private long valG;
   private long t;
-  private long tsDelta;
   private long m;
-  private long valDelta;
   private int scale;
+  private boolean residuals;
+  private int resMode;
+  private long resP;
+  private long resG;
+  private long r;
+  private final long[] dodDelta = new long[3]; // running deltas of timestamps, mantissas, residuals
   private int[] exPos = new int[4];
   private long[] exBits = new long[4];
   private int exCount;
@@ -57,10 +64,16 @@ public final class DecimalIterator implements SampleIterator {
     if (n == 0) {
       return this;
     }
-    int flags = (int) readBits(8);
-    tsDod = (flags & 1) != 0;
-    valDod = (flags & 2) != 0;
-    scale = (flags >>> 3) & 15;
+    int flags = (int) readBits(16);
+    tsMode = flags & 3;
+    valMode = (flags >>> 2) & 3;
+    resMode = (flags >>> 4) & 3;
+    scale = (flags >>> 8) & 15;
+    if (tsMode > DecimalEncoder.GRID || valMode > DecimalEncoder.GRID || resMode > DecimalEncoder.GRID
+        || scale > DecimalEncoder.MAX_SCALE) {
+      throw new IllegalArgumentException(String.format("chunk flags 0x%04x (expected: modes 0 to 2, scale 0 to 15)",
+          flags));
+    }
     t = readVarint();
     if (n >= 2) {
       tsP = readVarint();
@@ -71,9 +84,22 @@ public final class DecimalIterator implements SampleIterator {
       valP = readVarint();
       valG = readUvarint();
     }
-    tsDelta = tsP;
-    valDelta = valP;
-    if ((flags & 4) != 0) {
+    residuals = (flags & 0x80) != 0;
+    r = 0;
+    if (residuals) {
+      r = readVarint();
+      if (n >= 2) {
+        resP = readVarint();
+        resG = readUvarint();
+      }
+      dodDelta[2] = resP;
+    }
+    dodDelta[0] = tsP;
+    dodDelta[1] = valP;
+    t0 = t;
+    m0 = m;
+    r0 = r;
+    if ((flags & 0x40) != 0) {
       long c = readUvarint();
       if (c < 1 || c > n) {
         throw new IllegalArgumentException("exceptions: " + c + " (expected: 1 to " + n + ")");
@@ -94,7 +120,7 @@ public final class DecimalIterator implements SampleIterator {
       }
     }
     ts[0] = t;
-    vb[0] = Double.doubleToRawLongBits(m / DecimalEncoder.POW10[scale]);
+    vb[0] = Double.doubleToRawLongBits(m / DecimalEncoder.POW10[scale]) + r;
     if (exCount > 0 && exPos[0] == 0) {
       vb[0] = exBits[0];
       exNext = 1;
@@ -163,50 +189,11 @@ public final class DecimalIterator implements SampleIterator {
   private void decodeGroup() {
     int k = Math.min(GROUP, n - nextSample);
     long[] it = items;
-    long[] ts = this.ts;
     long[] vb = this.vb;
-    unpack(k);
-    long t = this.t;
-    long g = tsG;
-    if (tsDod) {
-      long d = tsDelta;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        d += ((z >>> 1) ^ -(z & 1)) * g;
-        t += d;
-        ts[j] = t;
-      }
-      tsDelta = d;
-    } else {
-      long p = tsP;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        t += p + ((z >>> 1) ^ -(z & 1)) * g;
-        ts[j] = t;
-      }
-    }
-    this.t = t;
-    unpack(k);
-    long m = this.m;
-    g = valG;
-    if (valDod) {
-      long d = valDelta;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        d += ((z >>> 1) ^ -(z & 1)) * g;
-        m += d;
-        it[j] = m;
-      }
-      valDelta = d;
-    } else {
-      long p = valP;
-      for (int j = 0; j < k; j++) {
-        long z = it[j];
-        m += p + ((z >>> 1) ^ -(z & 1)) * g;
-        it[j] = m;
-      }
-    }
-    this.m = m;
+    boolean zero = unpack(k);
+    t = sequence(tsMode, zero, k, t, tsP, tsG, t0, ts, 0);
+    zero = unpack(k);
+    m = sequence(valMode, zero, k, m, valP, valG, m0, it, 1);
     if (scale == 0) {
       for (int j = 0; j < k; j++) {
         vb[j] = Double.doubleToRawLongBits((double) it[j]);
@@ -215,6 +202,13 @@ public final class DecimalIterator implements SampleIterator {
       double div = DecimalEncoder.POW10[scale];
       for (int j = 0; j < k; j++) {
         vb[j] = Double.doubleToRawLongBits(it[j] / div);
+      }
+    }
+    if (residuals) {
+      zero = unpack(k);
+      r = sequence(resMode, zero, k, r, resP, resG, r0, it, 2);
+      for (int j = 0; j < k; j++) {
+        vb[j] += it[j];
       }
     }
     int end = nextSample + k;
@@ -229,35 +223,109 @@ public final class DecimalIterator implements SampleIterator {
     len = k;
   }
 
-  private void unpack(int k) {
+  /**
+   * Turns the group's zigzag items (all 0 when {@code zero}, without reading them) back into the values of one
+   * sequence, written to {@code out} (which may be the items array itself), starting after the last value {@code x};
+   * returns the group's last value. One loop per case, so none tests a mode per item.
+   */
+  private long sequence(int mode, boolean zero, int k, long x, long p, long g, long x0, long[] out, int which) {
     long[] it = items;
-    int h = (int) readBits(8);
-    int w = h & 0x7f;
-    if (w == 0) {
-      Arrays.fill(it, 0, k, 0);
-      return;
-    }
-    if (w > 64) {
-      throw new IllegalArgumentException("group width " + w + " (expected: 0 to 64)");
-    }
-    if ((h & 0x80) == 0) {
-      if (w <= 56) {
+    if (mode == DecimalEncoder.DELTA) {
+      if (zero) {
         for (int j = 0; j < k; j++) {
-          it[j] = readSmall(w);
+          x += p;
+          out[j] = x;
         }
       } else {
         for (int j = 0; j < k; j++) {
+          long z = it[j];
+          x += p + ((z >>> 1) ^ -(z & 1)) * g;
+          out[j] = x;
+        }
+      }
+      return x;
+    }
+    if (mode == DecimalEncoder.DOD) {
+      long d = dodDelta[which];
+      if (zero) {
+        for (int j = 0; j < k; j++) {
+          x += d;
+          out[j] = x;
+        }
+      } else {
+        for (int j = 0; j < k; j++) {
+          long z = it[j];
+          d += ((z >>> 1) ^ -(z & 1)) * g;
+          x += d;
+          out[j] = x;
+        }
+      }
+      dodDelta[which] = d;
+      return x;
+    }
+    long base = x0 + nextSample * p;
+    if (zero) {
+      for (int j = 0; j < k; j++) {
+        out[j] = base + j * p;
+      }
+    } else {
+      for (int j = 0; j < k; j++) {
+        long z = it[j];
+        out[j] = base + j * p + ((z >>> 1) ^ -(z & 1)) * g;
+      }
+    }
+    return out[k - 1];
+  }
+
+  /** Reads a group's items into {@link #items}; returns true, leaving the array as it was, when all are 0. */
+  private boolean unpack(int k) {
+    long[] it = items;
+    int h = (int) readSmall(8);
+    int kind = h >>> 6;
+    int w = (h & 63) + 1;
+    switch (kind) {
+      case DecimalEncoder.ZERO -> {
+        return true;
+      }
+      case DecimalEncoder.DENSE -> {
+        if (w <= 56) {
+          byte[] b = buf;
+          long pos = this.pos;
+          int shift = 64 - w;
+          for (int j = 0; j < k; j++) {
+            int i = (int) (pos >>> 3);
+            long word = i + 8 <= b.length ? (long) LONGS.get(b, i) : tail(i);
+            it[j] = (word << (pos & 7)) >>> shift;
+            pos += w;
+          }
+          this.pos = pos;
+        } else {
+          for (int j = 0; j < k; j++) {
+            it[j] = readBits(w);
+          }
+        }
+      }
+      case DecimalEncoder.BITMAP -> {
+        long bitmap = readBits(k);
+        Arrays.fill(it, 0, k, 0);
+        while (bitmap != 0) {
+          it[Long.numberOfTrailingZeros(bitmap)] = readBits(w);
+          bitmap &= bitmap - 1;
+        }
+      }
+      default -> {
+        int nz = (int) readSmall(6) + 1;
+        Arrays.fill(it, 0, k, 0);
+        for (int i = 0; i < nz; i++) {
+          int j = (int) readSmall(6);
+          if (j >= k) {
+            throw new IllegalArgumentException("item position " + j + " (expected: < " + k + ")");
+          }
           it[j] = readBits(w);
         }
       }
-      return;
     }
-    long bitmap = readBits(k);
-    Arrays.fill(it, 0, k, 0);
-    while (bitmap != 0) {
-      it[Long.numberOfTrailingZeros(bitmap)] = readBits(w);
-      bitmap &= bitmap - 1;
-    }
+    return false;
   }
 
   /** Reads 1 to 64 bits. */

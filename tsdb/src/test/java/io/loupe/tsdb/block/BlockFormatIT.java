@@ -91,7 +91,7 @@ class BlockFormatIT {
     Random rnd = new Random(9);
     Samples cpu = series("cpu_seconds_total", 1000, T0, i -> bits((1_000_000 + 1400L * i + i % 13) / 100.0));
     Samples stale = series("memory_bytes", 130, T0, i -> i == 129 ? Sample.STALE_NAN_BITS : bits(4096.0 * (i % 5)));
-    Samples noise = series("scrape_duration_seconds", 200, T0, i -> bits(rnd.nextDouble()));
+    Samples noise = series("random_bits", 200, T0, i -> rnd.nextLong()); // no decimals, not even near one
     Path b = BlockWriter.write(dir, TENANT, T0, T0 + 6 * H,
         List.of(cpu.asHeadChunks(), stale.asHeadChunks(), noise.asHeadChunks()), ChannelOpener.DEFAULT);
     try (Block block = Block.open(b)) {

@@ -13,7 +13,7 @@ import java.util.List;
  *
  * <pre>
  * java -cp tsdb/target/classes:tsdb/target/test-classes:$(cat cp.txt) io.loupe.tsdb.manual.ChunkFiguresMain \
- *     [series=2000] [hours=18]
+ *     [series=2000] [hours=18] [chunkSize (default: 120 to 1920)] [passes=1]
  * </pre>
  */
 public final class ChunkFiguresMain {
@@ -23,6 +23,8 @@ public final class ChunkFiguresMain {
   public static void main(String[] args) {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
     int hours = args.length > 1 ? Integer.parseInt(args[1]) : 18;
+    int passes = args.length > 3 ? Integer.parseInt(args[3]) : 1; // later passes run with the JIT warmed up
+    for (int pass = 0; pass < passes; pass++) {
     for (String wl : new String[] {"realistic", "figures"}) {
       NodeWorkload w = wl.equals("realistic") ? NodeWorkload.realistic(n) : NodeWorkload.figures(n);
       int rounds = hours * 240;
@@ -36,9 +38,10 @@ public final class ChunkFiguresMain {
         }
       }
       System.out.printf("%n== %s workload: %d series, %d h at 15 s (%d samples)%n", wl, n, hours, (long) n * rounds);
-      for (int size : new int[] {120, 240, 480, 960, 1920}) {
+      int[] sizes = args.length > 2 ? new int[] {Integer.parseInt(args[2])} : new int[] {120, 240, 480, 960, 1920};
+      for (int size : sizes) {
         for (boolean block : new boolean[] {false, true}) {
-          if (!block && size != 120) {
+          if (!block && size != 120 && sizes.length > 1) {
             continue;
           }
           double[] bytesByKind = new double[NodeWorkload.KINDS.length];
@@ -47,6 +50,7 @@ public final class ChunkFiguresMain {
           long decimal = 0;
           long chunks = 0;
           List<byte[]> all = new ArrayList<>();
+          List<Integer> kindOf = new ArrayList<>();
           ChunkEncoder enc = new ChunkEncoder();
           long c0 = TsdbFiguresMain.cpu();
           for (int i = 0; i < n; i++) {
@@ -56,6 +60,7 @@ public final class ChunkFiguresMain {
               int to = (int) ((long) rounds * (c + 1) / k);
               byte[] b = block ? enc.encode(ts[i], vb[i], from, to - from) : xor(ts[i], vb[i], from, to - from);
               all.add(b);
+              kindOf.add(w.kind[i]);
               bytesByKind[w.kind[i]] += b.length + OVERHEAD;
               total += b.length + OVERHEAD;
               decimal += b[0] == 2 ? 1 : 0;
@@ -71,6 +76,8 @@ public final class ChunkFiguresMain {
             }
           }
           long decode = Long.MAX_VALUE;
+          long[] decodeByKind = new long[NodeWorkload.KINDS.length];
+          java.util.Arrays.fill(decodeByKind, Long.MAX_VALUE);
           double sink = 0;
           ChunkIterator it = new ChunkIterator();
           for (int rep = 0; rep < 5; rep++) {
@@ -82,13 +89,33 @@ public final class ChunkFiguresMain {
               }
             }
             decode = Math.min(decode, TsdbFiguresMain.cpu() - d0);
+            for (int k = 0; k < decodeByKind.length; k++) {
+              long k0 = TsdbFiguresMain.cpu();
+              for (int c = 0; c < all.size(); c++) {
+                if (kindOf.get(c) == k) {
+                  it.reset(all.get(c));
+                  while (it.next()) {
+                    sink += it.timestamp() + it.value();
+                  }
+                }
+              }
+              decodeByKind[k] = Math.min(decodeByKind[k], TsdbFiguresMain.cpu() - k0);
+            }
+          }
+          StringBuilder dk = new StringBuilder();
+          for (int k = 0; k < decodeByKind.length; k++) {
+            if (samplesByKind[k] > 0) {
+              dk.append(String.format(" %s %.1f", NodeWorkload.KINDS[k], (double) decodeByKind[k] / samplesByKind[k]));
+            }
           }
           System.out.printf("%-5s chunks of <= %4d: %.3f bytes/sample (%d%% decimal chunks); encode %.0f ns/sample,"
-              + " decode %.1f ns/sample (best of 5); bits/sample by kind:%s%s%n", block ? "block" : "xor", size,
+              + " decode %.1f ns/sample (best of 5); bits/sample by kind:%s; decode ns/sample by kind:%s%s%n",
+              block ? "block" : "xor", size,
               (double) total / ((long) n * rounds), 100 * decimal / chunks, (double) encCpu / ((long) n * rounds),
-              (double) decode / ((long) n * rounds), sb, sink == 42 ? "!" : "");
+              (double) decode / ((long) n * rounds), sb, dk, sink == 42 ? "!" : "");
         }
       }
+    }
     }
   }
 

@@ -6,8 +6,8 @@ import java.util.Random;
 /**
  * Sample generators for the compactness figures, 15 s scrapes. {@link #realistic} follows node_exporter's own
  * resolutions: cpu seconds in 1/100 s ticks, byte and packet counters in whole units, disk io time in ms (3 decimals),
- * memory in multiples of 4096, load averages with 2 decimals, many constant series (info, sizes, boot time), and a few
- * float gauges that are no decimals (collector scrape durations). {@link #figures} is TsdbFiguresMain's workload
+ * memory in multiples of 4096, load averages with 2 decimals, many constant series (info, sizes, boot time), and
+ * collector scrape durations (random, in whole nanoseconds as Go's time.Duration gives them). {@link #figures} is TsdbFiguresMain's workload
  * (counters that add 2-decimal increments in floating point, so their values drift off exact decimals).
  */
 final class NodeWorkload {
@@ -149,8 +149,8 @@ final class NodeWorkload {
       case 7 -> {
         return st[i];
       }
-      case 8 -> {
-        return 0.001 + rnd.nextDouble() * 0.05;
+      case 8 -> { // Go's Duration.Seconds() below 1 s: float64(ns) / 1e9, so a decimal with 9 digits
+        return Math.round(1e5 + rnd.nextDouble() * 5e7) / 1e9;
       }
       default -> {
         TsdbFiguresMain.NodeSeries s = new TsdbFiguresMain.NodeSeries(labels[i], kind[i] - 9, rate[i]);
