@@ -48,7 +48,6 @@ final class TenantIndex {
   }
 
   void remove(MemSeries s) {
-    s.removed = true;
     byRef[s.ref] = null;
     byLabels.remove(s);
     postings.remove(s.ref, s.labels);

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -Xmx2g -cp tsdb/target/classes:tsdb/target/test-classes:$(cat cp.txt) io.loupe.tsdb.manual.TsdbFiguresMain \
- *     [nodeSeries=5000] [hours=13] [selectSeries=1000000] [all|replay|node|append|select]
+ *     [nodeSeries=5000] [hours=13] [selectSeries=1000000] [all|replay|node|append|select] [interval|always]
  * </pre>
  *
  * Phases: (1) a node-exporter-like workload (counters that grow by realistic CPU-time increments, gauges that stay
@@ -42,6 +42,8 @@ public final class TsdbFiguresMain {
   static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
   static final long H = 3_600_000L;
   static final long T0 = 1_699_999_200_000L / (18 * H) * (18 * H); // aligned to the 6 h and 18 h windows
+
+  static FsyncPolicy nodeFsync = FsyncPolicy.interval(Duration.ofSeconds(1));
 
   static long cpu() {
     return MX.getCurrentThreadCpuTime();
@@ -97,6 +99,10 @@ public final class TsdbFiguresMain {
     int hours = args.length > 1 ? Integer.parseInt(args[1]) : 13;
     int selectSeries = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
     String only = args.length > 3 ? args[3] : "all";
+    // the node workload's fsync policy: interval(1s) as in docs/benchmarks.md, or "always" (the store's default)
+    if (args.length > 4 && args[4].equals("always")) {
+      nodeFsync = FsyncPolicy.ALWAYS;
+    }
     if (only.equals("all") || only.equals("replay")) {
       replay(nSeries, 480);
     }
@@ -155,7 +161,7 @@ public final class TsdbFiguresMain {
   static void nodeWorkload(int n, int hours, boolean appendOnly) throws Exception {
     Path dir = Files.createTempDirectory("loupe-tsdb-figures");
     NodeSeries[] series = nodeSeries(n);
-    TsdbOptions o = TsdbOptions.defaults(dir).withShards(2).withFsync(FsyncPolicy.interval(Duration.ofSeconds(1)))
+    TsdbOptions o = TsdbOptions.defaults(dir).withShards(2).withFsync(nodeFsync)
         .withMaxSeriesPerTenant(0).withRetention(Duration.ZERO);
     Tenant t = new Tenant("bench");
     int rounds = hours * 240;
