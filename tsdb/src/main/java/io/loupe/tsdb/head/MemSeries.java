@@ -32,7 +32,6 @@ final class MemSeries {
   // series' slot in it, so a batch groups its points by series without a hash map.
   int commitStamp;
   int commitSlot;
-  boolean removed; // left the head; an appender that found it before must look it up again
 
   MemSeries(long id, int ref, Labels labels) {
     this.id = id;

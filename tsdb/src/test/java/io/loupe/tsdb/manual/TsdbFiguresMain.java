@@ -29,18 +29,21 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -Xmx2g -cp tsdb/target/classes:tsdb/target/test-classes:$(cat cp.txt) io.loupe.tsdb.manual.TsdbFiguresMain \
- *     [nodeSeries=5000] [hours=13] [selectSeries=1000000] [all|replay|node|select]
+ *     [nodeSeries=5000] [hours=13] [selectSeries=1000000] [all|replay|node|append|select] [interval|always]
  * </pre>
  *
  * Phases: (1) a node-exporter-like workload (counters that grow by realistic CPU-time increments, gauges that stay
  * flat for minutes, 15 s scrapes) appended into head + WAL by one thread; replay of that WAL; the head flushed and
- * compacted, then bytes per sample on disk; heap per active series. (2) selection latency for 1, 1k and 100k
- * matching series out of {@code selectSeries}.
+ * compacted, then bytes per sample on disk; heap per active series ({@code append}: the append and WAL figures
+ * only, for quick before/after runs). (2) selection latency for 1, 1k and 100k matching series out of
+ * {@code selectSeries}.
  */
 public final class TsdbFiguresMain {
   static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
   static final long H = 3_600_000L;
   static final long T0 = 1_699_999_200_000L / (18 * H) * (18 * H); // aligned to the 6 h and 18 h windows
+
+  static FsyncPolicy nodeFsync = FsyncPolicy.interval(Duration.ofSeconds(1));
 
   static long cpu() {
     return MX.getCurrentThreadCpuTime();
@@ -96,11 +99,15 @@ public final class TsdbFiguresMain {
     int hours = args.length > 1 ? Integer.parseInt(args[1]) : 13;
     int selectSeries = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
     String only = args.length > 3 ? args[3] : "all";
+    // the node workload's fsync policy: interval(1s) as in docs/benchmarks.md, or "always" (the store's default)
+    if (args.length > 4 && args[4].equals("always")) {
+      nodeFsync = FsyncPolicy.ALWAYS;
+    }
     if (only.equals("all") || only.equals("replay")) {
       replay(nSeries, 480);
     }
-    if (only.equals("all") || only.equals("node")) {
-      nodeWorkload(nSeries, hours);
+    if (only.equals("all") || only.equals("node") || only.equals("append")) {
+      nodeWorkload(nSeries, hours, only.equals("append"));
     }
     if (only.equals("all") || only.equals("select")) {
       selection(selectSeries);
@@ -151,10 +158,10 @@ public final class TsdbFiguresMain {
     }
   }
 
-  static void nodeWorkload(int n, int hours) throws Exception {
+  static void nodeWorkload(int n, int hours, boolean appendOnly) throws Exception {
     Path dir = Files.createTempDirectory("loupe-tsdb-figures");
     NodeSeries[] series = nodeSeries(n);
-    TsdbOptions o = TsdbOptions.defaults(dir).withShards(2).withFsync(FsyncPolicy.interval(Duration.ofSeconds(1)))
+    TsdbOptions o = TsdbOptions.defaults(dir).withShards(2).withFsync(nodeFsync)
         .withMaxSeriesPerTenant(0).withRetention(Duration.ZERO);
     Tenant t = new Tenant("bench");
     int rounds = hours * 240;
@@ -162,6 +169,10 @@ public final class TsdbFiguresMain {
     double[] state = new double[n];
     long samples = 0;
     long appendCpu = 0;
+    // the least CPU that a quarter hour of rounds (60 x n samples) took: on the shared box other processes inflate
+    // thread CPU time too (caches, hyperthreads), and the quietest window is the steadiest figure to compare
+    long windowCpu = 0;
+    long bestWindow = Long.MAX_VALUE;
     long wall0 = System.nanoTime();
     // the background cycle could cut blocks mid-run; it runs once a minute and cuts only ranges 1.5 h behind, which
     // the replay figure below accounts for by counting what was replayed
@@ -180,14 +191,25 @@ public final class TsdbFiguresMain {
           }
         }
         samples += a.commit().accepted();
-        appendCpu += cpu() - c0; // includes value generation, a few % of it
+        long roundCpu = cpu() - c0;
+        appendCpu += roundCpu; // includes value generation, a few % of it
+        windowCpu += roundCpu;
+        if (r % 60 == 59) {
+          bestWindow = Math.min(bestWindow, windowCpu);
+          windowCpu = 0;
+        }
       }
     }
     double wall = (System.nanoTime() - wall0) / 1e9;
     System.out.printf("append: %d samples of %d series, one thread: %.0f samples/s per core (thread CPU), "
-        + "%.0f samples/s wall%n", samples, n, samples / (appendCpu / 1e9), samples / wall);
+        + "%.0f samples/s wall; quietest quarter hour of rounds: %.0f samples/s per core%n", samples, n,
+        samples / (appendCpu / 1e9), samples / wall, 60.0 * n / (bestWindow / 1e9));
     long walBytes = bytesUnder(dir.resolve("wal"));
     System.out.printf("WAL: %d bytes (%.2f per sample)%n", walBytes, (double) walBytes / samples);
+    if (appendOnly) {
+      deleteTree(dir);
+      return;
+    }
 
     SimpleMeterRegistry reg = new SimpleMeterRegistry();
     long c0 = cpu();
@@ -233,6 +255,12 @@ public final class TsdbFiguresMain {
       System.out.printf("heap with the last hour in the head: %d MB, %.0f B per active series%n", heap >> 20,
           (double) heap / n);
     }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  static void deleteTree(Path dir) throws Exception {
     try (Stream<Path> s = Files.walk(dir)) {
       s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
