@@ -53,7 +53,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * node-exporter-like series (193 targets × 104, each scraped at its own offset in the 15 s interval), 1 h at 15 s,
  * as {@code query_range} over the hour at 15 s with the steps between scrapes; with {@code json=true} an op also
  * writes the answer as the HTTP API does (Prometheus's JSON into a discarding stream). With {@code blocks=true} the
- * data is cut into blocks on disk first ({@code Tsdb.flushHead}), as after a restart.
+ * store has 20-minute blocks and all but the newest range are cut into blocks on disk first ({@code
+ * Tsdb.flushHead}), as after a restart.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -97,8 +98,12 @@ public class PromqlBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     dir = TempDirs.create("loupe-jmh-promql");
-    tsdb = Tsdb.open(TsdbOptions.defaults(dir).withFsync(FsyncPolicy.interval(Duration.ofSeconds(1))),
-        new SimpleMeterRegistry());
+    TsdbOptions options = TsdbOptions.defaults(dir).withFsync(FsyncPolicy.interval(Duration.ofSeconds(1)));
+    if (blocks) {
+      // 20-minute blocks, so that flushHead() cuts all but the newest range of the hour out of the head
+      options = options.withBlockRange(Duration.ofMinutes(20));
+    }
+    tsdb = Tsdb.open(options, new SimpleMeterRegistry());
     if (query.startsWith("ne_")) {
       fillNodeExporter();
       // halfway between the scrapes of targets 0 and 1, as the side-by-side queries step
@@ -107,8 +112,8 @@ public class PromqlBenchmark {
     } else {
       fill();
     }
-    if (blocks) {
-      tsdb.flushHead();
+    if (blocks && tsdb.flushHead() == 0) {
+      throw new IllegalStateException("setup: flushHead() cut no block");
     }
     engine = new Engine(tsdb);
     promql = switch (query) {

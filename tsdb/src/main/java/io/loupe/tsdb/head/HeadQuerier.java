@@ -36,8 +36,11 @@ final class HeadQuerier implements Querier {
     this.blocks = head.blocks(tenant);
   }
 
-  /** One source's part of a series: its chunks overlapping the range, as of selection time. */
-  private record Part(Labels labels, byte[][] chunks, long[] maxTs) {}
+  /**
+   * One source's part of a series: its chunks overlapping the range, as of selection time, and a lower bound of its
+   * timestamps (the block's range start, the first head chunk's first sample).
+   */
+  private record Part(Labels labels, byte[][] chunks, long[] maxTs, long minT) {}
 
   private record MergedSeries(Labels labels, List<Part> parts, long lo, long hi) implements Series {
     @Override
@@ -47,11 +50,75 @@ final class HeadQuerier implements Querier {
         return p.chunks.length == 0 ? SampleIterator.EMPTY : new ChunksIterator(p.chunks, p.maxTs, lo, hi);
       }
       SampleIterator[] its = new SampleIterator[parts.size()];
+      long[] partMax = new long[parts.size()];
+      boolean disjoint = true;
       for (int i = 0; i < its.length; i++) {
         Part p = parts.get(i);
         its[i] = new ChunksIterator(p.chunks, p.maxTs, lo, hi);
+        partMax[i] = p.maxTs.length == 0 ? Long.MIN_VALUE : p.maxTs[p.maxTs.length - 1];
+        if (i > 0 && partMax[i - 1] >= p.minT) {
+          disjoint = false;
+        }
       }
-      return new MergeIterator(its);
+      // Blocks and the head usually hold consecutive time ranges: then the parts are read one after the other, which
+      // saves comparing every sample's timestamp across all parts (MergeIterator was ~10% of a query over 2 blocks and
+      // the head).
+      return disjoint ? new ConcatIterator(its, partMax) : new MergeIterator(its);
+    }
+  }
+
+  /** The samples of parts whose time ranges follow one another without overlap, in order. */
+  static final class ConcatIterator implements SampleIterator {
+    private final SampleIterator[] its;
+    private final long[] maxT;
+    private int cur;
+    private boolean positioned;
+
+    ConcatIterator(SampleIterator[] its, long[] maxT) {
+      this.its = its;
+      this.maxT = maxT;
+    }
+
+    @Override
+    public boolean next() {
+      while (cur < its.length) {
+        if (its[cur].next()) {
+          positioned = true;
+          return true;
+        }
+        cur++;
+      }
+      positioned = false;
+      return false;
+    }
+
+    @Override
+    public boolean seek(long t) {
+      while (cur < its.length) {
+        if (maxT[cur] >= t && its[cur].seek(t)) {
+          positioned = true;
+          return true;
+        }
+        cur++; // nothing at or after t in this part: the answer is in a later one
+      }
+      positioned = false;
+      return false;
+    }
+
+    @Override
+    public long timestamp() {
+      if (!positioned) {
+        throw new IllegalStateException("iterator not positioned on a sample");
+      }
+      return its[cur].timestamp();
+    }
+
+    @Override
+    public double value() {
+      if (!positioned) {
+        throw new IllegalStateException("iterator not positioned on a sample");
+      }
+      return its[cur].value();
     }
   }
 
@@ -67,8 +134,9 @@ final class HeadQuerier implements Querier {
     for (Block b : blocks) {
       if (b.overlaps(lo, hi)) {
         try {
+          long blockMin = b.meta().minT();
           for (Block.SelectedSeries s : b.select(matchers, lo, hi, withChunks)) {
-            parts.add(new Part(s.labels(), s.chunks(), s.maxTs()));
+            parts.add(new Part(s.labels(), s.chunks(), s.maxTs(), blockMin));
           }
         } catch (IOException e) {
           throw new StorageUnavailableException("reading block " + b.dir() + ": " + e.getMessage(), e);
@@ -77,7 +145,7 @@ final class HeadQuerier implements Querier {
     }
     head.forEachMatching(tenant, matchers, lo, hi, s -> {
       if (!withChunks) {
-        parts.add(new Part(s.labels, new byte[0][], new long[0]));
+        parts.add(new Part(s.labels, new byte[0][], new long[0], Long.MIN_VALUE));
         return;
       }
       int from = 0;
@@ -95,7 +163,7 @@ final class HeadQuerier implements Querier {
         chunks[i - from] = s.chunks.get(i).bytes();
         maxTs[i - from] = s.chunks.get(i).maxT();
       }
-      parts.add(new Part(s.labels, chunks, maxTs));
+      parts.add(new Part(s.labels, chunks, maxTs, to > from ? s.chunks.get(from).minT() : Long.MIN_VALUE));
     });
     return parts;
   }

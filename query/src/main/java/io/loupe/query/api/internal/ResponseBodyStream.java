@@ -10,9 +10,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An {@link OutputStream} that sends a response body in chunks through an Armeria {@link HttpResponseWriter}, waiting
- * for each chunk to be taken by the connection before filling the next, so that a large answer to a slow client holds
- * one chunk in memory rather than the whole document. Runs on a blocking-task thread, never on an event loop.
+ * An {@link OutputStream} that sends a response body in chunks through an Armeria {@link HttpResponseWriter}, so that a
+ * large answer to a slow client holds two chunks in memory rather than the whole document: the one being filled and at
+ * most one handed to the connection and not yet taken. Filling the next chunk overlaps with the connection writing
+ * the previous one; waiting for each chunk to be taken before filling the next made every 32 KiB of a 3.4 MB answer
+ * a round trip through the event loop. Runs on a blocking-task thread, never on an event loop.
  */
 public final class ResponseBodyStream extends OutputStream {
   /** 32 KiB: large enough that the wait per chunk is noise, small enough to bound memory per slow client. */
@@ -22,6 +24,7 @@ public final class ResponseBodyStream extends OutputStream {
   private final byte[] buf = new byte[CHUNK];
   private int n;
   private long written;
+  private CompletableFuture<Void> inFlight; // the chunk handed over last, until the connection took it
 
   public ResponseBodyStream(HttpResponseWriter res) {
     this.res = res;
@@ -61,17 +64,23 @@ public final class ResponseBodyStream extends OutputStream {
     return written;
   }
 
-  private void send(boolean await) throws IOException {
+  /** Hands the buffered bytes to the connection once the previous chunk was taken; {@code more}: not the last. */
+  private void send(boolean more) throws IOException {
     if (n == 0) {
       return;
+    }
+    if (inFlight != null) {
+      CompletableFuture<Void> previous = inFlight;
+      inFlight = null;
+      awaitConsumed(previous);
     }
     if (!res.tryWrite(HttpData.copyOf(buf, 0, n))) {
       throw new ClientGoneException();
     }
     written += n;
     n = 0;
-    if (await) {
-      awaitConsumed(res.whenConsumed());
+    if (more) {
+      inFlight = res.whenConsumed();
     }
   }
 

@@ -351,7 +351,15 @@ public final class Evaluator {
           } while (si.next());
         }
         addSamples(n);
-        out.add(new RangeSeries(s.labels(), Arrays.copyOf(ts, n), Arrays.copyOf(vals, n), n, false));
+        if (n >= ts.length - (ts.length >> 2)) {
+          // Mostly full: hand the buffers over rather than copy them (series of one query mostly hold alike counts,
+          // so the next one fills fresh buffers of the same size); copying was ~5% of a rate over 6k series.
+          out.add(new RangeSeries(s.labels(), ts, vals, n, false));
+          ts = new long[ts.length];
+          vals = new double[vals.length];
+        } else {
+          out.add(new RangeSeries(s.labels(), Arrays.copyOf(ts, n), Arrays.copyOf(vals, n), n, false));
+        }
       }
     } catch (QueryException e) {
       throw e;
