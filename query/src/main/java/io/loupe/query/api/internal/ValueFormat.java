@@ -133,23 +133,29 @@ public final class ValueFormat {
     if (v <= Integer.MAX_VALUE) {
       return appendInt(buf, pos, (int) v); // timestamps in seconds until 2038, most integral values
     }
-    int len = 1;
-    for (long x = v; x >= 10; x /= 10) {
-      len++;
+    // Byte counts and sizes past 2^31 are common values: one long division per 8 digits, the rest in ints (a digit
+    // at a time in longs was a third of writing a range answer of file system sizes).
+    long hi = v / 100_000_000L;
+    pos = appendLong(buf, pos, hi);
+    return appendEightDigits(buf, pos, (int) (v - hi * 100_000_000L));
+  }
+
+  /** Exactly eight digits of {@code 0 <= v < 10^8}, leading zeros included. */
+  private static int appendEightDigits(char[] buf, int pos, int v) {
+    for (int p = pos + 8; p > pos; ) {
+      int q = v / 100;
+      int r = v - q * 100;
+      buf[--p] = DIGIT_ONES[r];
+      buf[--p] = DIGIT_TENS[r];
+      v = q;
     }
-    int end = pos + len;
-    int p = end;
-    do {
-      buf[--p] = (char) ('0' + (int) (v % 10));
-      v /= 10;
-    } while (v != 0);
-    return end;
+    return pos + 8;
   }
 
   /** Decimal digits of {@code v >= 0}, two at a time: int division is cheaper than long division. */
   private static int appendInt(char[] buf, int pos, int v) {
     int len = 1;
-    for (int x = v; x >= 10; x /= 10) {
+    while (len < POWERS_OF_TEN.length && v >= POWERS_OF_TEN[len]) { // compares, not divisions
       len++;
     }
     int p = pos + len;
@@ -169,6 +175,8 @@ public final class ValueFormat {
     return pos + len;
   }
 
+  private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+      1_000_000_000};
   private static final char[] DIGIT_TENS = new char[100];
   private static final char[] DIGIT_ONES = new char[100];
 

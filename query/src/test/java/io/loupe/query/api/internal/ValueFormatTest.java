@@ -31,6 +31,24 @@ class ValueFormatTest {
   }
 
   @Test
+  void longsAreWrittenAsLongToStringDoes() {
+    java.util.List<Long> vs = new java.util.ArrayList<>();
+    for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 10; p *= 10) { // every digit count, on both sides of each edge
+      vs.addAll(java.util.List.of(p - 1, p, p + 1, -p, 10 * p - 1));
+    }
+    vs.addAll(java.util.List.of(0L, (long) Integer.MAX_VALUE, Integer.MAX_VALUE + 1L, 100_000_000L * 100_000_000L,
+        Long.MAX_VALUE, -Long.MAX_VALUE, 100_000_000_000_000_007L));
+    SplittableRandom rnd = new SplittableRandom(11);
+    for (int i = 0; i < 100_000; i++) {
+      vs.add(rnd.nextLong() >> rnd.nextInt(64));
+    }
+    char[] buf = new char[24];
+    for (long v : vs) {
+      assertThat(new String(buf, 0, ValueFormat.appendLong(buf, 0, v))).isEqualTo(Long.toString(v));
+    }
+  }
+
+  @Test
   void valuesMatchTheReferenceOverEveryMagnitude() {
     SplittableRandom rnd = new SplittableRandom(7);
     for (int i = 0; i < 200_000; i++) {
