@@ -1,7 +1,5 @@
 package io.loupe.query.trace;
 
-import io.loupe.model.AttributeCondition;
-import io.loupe.model.CompareOp;
 import io.loupe.model.SpanFilter;
 import io.loupe.model.SpanRecord;
 import io.loupe.model.TagScope;
@@ -9,15 +7,14 @@ import io.loupe.model.Tenant;
 import io.loupe.model.TraceQuery;
 import io.loupe.model.TraceSearcher;
 import io.loupe.model.TraceSummary;
+import io.loupe.query.trace.internal.SpanSets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 
 /**
  * A test-only {@link TraceSearcher} that scans the spans of an {@link InMemorySpanReader}; not a store. It filters for
@@ -44,7 +41,7 @@ final class InMemoryTraceSearcher implements TraceSearcher {
       List<SpanRecord> spans = e.getValue();
       boolean simple = spans.stream().anyMatch(s -> s.startEpochNanos() >= q.startEpochNanos()
           && s.startEpochNanos() <= q.endEpochNanos() && simple(s, q));
-      boolean filters = q.spanFilters().stream().allMatch(f -> spans.stream().anyMatch(s -> matches(s, f)));
+      boolean filters = q.spanFilters().stream().allMatch(f -> spans.stream().anyMatch(s -> SpanSets.matches(s, f)));
       if (simple && filters) {
         out.add(summary(e.getKey(), spans));
       }
@@ -67,60 +64,7 @@ final class InMemoryTraceSearcher implements TraceSearcher {
         && (q.kind() == null || s.kind() == q.kind())
         && (q.statusCode() == null || s.statusCode() == q.statusCode())
         && s.durationNanos() >= q.minDurationNanos() && s.durationNanos() <= q.maxDurationNanos()
-        && q.attributes().stream().allMatch(c -> matches(s, c));
-  }
-
-  static boolean matches(SpanRecord s, SpanFilter f) {
-    if (f instanceof SpanFilter.And and) {
-      return and.filters().stream().allMatch(x -> matches(s, x));
-    }
-    if (f instanceof SpanFilter.Or or) {
-      return or.filters().stream().anyMatch(x -> matches(s, x));
-    }
-    if (f instanceof SpanFilter.Intrinsic i) {
-      return switch (i.field()) {
-        case NAME -> string(s.name(), i.op(), i.value());
-        case SERVICE -> string(s.serviceName(), i.op(), i.value());
-        case STATUS -> string(s.statusCode().name().toLowerCase(Locale.ROOT), i.op(), i.value());
-        case KIND -> string(s.kind().name().toLowerCase(Locale.ROOT), i.op(), i.value());
-        case DURATION -> number(s.durationNanos(), i.op(), Long.parseLong(i.value()));
-      };
-    }
-    AttributeCondition c = (AttributeCondition) f;
-    return (c.scope() != TagScope.SPAN && attribute(s.resourceAttributes().get(c.key()), c))
-        || (c.scope() != TagScope.RESOURCE && attribute(s.attributes().get(c.key()), c));
-  }
-
-  private static boolean attribute(Object v, AttributeCondition c) {
-    if (v == null) {
-      return false;
-    }
-    return switch (c.op()) {
-      case GT, GE, LT, LE -> v instanceof Number n && number(n.doubleValue(), c.op(), Double.parseDouble(c.value()));
-      default -> string(String.valueOf(v), c.op(), c.value());
-    };
-  }
-
-  private static boolean string(String actual, CompareOp op, String value) {
-    return switch (op) {
-      case EQ -> actual.equals(value);
-      case NE -> !actual.equals(value);
-      case REGEX -> Pattern.compile(value).matcher(actual).matches();
-      case NOT_REGEX -> !Pattern.compile(value).matcher(actual).matches();
-      default -> false;
-    };
-  }
-
-  private static boolean number(double actual, CompareOp op, double value) {
-    return switch (op) {
-      case EQ -> actual == value;
-      case NE -> actual != value;
-      case GT -> actual > value;
-      case GE -> actual >= value;
-      case LT -> actual < value;
-      case LE -> actual <= value;
-      default -> false;
-    };
+        && q.attributes().stream().allMatch(c -> SpanSets.matches(s, c));
   }
 
   @Override

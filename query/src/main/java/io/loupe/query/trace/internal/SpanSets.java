@@ -69,7 +69,8 @@ public final class SpanSets {
     }
   }
 
-  static boolean matches(SpanRecord s, SpanFilter f) {
+  /** Whether span {@code s} satisfies {@code f} (TraceQL semantics: a list attribute matches if any element does). */
+  public static boolean matches(SpanRecord s, SpanFilter f) {
     if (f instanceof SpanFilter.And and) {
       return and.filters().stream().allMatch(x -> matches(s, x));
     }
