@@ -7,6 +7,7 @@ import io.loupe.loadtests.internal.NodeExporterWorkload;
 import io.loupe.loadtests.internal.Outcome;
 import io.loupe.loadtests.internal.ProcStat;
 import io.loupe.loadtests.internal.Progress;
+import io.loupe.loadtests.internal.Runner;
 import io.loupe.loadtests.internal.Transport;
 import io.loupe.loadtests.internal.Workload;
 import io.loupe.loadtests.sidebyside.ChildProcess;
@@ -279,15 +280,7 @@ public final class SideBySide {
 
   public static void main(String[] args) {
     Flags f = flags();
-    try {
-      f.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.err.print(f.usage());
-      System.exit(2);
-    }
-    if (f.helpRequested()) {
-      System.out.print(f.usage());
+    if (!Runner.parseOrExit(f, args)) {
       return;
     }
     int code = 0;

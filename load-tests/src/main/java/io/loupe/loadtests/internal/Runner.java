@@ -115,8 +115,11 @@ public final class Runner {
     }
   }
 
-  /** Runs a generator's main: usage on --help or a bad flag (exit 2), exit 1 when nothing was accepted. */
-  public static void main(Flags flags, String[] args, ThrowingFunction<Flags, LoadReport> body) {
+  /**
+   * Parses {@code args} into {@code flags} for a main: on a bad flag prints it with the usage and exits 2; on --help
+   * prints the usage and returns false (nothing to run).
+   */
+  public static boolean parseOrExit(Flags flags, String[] args) {
     try {
       flags.parse(args);
     } catch (IllegalArgumentException e) {
@@ -126,6 +129,14 @@ public final class Runner {
     }
     if (flags.helpRequested()) {
       System.out.print(flags.usage());
+      return false;
+    }
+    return true;
+  }
+
+  /** Runs a generator's main: usage on --help or a bad flag (exit 2), exit 1 when nothing was accepted. */
+  public static void main(Flags flags, String[] args, ThrowingFunction<Flags, LoadReport> body) {
+    if (!parseOrExit(flags, args)) {
       return;
     }
     int code;
