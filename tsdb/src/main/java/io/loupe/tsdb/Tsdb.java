@@ -23,11 +23,16 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +104,8 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
     }
   }
 
+  private static final DateTimeFormatter SNAPSHOT_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+
   /**
    * Writes a snapshot of all data into {@code <dataDir>/snapshots/<name>} ({@code POST /api/v1/admin/tsdb/snapshot},
    * as Prometheus has): the blocks hard-linked and, with {@code withHead}, the head's samples written as blocks, without
@@ -109,9 +116,8 @@ public final class Tsdb implements SeriesAppender, Queryable, AutoCloseable {
    * @throws StorageUnavailableException if it cannot be written; nothing half-written is left behind
    */
   public String snapshot(boolean withHead) {
-    String name = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)) + "-"
-        + java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    String name = SNAPSHOT_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)) + "-"
+        + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     Path target = options.dataDir().resolve("snapshots").resolve(name);
     try {
       head.snapshot(target, withHead);
