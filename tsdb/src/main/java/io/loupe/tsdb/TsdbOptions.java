@@ -21,6 +21,9 @@ import java.time.Duration;
  *     default 15 days (Prometheus's)
  * @param retentionBytes once blocks and WAL together take more bytes than this, the oldest blocks are deleted whole
  *     until they fit; 0: no size limit (default)
+ * @param headChunksSegmentSize size of the files ({@code chunks_head/}) that full head chunks are written to and read
+ *     back from through a memory map, so that the heap keeps 24 bytes per chunk instead of its ~300; 0 keeps them on
+ *     the heap; default 32 MiB
  */
 public record TsdbOptions(
     Path dataDir,
@@ -32,10 +35,13 @@ public record TsdbOptions(
     long walSegmentSize,
     Duration blockRange,
     Duration retention,
-    long retentionBytes) {
+    long retentionBytes,
+    long headChunksSegmentSize) {
   public static final int MAX_SHARDS = 1024;
   public static final long MIN_WAL_SEGMENT_SIZE = 4096;
   public static final long MAX_WAL_SEGMENT_SIZE = 1L << 30;
+  public static final long MIN_HEAD_CHUNKS_SEGMENT_SIZE = 64 << 10;
+  public static final long MAX_HEAD_CHUNKS_SEGMENT_SIZE = 1L << 30;
 
   public TsdbOptions {
     requireNonNull(dataDir, "dataDir");
@@ -65,6 +71,11 @@ public record TsdbOptions(
       throw new IllegalArgumentException(
           "maxExemplarsPerTenant: " + maxExemplarsPerTenant + " (expected: >= 0, 0 disables exemplars)");
     }
+    if (headChunksSegmentSize != 0 && (headChunksSegmentSize < MIN_HEAD_CHUNKS_SEGMENT_SIZE
+        || headChunksSegmentSize > MAX_HEAD_CHUNKS_SEGMENT_SIZE)) {
+      throw new IllegalArgumentException("headChunksSegmentSize: " + headChunksSegmentSize + " (expected: 0 or "
+          + MIN_HEAD_CHUNKS_SEGMENT_SIZE + " to " + MAX_HEAD_CHUNKS_SEGMENT_SIZE + ")");
+    }
     if (walSegmentSize < MIN_WAL_SEGMENT_SIZE || walSegmentSize > MAX_WAL_SEGMENT_SIZE) {
       throw new IllegalArgumentException("walSegmentSize: " + walSegmentSize + " (expected: " + MIN_WAL_SEGMENT_SIZE
           + " to " + MAX_WAL_SEGMENT_SIZE + ")");
@@ -74,52 +85,58 @@ public record TsdbOptions(
   public static TsdbOptions defaults(Path dataDir) {
     return new TsdbOptions(dataDir, Runtime.getRuntime().availableProcessors(), FsyncPolicy.ALWAYS,
         Duration.ofMinutes(30), 1_000_000, 100_000, 128L << 20, Duration.ofHours(2),
-        Duration.ofDays(15), 0);
+        Duration.ofDays(15), 0, 32L << 20);
   }
 
   public TsdbOptions withShards(int n) {
     return new TsdbOptions(dataDir, n, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, retention, retentionBytes);
+        walSegmentSize, blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withFsync(FsyncPolicy p) {
     return new TsdbOptions(dataDir, shards, p, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, retention, retentionBytes);
+        walSegmentSize, blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withOutOfOrderWindow(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, d, maxSeriesPerTenant, maxExemplarsPerTenant, walSegmentSize,
-        blockRange, retention, retentionBytes);
+        blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withMaxSeriesPerTenant(long n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, n, maxExemplarsPerTenant, walSegmentSize,
-        blockRange, retention, retentionBytes);
+        blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withMaxExemplarsPerTenant(int n) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, n, walSegmentSize,
-        blockRange, retention, retentionBytes);
+        blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withWalSegmentSize(long bytes) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant, bytes,
-        blockRange, retention, retentionBytes);
+        blockRange, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withBlockRange(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, d, retention, retentionBytes);
+        walSegmentSize, d, retention, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withRetention(Duration d) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, d, retentionBytes);
+        walSegmentSize, blockRange, d, retentionBytes, headChunksSegmentSize);
   }
 
   public TsdbOptions withRetentionBytes(long bytes) {
     return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
-        walSegmentSize, blockRange, retention, bytes);
+        walSegmentSize, blockRange, retention, bytes, headChunksSegmentSize);
+  }
+
+  /** Head chunk file segment size; 0 keeps full head chunks on the heap. */
+  public TsdbOptions withHeadChunksSegmentSize(long bytes) {
+    return new TsdbOptions(dataDir, shards, fsync, outOfOrderWindow, maxSeriesPerTenant, maxExemplarsPerTenant,
+        walSegmentSize, blockRange, retention, retentionBytes, bytes);
   }
 
   /**

@@ -56,6 +56,11 @@ class KillNineIT {
       p.waitFor(30, TimeUnit.SECONDS);
     }
     assertThat(p.exitValue()).isEqualTo(137);
+    // 300+ rounds froze 2+ chunks per series: the kill came while the head chunk files were being written (reopen
+    // deletes them unread and replays the WAL)
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir.resolve("chunks_head"))) {
+      assertThat(files.filter(java.nio.file.Files::isRegularFile).count()).isPositive();
+    }
 
     try (Tsdb db = Tsdb.open(TsdbOptions.defaults(dir).withShards(2), new SimpleMeterRegistry());
         Querier q = db.querier(new Tenant("k"), 0, Long.MAX_VALUE)) {

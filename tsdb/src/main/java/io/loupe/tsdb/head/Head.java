@@ -44,7 +44,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import org.roaringbitmap.IntIterator;
 import org.roaringbitmap.RoaringBitmap;
@@ -77,6 +77,7 @@ public final class Head implements Closeable {
   private final Counter corruptions;
   private final Timer fsyncTimer;
   private final Counter walBytes;
+  private final Counter chunkWriteFailures;
   private ScheduledExecutorService syncer;
 
   /** Per-tenant state shared by all shards: the series count (for the limit) and metadata by family. */
@@ -120,6 +121,23 @@ public final class Head implements Closeable {
         .description("blocks open for queries").register(registry);
     walBytes = Counter.builder("loupe.tsdb.wal.bytes").baseUnit("bytes").description("bytes appended to the WAL")
         .register(registry);
+    chunkWriteFailures = Counter.builder("loupe.tsdb.head.chunks.write.failures")
+        .description("frozen head chunks the chunk file could not take (disk full), kept on the heap instead")
+        .register(registry);
+    Gauge.builder("loupe.tsdb.head.chunks.file.bytes", this, Head::chunkFileBytes).baseUnit("bytes")
+        .description("bytes of chunk entries in the head chunk files (off the heap; in the page cache when read)")
+        .register(registry);
+  }
+
+  private double chunkFileBytes() {
+    long n = 0;
+    for (HeadShard sh : shards) {
+      HeadChunks c = sh.chunks;
+      if (c != null) {
+        n += c.writtenBytes(); // a racy read for a gauge: the shard lock is not worth taking
+      }
+    }
+    return n;
   }
 
   /** Replays {@code dataDir/wal}, then opens each shard's WAL for writing. */
@@ -136,6 +154,22 @@ public final class Head implements Closeable {
     Timer replayTimer = Timer.builder("loupe.tsdb.wal.replay.duration").description("time to replay the WAL at open")
         .register(registry);
     h.loadBlocks(opts.dataDir().resolve("blocks"));
+    Path chunksDir = opts.dataDir().resolve(CHUNKS_HEAD);
+    if (opts.headChunksSegmentSize() > 0) {
+      try {
+        for (HeadShard sh : h.shards) {
+          // emptied, not read: the WAL is the source of truth, and replay below writes the chunks again
+          sh.chunks = HeadChunks.open(chunksDir.resolve(String.format("shard-%03d", sh.index)),
+              opts.headChunksSegmentSize(), opener, h.chunkWriteFailures);
+        }
+        h.deleteFormerShardChunks(chunksDir);
+      } catch (IOException e) {
+        h.close();
+        throw e;
+      }
+    } else if (Files.isDirectory(chunksDir)) {
+      deleteTree(chunksDir); // left by a run that had the chunk file on
+    }
     long t0 = System.nanoTime();
     Replayer r = h.new Replayer();
     List<Path> dirs = new ArrayList<>();
@@ -191,6 +225,22 @@ public final class Head implements Closeable {
       h.syncer.scheduleWithFixedDelay(h::syncAll, ms, ms, TimeUnit.MILLISECONDS);
     }
     return h;
+  }
+
+  /** Directory of the head chunk files, one subdirectory per shard (docs/format/head-chunks.md). */
+  static final String CHUNKS_HEAD = "chunks_head";
+
+  private void deleteFormerShardChunks(Path chunksDir) throws IOException {
+    try (Stream<Path> s = Files.list(chunksDir)) {
+      for (Path d : s.toList()) {
+        String n = d.getFileName().toString();
+        if (!n.startsWith("shard-") || Integer.parseInt(n.substring(6)) >= shards.length) {
+          deleteTree(d); // a former shard's (the shard count changed) or not ours: nothing reads it
+        }
+      }
+    } catch (NumberFormatException e) {
+      throw new IOException("unexpected directory in " + chunksDir + ": " + e.getMessage(), e);
+    }
   }
 
   private void loadBlocks(Path blocksDir) throws IOException {
@@ -321,8 +371,9 @@ public final class Head implements Closeable {
       if (ts < minValidTime(ownerOf.get(seriesId).tenant)) {
         return; // already in a block
       }
-      if (s.lookup(ts, Double.doubleToRawLongBits(value)) == MemSeries.ABSENT) {
-        s.append(ts, value, blockRangeMs);
+      HeadChunks disk = ownerOf.get(seriesId).chunks;
+      if (s.lookup(ts, Double.doubleToRawLongBits(value), disk) == MemSeries.ABSENT) {
+        s.append(ts, value, blockRangeMs, disk);
         samples++;
       }
     }
@@ -342,8 +393,8 @@ public final class Head implements Closeable {
       if (c.maxT() < minValidTime(ownerOf.get(seriesId).tenant)) {
         return;
       }
-      if (s.chunks.isEmpty() || c.minT() > s.maxT) {
-        s.appendChunk(c);
+      if (s.isEmpty() || c.minT() > s.maxT) {
+        s.appendChunk(c, ownerOf.get(seriesId).chunks);
         samples += c.count();
         return;
       }
@@ -471,7 +522,7 @@ public final class Head implements Closeable {
     long n = 0;
     for (int r = 0; r < ti.size(); r++) {
       MemSeries s = ti.get(r);
-      if (s != null && s.chunks.isEmpty()) {
+      if (s != null && s.isEmpty()) {
         ti.remove(s);
         n++;
       }
@@ -594,7 +645,8 @@ public final class Head implements Closeable {
   }
 
   /** Calls {@code action} under each shard's lock for each series matching all matchers with samples in range. */
-  void forEachMatching(Tenant tenant, List<Matcher> matchers, long lo, long hi, Consumer<MemSeries> action) {
+  void forEachMatching(Tenant tenant, List<Matcher> matchers, long lo, long hi,
+      BiConsumer<TenantIndex, MemSeries> action) {
     for (HeadShard sh : shards) {
       sh.lock.lock();
       try {
@@ -607,7 +659,7 @@ public final class Head implements Closeable {
         while (it.hasNext()) {
           MemSeries s = ti.get(it.next());
           if (s.overlaps(lo, hi)) {
-            action.accept(s);
+            action.accept(ti, s);
           }
         }
       } finally {
@@ -685,8 +737,8 @@ public final class Head implements Closeable {
           if (s == null) {
             continue;
           }
-          chunks += s.chunks.size();
-          if (!s.chunks.isEmpty()) {
+          chunks += s.chunkCount();
+          if (!s.isEmpty()) {
             minT = Math.min(minT, s.minT);
             maxT = Math.max(maxT, s.maxT);
           }
@@ -808,14 +860,15 @@ public final class Head implements Closeable {
         TenantIndex ti = sh.tenants.get(t);
         for (int r = 0; ti != null && r < ti.size(); r++) {
           MemSeries s = ti.get(r);
-          if (s == null || s.chunks.isEmpty()) {
+          if (s == null || s.isEmpty()) {
             continue;
           }
           TreeMap<Long, List<byte[]>> own = new TreeMap<>();
-          for (XorChunk c : s.chunks) { // bytes() copies the open chunk, never freezes it: the head keeps appending
-            own.computeIfAbsent(Math.floorDiv(c.minT(), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
-                .add(c.bytes());
-            samples += c.count();
+          for (int i = 0; i < s.chunkCount(); i++) { // the open chunk is copied, never frozen: the head keeps appending
+            byte[] c = s.chunkBytes(i, ti.chunks);
+            own.computeIfAbsent(Math.floorDiv(s.chunkMinT(i), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
+                .add(c);
+            samples += io.loupe.tsdb.chunkenc.ChunkIterator.count(c);
           }
           own.forEach((start, cs) -> byRange.computeIfAbsent(start, k -> new ArrayList<>())
               .add(new SeriesChunks(s.labels, cs)));
@@ -956,14 +1009,16 @@ public final class Head implements Closeable {
   }
 
   /**
-   * Deletes the oldest blocks (by end, across tenants) while blocks and WAL together exceed opts.retentionBytes().
+   * Deletes the oldest blocks (by end, across tenants) while blocks, WAL and head chunk files together exceed
+   * opts.retentionBytes().
    */
   private void applySizeRetention() throws IOException {
     long limit = opts.retentionBytes();
     if (limit == 0) {
       return;
     }
-    long total = dirSize(opts.dataDir().resolve("wal"));
+    // the head chunk files count by the entry bytes written, not by their size: segments are sparse (docs/format)
+    long total = dirSize(opts.dataDir().resolve("wal")) + (long) chunkFileBytes();
     List<Map.Entry<Tenant, Block>> all = new ArrayList<>();
     for (Map.Entry<Tenant, TenantState> e : tenants.entrySet()) {
       for (Block b : e.getValue().blocks) {
@@ -1080,7 +1135,7 @@ public final class Head implements Closeable {
         }
         for (int r = 0; r < ti.size(); r++) {
           MemSeries s = ti.get(r);
-          if (s != null && !s.chunks.isEmpty()) {
+          if (s != null && !s.isEmpty()) {
             min = Math.min(min, s.minT);
             max = Math.max(max, s.maxT);
           }
@@ -1112,13 +1167,15 @@ public final class Head implements Closeable {
             continue;
           }
           List<byte[]> cs = new ArrayList<>();
-          for (XorChunk c : s.chunks) {
-            if (c.maxT() >= end) {
+          for (int i = 0; i < s.chunkCount(); i++) {
+            if (s.chunkMaxT(i) >= end) {
               break;
             }
-            if (c.minT() >= start) {
-              cs.add(c.freeze().bytes());
-              samples += c.count();
+            if (s.chunkMinT(i) >= start) {
+              // read under the lock: a segment of the chunk file is unmapped as soon as nothing references it
+              byte[] c = s.chunkBytes(i, ti.chunks);
+              cs.add(c);
+              samples += io.loupe.tsdb.chunkenc.ChunkIterator.count(c);
             }
           }
           if (!cs.isEmpty()) {
@@ -1155,7 +1212,7 @@ public final class Head implements Closeable {
         for (int r = 0; r < ti.size(); r++) {
           MemSeries s = ti.get(r);
           if (s != null) {
-            s.dropBefore(end);
+            s.dropBefore(end, ti.chunks);
           }
         }
         collectEmpty(ti);
@@ -1183,6 +1240,9 @@ public final class Head implements Closeable {
       sh.lock.lock();
       try {
         sh.closed = true;
+        if (sh.chunks != null) {
+          sh.chunks.close();
+        }
         if (sh.wal != null) {
           sh.wal.close();
         }

@@ -18,8 +18,8 @@ import java.util.List;
 
 /**
  * Reads one tenant's blocks and head over {@code [mint, maxt]}. Selection copies what it needs from the head under
- * each shard's lock (frozen chunks are shared, the open chunk is copied), so iteration runs without locks while appends
- * continue. Series present in several sources (blocks, head) are merged into one.
+ * each shard's lock (frozen chunks on the heap are shared, those in the chunk file and the open chunk are copied), so
+ * iteration runs without locks while appends continue. Series present in several sources (blocks, head) are merged into one.
  */
 final class HeadQuerier implements Querier {
   private final Head head;
@@ -143,27 +143,29 @@ final class HeadQuerier implements Querier {
         }
       }
     }
-    head.forEachMatching(tenant, matchers, lo, hi, s -> {
+    head.forEachMatching(tenant, matchers, lo, hi, (ti, s) -> {
       if (!withChunks) {
         parts.add(new Part(s.labels, new byte[0][], new long[0], Long.MIN_VALUE));
         return;
       }
       int from = 0;
-      int n = s.chunks.size();
-      while (from < n && s.chunks.get(from).maxT() < lo) {
+      int n = s.chunkCount();
+      while (from < n && s.chunkMaxT(from) < lo) {
         from++;
       }
       int to = from;
-      while (to < n && s.chunks.get(to).minT() <= hi) {
+      while (to < n && s.chunkMinT(to) <= hi) {
         to++;
       }
       byte[][] chunks = new byte[to - from][];
       long[] maxTs = new long[to - from];
       for (int i = from; i < to; i++) {
-        chunks[i - from] = s.chunks.get(i).bytes();
-        maxTs[i - from] = s.chunks.get(i).maxT();
+        // chunks in the chunk file are copied here, under the shard lock: their segment may be unmapped once the
+        // lock is released and a cut drops them
+        chunks[i - from] = s.chunkBytes(i, ti.chunks);
+        maxTs[i - from] = s.chunkMaxT(i);
       }
-      parts.add(new Part(s.labels, chunks, maxTs, to > from ? s.chunks.get(from).minT() : Long.MIN_VALUE));
+      parts.add(new Part(s.labels, chunks, maxTs, to > from ? s.chunkMinT(from) : Long.MIN_VALUE));
     });
     return parts;
   }

@@ -27,6 +27,7 @@ final class HeadShard {
   private final Head head;
   private final RecordEncoder encoder = new RecordEncoder();
   SegmentedLog wal; // null until replay is done
+  HeadChunks chunks; // frozen chunks off the heap; null when disabled
   java.nio.file.Path walDir;
   boolean closed;
 
@@ -36,7 +37,7 @@ final class HeadShard {
   }
 
   TenantIndex tenant(Tenant t) {
-    return tenants.computeIfAbsent(t, k -> new TenantIndex(k, head.exemplarCapacityPerShard()));
+    return tenants.computeIfAbsent(t, k -> new TenantIndex(k, head.exemplarCapacityPerShard(), chunks));
   }
 
   // Scratch of commit(), reused across commits under the lock so a batch allocates nothing per point: per point its
@@ -213,7 +214,7 @@ final class HeadShard {
       // As in Prometheus, each sample is judged against the head as it was before this batch: a batch may carry
       // hours of one series (a backfill, a catching-up client) and must not be cut by its own newest sample.
       long oldestOk = minValid;
-      if (s != null && s.maxT != Long.MIN_VALUE) { // has chunks; read without loading the chunk list
+      if (s != null && s.maxT != Long.MIN_VALUE) { // has chunks; read without loading any chunk
         oldestOk = Math.max(oldestOk, s.maxT - window);
       }
       long lastT = Long.MIN_VALUE;
@@ -234,7 +235,7 @@ final class HeadShard {
             why[k] = RejectReason.DUPLICATE_TIMESTAMP;
           }
         } else {
-          int found = s == null ? MemSeries.ABSENT : s.lookup(t, bits);
+          int found = s == null ? MemSeries.ABSENT : s.lookup(t, bits, ti.chunks);
           if (found == MemSeries.SAME) {
             verdict[k] = 2;
           } else if (found == MemSeries.DIFFERENT) {
@@ -372,7 +373,7 @@ final class HeadShard {
         if (overLimit[g] && verdict[k] != 0) {
           reject(rb, rejectedByReason, RejectReason.SERIES_LIMIT, slotLabels[g], b.ts[x]);
         } else if (verdict[k] == 1) {
-          s.append(b.ts[x], b.values[x], rangeMs);
+          s.append(b.ts[x], b.values[x], rangeMs, ti.chunks);
           accepted++;
         } else if (verdict[k] == 2) {
           accepted++;
@@ -406,13 +407,17 @@ final class HeadShard {
   private record SeriesSnapshot(Tenant tenant, long id, Labels labels, byte[][] chunks) {}
 
   /**
-   * Writes a checkpoint of this shard's head and deletes the WAL segments it replaces. The lock is held only to cut
-   * the segment and copy references (frozen chunks are shared; the open chunk is copied), not while writing.
+   * Writes a checkpoint of this shard's head and deletes the WAL segments it replaces. The lock is held to cut the
+   * segment and copy the exemplars, then once per 1,000 series to copy their chunks (those in the chunk file are read
+   * under the lock, which is what makes unmapping a deleted segment safe), never while writing. Series copied after
+   * the cut may hold samples that the segments after it hold too: replay applies a sample it already has as a no-op
+   * (same timestamp, same value), so the overlap is harmless, and copying in batches keeps both the lock hold and the
+   * heap the copy takes small (the chunk file's bytes are not on the heap to share).
    */
   void checkpoint(io.micrometer.core.instrument.Timer fsyncTimer, io.micrometer.core.instrument.Counter walBytes)
       throws IOException {
-    List<SeriesSnapshot> series = new ArrayList<>();
     List<java.util.Map.Entry<Long, Exemplar>> exemplars = new ArrayList<>();
+    List<TenantIndex> indexes;
     int covered;
     long nextId;
     lock.lock();
@@ -422,18 +427,8 @@ final class HeadShard {
       }
       covered = wal.cutSegment();
       nextId = head.peekNextSeriesId();
-      for (TenantIndex ti : tenants.values()) {
-        for (int r = 0; r < ti.size(); r++) {
-          MemSeries s = ti.get(r);
-          if (s == null) {
-            continue;
-          }
-          byte[][] cs = new byte[s.chunks.size()][];
-          for (int i = 0; i < cs.length; i++) {
-            cs[i] = s.chunks.get(i).bytes();
-          }
-          series.add(new SeriesSnapshot(ti.tenant, s.id, s.labels, cs));
-        }
+      indexes = new ArrayList<>(tenants.values());
+      for (TenantIndex ti : indexes) {
         if (ti.exemplars != null) {
           ti.exemplars.forEach((ref, e) -> {
             MemSeries s = ti.get(ref);
@@ -451,21 +446,45 @@ final class HeadShard {
     Checkpoints.deleteTree(tmp);
     try (SegmentedLog cp = SegmentedLog.open(tmp, 1L << 30, fsyncTimer, walBytes, 0, head.opener())) {
       RecordEncoder enc = new RecordEncoder();
-      for (int i = 0; i < series.size(); i += 1000) {
-        int j = Math.min(series.size(), i + 1000);
-        enc.reset();
-        for (int k = i; k < j; k++) {
-          SeriesSnapshot sn = series.get(k);
-          enc.series(sn.tenant().id(), sn.id(), sn.labels());
-        }
-        for (int k = i; k < j; k++) {
-          SeriesSnapshot sn = series.get(k);
-          for (byte[] c : sn.chunks()) {
-            enc.chunk(sn.id(), c);
+      List<SeriesSnapshot> series = new ArrayList<>();
+      for (TenantIndex ti : indexes) {
+        int r = 0;
+        while (true) {
+          series.clear();
+          lock.lock();
+          try {
+            if (closed) {
+              throw new IOException("checkpoint of " + walDir + ": the tsdb was closed meanwhile");
+            }
+            for (; r < ti.size() && series.size() < 1000; r++) {
+              MemSeries s = ti.get(r);
+              if (s == null) {
+                continue;
+              }
+              byte[][] cs = new byte[s.chunkCount()][];
+              for (int i = 0; i < cs.length; i++) {
+                cs[i] = s.chunkBytes(i, ti.chunks);
+              }
+              series.add(new SeriesSnapshot(ti.tenant, s.id, s.labels, cs));
+            }
+          } finally {
+            lock.unlock();
           }
+          if (series.isEmpty()) {
+            break;
+          }
+          enc.reset();
+          for (SeriesSnapshot sn : series) {
+            enc.series(sn.tenant().id(), sn.id(), sn.labels());
+          }
+          for (SeriesSnapshot sn : series) {
+            for (byte[] c : sn.chunks()) {
+              enc.chunk(sn.id(), c);
+            }
+          }
+          enc.finish();
+          cp.append(enc.buffer(), 0, enc.length());
         }
-        enc.finish();
-        cp.append(enc.buffer(), 0, enc.length());
       }
       for (int i = 0; i < exemplars.size(); i += 10_000) {
         enc.reset();

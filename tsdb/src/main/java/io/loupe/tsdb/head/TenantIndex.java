@@ -19,10 +19,16 @@ final class TenantIndex {
   private int size;
   final Postings postings = new Postings();
   final ExemplarRing exemplars; // null when exemplars are disabled
+  final HeadChunks chunks; // the shard's chunk file; null keeps frozen chunks on the heap
 
   TenantIndex(Tenant tenant, int exemplarCapacity) {
+    this(tenant, exemplarCapacity, null);
+  }
+
+  TenantIndex(Tenant tenant, int exemplarCapacity, HeadChunks chunks) {
     this.tenant = tenant;
     this.exemplars = exemplarCapacity > 0 ? new ExemplarRing(exemplarCapacity) : null;
+    this.chunks = chunks;
   }
 
   /** One past the highest ref handed out. */
@@ -48,6 +54,7 @@ final class TenantIndex {
   }
 
   void remove(MemSeries s) {
+    s.dropAll(chunks);
     byRef[s.ref] = null;
     byLabels.remove(s);
     postings.remove(s.ref, s.labels);

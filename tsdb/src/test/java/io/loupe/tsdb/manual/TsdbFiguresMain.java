@@ -44,6 +44,7 @@ public final class TsdbFiguresMain {
   static final long T0 = 1_699_999_200_000L / (18 * H) * (18 * H); // aligned to the 6 h and 18 h windows
 
   static FsyncPolicy nodeFsync = FsyncPolicy.interval(Duration.ofSeconds(1));
+  static boolean histogram;
 
   static long cpu() {
     return MX.getCurrentThreadCpuTime();
@@ -96,13 +97,17 @@ public final class TsdbFiguresMain {
 
   public static void main(String[] args) throws Exception {
     int nSeries = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
-    int hours = args.length > 1 ? Integer.parseInt(args[1]) : 13;
+    // fractional hours (3.25) end the run a quarter hour into a chunk, so the open chunks are part-full as in a
+    // running node, not just frozen at a chunk boundary
+    double hours = args.length > 1 ? Double.parseDouble(args[1]) : 13;
     int selectSeries = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
     String only = args.length > 3 ? args[3] : "all";
     // the node workload's fsync policy: interval(1s) as in docs/benchmarks.md, or "always" (the store's default)
     if (args.length > 4 && args[4].equals("always")) {
       nodeFsync = FsyncPolicy.ALWAYS;
     }
+    // "histo": print the top of a class histogram (jcmd GC.class_histogram) where heap per series is measured
+    histogram = args.length > 5 && args[5].equals("histo");
     if (only.equals("all") || only.equals("replay")) {
       replay(nSeries, 480);
     }
@@ -158,13 +163,13 @@ public final class TsdbFiguresMain {
     }
   }
 
-  static void nodeWorkload(int n, int hours, boolean appendOnly) throws Exception {
+  static void nodeWorkload(int n, double hours, boolean appendOnly) throws Exception {
     Path dir = Files.createTempDirectory("loupe-tsdb-figures");
     NodeSeries[] series = nodeSeries(n);
     TsdbOptions o = TsdbOptions.defaults(dir).withShards(2).withFsync(nodeFsync)
         .withMaxSeriesPerTenant(0).withRetention(Duration.ZERO);
     Tenant t = new Tenant("bench");
-    int rounds = hours * 240;
+    int rounds = (int) Math.round(hours * 240);
     Random rnd = new Random(42);
     double[] state = new double[n];
     long samples = 0;
@@ -226,8 +231,11 @@ public final class TsdbFiguresMain {
       System.gc();
       Runtime rt = Runtime.getRuntime();
       long heap = rt.totalMemory() - rt.freeMemory();
-      System.out.printf("heap after replay, %d h of samples in the head: %d MB, %.0f B per series%n",
+      System.out.printf("heap after replay, %s h of samples in the head: %d MB, %.0f B per series%n",
           hours, heap >> 20, (double) heap / n);
+      printChunkFile(reg, n);
+      printHistogram(n);
+      readHead(db, t, n);
       c0 = cpu();
       int cut = db.flushHead();
       int merged = db.compact();
@@ -235,7 +243,9 @@ public final class TsdbFiguresMain {
           (cpu() - c0) / 1e9);
       long blockSamples = 0;
       try (Querier q = db.querier(t, Long.MIN_VALUE, Long.MAX_VALUE)) {
-        Iterator<Series> it = q.select(SelectHints.range(Long.MIN_VALUE, T0 + (hours - 1) * H - 1),
+        // the flush leaves the 2 h block range holding the newest sample in the head; the rest is in blocks
+        long headStart = T0 + (rounds - 1) * 15_000L / (2 * H) * (2 * H);
+        Iterator<Series> it = q.select(SelectHints.range(Long.MIN_VALUE, headStart - 1),
             List.of(Matcher.regex("__name__", ".+")));
         while (it.hasNext()) {
           SampleIterator si = it.next().iterator();
@@ -252,11 +262,71 @@ public final class TsdbFiguresMain {
       Thread.sleep(200);
       System.gc();
       heap = rt.totalMemory() - rt.freeMemory();
-      System.out.printf("heap with the last hour in the head: %d MB, %.0f B per active series%n", heap >> 20,
-          (double) heap / n);
+      double inHead = hours - (rounds - 1) * 15_000L / (2 * H) * 2.0;
+      System.out.printf("heap with the last %s in the head: %d MB, %.0f B per active series%n",
+          inHead == 1 ? "hour" : inHead + " h", heap >> 20, (double) heap / n);
+      printChunkFile(reg, n);
+      printHistogram(n);
     }
     try (Stream<Path> s = Files.walk(dir)) {
       s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /** The head chunk file's bytes (off the heap), when the store has one. */
+  static void printChunkFile(SimpleMeterRegistry reg, int n) {
+    io.micrometer.core.instrument.Gauge g = reg.find("loupe.tsdb.head.chunks.file.bytes").gauge();
+    if (g != null) {
+      System.out.printf("head chunk files: %.0f MB written and referenced or not yet deleted, %.0f B per series "
+          + "(page cache, not heap)%n", g.value() / (1 << 20), g.value() / n);
+    }
+  }
+
+  /** Every head sample read through the querier, twice; thread CPU of the second pass. */
+  static void readHead(Tsdb db, Tenant t, int n) {
+    long samples = 0;
+    long c = 0;
+    for (int pass = 0; pass < 2; pass++) {
+      samples = 0;
+      long c0 = cpu();
+      try (Querier q = db.querier(t, Long.MIN_VALUE, Long.MAX_VALUE)) {
+        Iterator<Series> it = q.select(SelectHints.range(Long.MIN_VALUE, Long.MAX_VALUE),
+            List.of(Matcher.regex("__name__", ".+")));
+        while (it.hasNext()) {
+          SampleIterator si = it.next().iterator();
+          while (si.next()) {
+            samples++;
+          }
+        }
+      }
+      c = cpu() - c0;
+    }
+    System.out.printf("head read: %d samples of %d series in %.2f s thread CPU: %.1f ns per sample (second pass, "
+        + "selection included)%n", samples, n, c / 1e9, (double) c / samples);
+  }
+
+  /** With "histo": the classes holding the most heap, with bytes per series, and this process's resident set. */
+  static void printHistogram(int n) throws Exception {
+    if (!histogram) {
+      return;
+    }
+    long pid = ProcessHandle.current().pid();
+    Process p = new ProcessBuilder("jcmd", String.valueOf(pid), "GC.class_histogram").redirectErrorStream(true)
+        .start();
+    List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+    p.waitFor();
+    for (String l : lines.subList(0, Math.min(lines.size(), 22))) {
+      String[] f = l.trim().split("\\s+");
+      if (f.length >= 4 && f[2].matches("\\d+")) {
+        System.out.printf("  %-70s %7.1f B/series%n", l.trim(), Long.parseLong(f[2]) / (double) n);
+      } else {
+        System.out.println("  " + l.trim());
+      }
+    }
+    for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (l.startsWith("VmRSS") || l.startsWith("RssAnon") || l.startsWith("RssFile") || l.startsWith("RssShmem")) {
+        System.out.println("  " + l);
+      }
     }
   }
 
