@@ -208,24 +208,24 @@ final class HeadChunks implements Closeable {
       Files.deleteIfExists(file);
       throw e;
     }
-    nextSeq++;
     Segment s = new Segment(seq, file, ch, map);
     if (seq - base >= segments.length) {
       compact();
     }
     segments[seq - base] = s;
+    nextSeq++;
     current = s;
     mappedBytes += segmentSize;
   }
 
-  /** Drops deleted segments from the front of the table, growing it if still full. */
+  /** Drops deleted segments from the front of the table, and doubles it if it is still more than half full. */
   private void compact() {
     int first = 0;
     while (first < nextSeq - base && segments[first] == null) {
       first++;
     }
-    int n = nextSeq - base - first;
-    Segment[] next = new Segment[Math.max(8, Integer.highestOneBit(Math.max(1, n + 1)) * 2)];
+    int n = nextSeq - base - first; // slots from the oldest live segment to the newest
+    Segment[] next = new Segment[Math.max(8, Integer.highestOneBit(n + 1) * 2)];
     System.arraycopy(segments, first, next, 0, n);
     segments = next;
     base += first;

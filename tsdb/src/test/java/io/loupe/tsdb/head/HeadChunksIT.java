@@ -144,6 +144,49 @@ class HeadChunksIT {
   }
 
   @Test
+  void manySegmentsComeAndGoWhileOldOnesStayReadable() throws Exception {
+    Random rnd = new Random(6);
+    try (HeadChunks hc = open(ChannelOpener.DEFAULT)) {
+      // one chunk in 200 is kept, the rest released a few writes later: 60 segments pass through the table, most
+      // deleted at once, some kept alive by the chunk they still hold; then the oldest kept ones go too
+      List<Long> kept = new ArrayList<>();
+      List<byte[]> keptBytes = new ArrayList<>();
+      java.util.ArrayDeque<Long> recent = new java.util.ArrayDeque<>();
+      long ref = 0;
+      for (int i = 0; ref >>> 32 < 60; i++) {
+        XorChunk c = chunk(rnd, 0, XorChunk.TARGET_SAMPLES);
+        ref = hc.write(i, c.bytes(), c.minT(), c.maxT());
+        if (i % 200 == 100) {
+          kept.add(ref);
+          keptBytes.add(c.bytes());
+        } else {
+          recent.add(ref);
+          if (recent.size() > 5) {
+            hc.release(recent.poll());
+          }
+        }
+        if (ref >>> 32 == 30 && kept.get(0) >>> 32 < 20) {
+          while (kept.get(0) >>> 32 < 20) {
+            hc.release(kept.remove(0));
+            keptBytes.remove(0);
+          }
+        }
+      }
+      assertThat(kept.get(0) >>> 32).isGreaterThanOrEqualTo(20);
+      for (int i = 0; i < kept.size(); i++) {
+        assertThat(hc.read(kept.get(i))).isEqualTo(keptBytes.get(i));
+      }
+      java.util.Set<Long> live = new java.util.HashSet<>();
+      kept.forEach(r -> live.add(r >>> 32));
+      recent.forEach(r -> live.add(r >>> 32));
+      live.add(ref >>> 32);
+      assertThat(hc.segmentCount()).isEqualTo(live.size()).isLessThan(40);
+      assertThat(segmentFiles()).extracting(p -> Long.parseLong(p.getFileName().toString()))
+          .containsExactlyInAnyOrderElementsOf(live);
+    }
+  }
+
+  @Test
   void aDamagedEntryFailsItsReadNamingFileAndOffset() throws Exception {
     Random rnd = new Random(3);
     try (HeadChunks hc = open(ChannelOpener.DEFAULT)) {
