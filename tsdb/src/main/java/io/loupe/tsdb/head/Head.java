@@ -408,14 +408,13 @@ public final class Head implements Closeable {
     @Override
     public void exemplar(long seriesId, Exemplar e) {
       MemSeries s = byId.get(seriesId);
-      if (s == null || e.timestampMs() < s.lastExemplarTs) {
+      if (s == null || e.timestampMs() < s.lastExemplarTs()) {
         return;
       }
       TenantIndex ti = ownerOf.get(seriesId);
       if (ti.exemplars != null) {
         ti.exemplars.add(s.ref, e);
       }
-      s.lastExemplarTs = e.timestampMs();
       s.lastExemplar = e;
     }
 

@@ -260,7 +260,7 @@ final class HeadShard {
       Exemplar[] lastEx = new Exemplar[nSlots];
       for (int g = 0; g < nSlots; g++) {
         MemSeries s = slotSeries[g];
-        lastExT[g] = s == null ? Long.MIN_VALUE : s.lastExemplarTs;
+        lastExT[g] = s == null ? Long.MIN_VALUE : s.lastExemplarTs();
         lastEx[g] = s == null ? null : s.lastExemplar;
       }
       for (int i = 0; i < ne; i++) {
@@ -391,7 +391,6 @@ final class HeadShard {
       } else if (exVerdict[i] == 1) {
         MemSeries s = slotSeries[g];
         ti.exemplars.add(s.ref, e);
-        s.lastExemplarTs = e.timestampMs();
         s.lastExemplar = e;
       } else if (exVerdict[i] == 0) {
         reject(rb, rejectedByReason, RejectReason.INVALID_EXEMPLAR, slotLabels[g], e.timestampMs());

@@ -25,8 +25,7 @@ final class MemSeries {
   long minT = Long.MAX_VALUE;
   long maxT = Long.MIN_VALUE;
   private long lastValueBits;
-  long lastExemplarTs = Long.MIN_VALUE;
-  Exemplar lastExemplar;
+  Exemplar lastExemplar; // its timestamp is the series' newest exemplar time: no field of its own (8 bytes a series)
   // Frozen chunks, oldest first, three longs each: minT, maxT, HeadChunks reference (unused when heap[i] is set).
   // Primitive arrays instead of an object per chunk: 24 bytes per chunk of 120 samples.
   private long[] frozen = NO_CHUNKS;
@@ -46,6 +45,12 @@ final class MemSeries {
     this.id = id;
     this.ref = ref;
     this.labels = labels;
+  }
+
+  /** The newest exemplar's timestamp, Long.MIN_VALUE before the first. */
+  long lastExemplarTs() {
+    Exemplar e = lastExemplar;
+    return e == null ? Long.MIN_VALUE : e.timestampMs();
   }
 
   boolean isEmpty() {
