@@ -865,7 +865,7 @@ public final class Head implements Closeable {
           TreeMap<Long, List<byte[]>> own = new TreeMap<>();
           for (int i = 0; i < s.chunkCount(); i++) { // the open chunk is copied, never frozen: the head keeps appending
             byte[] c = s.chunkBytes(i, ti.chunks);
-            own.computeIfAbsent(Math.floorDiv(s.chunkMinT(i), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
+            own.computeIfAbsent(Math.floorDiv(s.chunkMinT(i, ti.chunks), blockRangeMs) * blockRangeMs, k -> new ArrayList<>())
                 .add(c);
             samples += io.loupe.tsdb.chunkenc.ChunkIterator.count(c);
           }
@@ -1170,7 +1170,7 @@ public final class Head implements Closeable {
             if (s.chunkMaxT(i) >= end) {
               break;
             }
-            if (s.chunkMinT(i) >= start) {
+            if (s.chunkMinT(i, ti.chunks) >= start) {
               // read under the lock: a segment of the chunk file is unmapped as soon as nothing references it
               byte[] c = s.chunkBytes(i, ti.chunks);
               cs.add(c);

@@ -281,6 +281,11 @@ final class HeadChunks implements Closeable {
     return new StorageUnavailableException("reading a head chunk: " + e.getMessage(), e);
   }
 
+  /** The min time stored in the entry of {@code ref} (not checksummed here: {@link #read} checks the entry). */
+  long minT(long ref) {
+    return segment(ref, "read").map.getLong((int) ref + 8);
+  }
+
   /** Forgets the chunk at {@code ref}; deletes its segment once no chunk in it is referenced. */
   void release(long ref) {
     Segment s = segment(ref, "release");

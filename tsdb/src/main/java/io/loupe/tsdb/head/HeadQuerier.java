@@ -154,7 +154,7 @@ final class HeadQuerier implements Querier {
         from++;
       }
       int to = from;
-      while (to < n && s.chunkMinT(to) <= hi) {
+      while (to < n && s.chunkMinT(to, ti.chunks) <= hi) {
         to++;
       }
       byte[][] chunks = new byte[to - from][];
@@ -165,7 +165,7 @@ final class HeadQuerier implements Querier {
         chunks[i - from] = s.chunkBytes(i, ti.chunks);
         maxTs[i - from] = s.chunkMaxT(i);
       }
-      parts.add(new Part(s.labels, chunks, maxTs, to > from ? s.chunkMinT(from) : Long.MIN_VALUE));
+      parts.add(new Part(s.labels, chunks, maxTs, to > from ? s.chunkMinT(from, ti.chunks) : Long.MIN_VALUE));
     });
     return parts;
   }

@@ -8,8 +8,8 @@ import io.loupe.tsdb.chunkenc.XorIterator;
 
 /**
  * One series in the head: its identity and its chunks, sorted by time and never overlapping. All chunks but the last
- * are frozen; frozen chunks live in the shard's {@link HeadChunks} file and the series keeps three longs per chunk
- * (min time, max time, reference), or on the heap when the file could not take them (disk full) or there is no file.
+ * are frozen; frozen chunks live in the shard's {@link HeadChunks} file and the series keeps two longs per chunk
+ * (max time, reference; the min time is read from the file's entry when needed), or on the heap when the file could not take them (disk full) or there is no file.
  * The last chunk, while it takes appends, is an {@link XorChunk} on the heap ({@link #open}). Guarded by its shard's
  * lock; methods that touch chunks take the shard's {@link HeadChunks} (null: keep everything on the heap).
  */
@@ -26,8 +26,9 @@ final class MemSeries {
   long maxT = Long.MIN_VALUE;
   private long lastValueBits;
   Exemplar lastExemplar; // its timestamp is the series' newest exemplar time: no field of its own (8 bytes a series)
-  // Frozen chunks, oldest first, three longs each: minT, maxT, HeadChunks reference (unused when heap[i] is set).
-  // Primitive arrays instead of an object per chunk: 24 bytes per chunk of 120 samples.
+  // Frozen chunks, oldest first, two longs each: maxT, HeadChunks reference (unused when heap[i] is set). Primitive
+  // arrays instead of an object per chunk: 16 bytes per chunk of 120 samples. The min time, needed by queries,
+  // cuts and out-of-order samples only, is in the chunk file's entry (or the heap chunk): 8 bytes a chunk less.
   private long[] frozen = NO_CHUNKS;
   private int nFrozen;
   private XorChunk[] heap; // frozen chunks kept on the heap, by index; null while there are none
@@ -62,12 +63,16 @@ final class MemSeries {
     return nFrozen + (open == null ? 0 : 1);
   }
 
-  long chunkMinT(int i) {
-    return i < nFrozen ? frozen[3 * i] : open.minT();
+  long chunkMinT(int i, HeadChunks disk) {
+    if (i >= nFrozen) {
+      return open.minT();
+    }
+    XorChunk h = heap == null ? null : heap[i];
+    return h != null ? h.minT() : disk.minT(frozen[2 * i + 1]);
   }
 
   long chunkMaxT(int i) {
-    return i < nFrozen ? frozen[3 * i + 1] : open.maxT();
+    return i < nFrozen ? frozen[2 * i] : open.maxT();
   }
 
   /** Whether chunk {@code i} is in the chunk file (not on the heap). */
@@ -84,7 +89,7 @@ final class MemSeries {
       return open.bytes();
     }
     XorChunk h = heap == null ? null : heap[i];
-    return h != null ? h.bytes() : disk.read(frozen[3 * i + 2]);
+    return h != null ? h.bytes() : disk.read(frozen[2 * i + 1]);
   }
 
   boolean overlaps(long lo, long hi) {
@@ -102,7 +107,7 @@ final class MemSeries {
       return lastValueBits == valueBits ? SAME : DIFFERENT;
     }
     int ci = chunkFor(t);
-    if (t < chunkMinT(ci)) {
+    if (t < chunkMinT(ci, disk)) {
       return ABSENT;
     }
     ChunkIterator it = new ChunkIterator().reset(chunkBytes(ci, disk));
@@ -158,14 +163,14 @@ final class MemSeries {
 
   /** Inserts frozen chunk {@code c} at index {@code i} of the frozen chunks. */
   private void insertFrozen(int i, XorChunk c, HeadChunks disk) {
-    if (3 * (nFrozen + 1) > frozen.length) {
+    if (2 * (nFrozen + 1) > frozen.length) {
       // grow by 2 chunks: a series holds 2-6 chunks between cuts (1-3 h at 15 s), so doubling would mostly waste
-      frozen = java.util.Arrays.copyOf(frozen, 3 * (nFrozen + 2));
+      frozen = java.util.Arrays.copyOf(frozen, 2 * (nFrozen + 2));
       if (heap != null) {
         heap = java.util.Arrays.copyOf(heap, nFrozen + 2);
       }
     }
-    System.arraycopy(frozen, 3 * i, frozen, 3 * i + 3, 3 * (nFrozen - i));
+    System.arraycopy(frozen, 2 * i, frozen, 2 * i + 2, 2 * (nFrozen - i));
     if (heap != null) {
       System.arraycopy(heap, i, heap, i + 1, nFrozen - i);
       heap[i] = null;
@@ -176,13 +181,12 @@ final class MemSeries {
 
   /** Stores frozen chunk {@code c} in slot {@code i}: in the chunk file, or on the heap if that fails. */
   private void setFrozen(int i, XorChunk c, HeadChunks disk) {
-    frozen[3 * i] = c.minT();
-    frozen[3 * i + 1] = c.maxT();
+    frozen[2 * i] = c.maxT();
     long r = disk == null ? -1 : disk.write(id, c.bytes(), c.minT(), c.maxT());
-    frozen[3 * i + 2] = r;
+    frozen[2 * i + 1] = r;
     if (r < 0) {
       if (heap == null) {
-        heap = new XorChunk[frozen.length / 3];
+        heap = new XorChunk[frozen.length / 2];
       }
       heap[i] = c;
     } else if (heap != null) {
@@ -193,7 +197,7 @@ final class MemSeries {
   /** Forgets frozen slot {@code i}'s storage (its file reference is released). */
   private void releaseFrozen(int i, HeadChunks disk) {
     if (heap == null || heap[i] == null) {
-      disk.release(frozen[3 * i + 2]);
+      disk.release(frozen[2 * i + 1]);
     } else {
       heap[i] = null;
     }
@@ -210,8 +214,8 @@ final class MemSeries {
     // second structure that every read would have to merge.
     int ci = chunkFor(t);
     long window = Math.floorDiv(t, rangeMs);
-    if (Math.floorDiv(chunkMinT(ci), rangeMs) != window) {
-      if (ci > 0 && Math.floorDiv(chunkMinT(ci - 1), rangeMs) == window) {
+    if (Math.floorDiv(chunkMinT(ci, disk), rangeMs) != window) {
+      if (ci > 0 && Math.floorDiv(chunkMinT(ci - 1, disk), rangeMs) == window) {
         ci--; // t goes at the end of the previous chunk, which is in its window
       } else {
         XorChunk alone = new XorChunk(32); // the first sample of its window: before chunk ci, so before the open one
@@ -271,12 +275,12 @@ final class MemSeries {
   /** Drops the chunks that end before {@code t}, releasing their file references; returns how many. */
   int dropBefore(long t, HeadChunks disk) {
     int n = 0;
-    while (n < nFrozen && frozen[3 * n + 1] < t) {
+    while (n < nFrozen && frozen[2 * n] < t) {
       releaseFrozen(n, disk);
       n++;
     }
     if (n > 0) {
-      System.arraycopy(frozen, 3 * n, frozen, 0, 3 * (nFrozen - n));
+      System.arraycopy(frozen, 2 * n, frozen, 0, 2 * (nFrozen - n));
       if (heap != null) {
         System.arraycopy(heap, n, heap, 0, nFrozen - n);
         java.util.Arrays.fill(heap, nFrozen - n, nFrozen, null);
@@ -285,9 +289,9 @@ final class MemSeries {
       if (nFrozen == 0) {
         frozen = NO_CHUNKS;
         heap = null;
-      } else if (frozen.length > 3 * (nFrozen + 2)) {
+      } else if (frozen.length > 2 * (nFrozen + 2)) {
         // a cut drops a range's chunks: give back the room they took (the next range fills it again by 2 chunks)
-        frozen = java.util.Arrays.copyOf(frozen, 3 * (nFrozen + 1));
+        frozen = java.util.Arrays.copyOf(frozen, 2 * (nFrozen + 1));
         if (heap != null) {
           heap = java.util.Arrays.copyOf(heap, nFrozen + 1);
         }
@@ -298,7 +302,7 @@ final class MemSeries {
       n++;
     }
     if (n > 0) {
-      minT = isEmpty() ? Long.MAX_VALUE : chunkMinT(0);
+      minT = isEmpty() ? Long.MAX_VALUE : chunkMinT(0, disk);
       if (isEmpty()) {
         maxT = Long.MIN_VALUE;
       }

@@ -18,7 +18,7 @@ class MemSeriesTest {
     List<List<Long>> out = new ArrayList<>();
     long prevMax = Long.MIN_VALUE;
     for (int i = 0; i < s.chunkCount(); i++) {
-      assertThat(s.chunkMinT(i)).isGreaterThan(prevMax).isLessThanOrEqualTo(s.chunkMaxT(i));
+      assertThat(s.chunkMinT(i, disk)).isGreaterThan(prevMax).isLessThanOrEqualTo(s.chunkMaxT(i));
       prevMax = s.chunkMaxT(i);
       List<Long> ts = new ArrayList<>();
       ChunkIterator it = new ChunkIterator().reset(s.chunkBytes(i, disk));
@@ -26,7 +26,7 @@ class MemSeriesTest {
         ts.add(it.timestamp());
         assertThat(it.value()).isEqualTo((double) it.timestamp());
       }
-      assertThat(ts.get(0)).isEqualTo(s.chunkMinT(i));
+      assertThat(ts.get(0)).isEqualTo(s.chunkMinT(i, disk));
       assertThat(ts.get(ts.size() - 1)).isEqualTo(s.chunkMaxT(i));
       out.add(ts);
     }
