@@ -22,7 +22,7 @@ import java.time.Duration;
  * @param retentionBytes once blocks and WAL together take more bytes than this, the oldest blocks are deleted whole
  *     until they fit; 0: no size limit (default)
  * @param headChunksSegmentSize size of the files ({@code chunks_head/}) that full head chunks are written to and read
- *     back from through a memory map, so that the heap keeps 24 bytes per chunk instead of its ~300; 0 keeps them on
+ *     back from through a memory map, so that the heap keeps 16 bytes per chunk instead of its ~400; 0 keeps them on
  *     the heap; default 32 MiB
  */
 public record TsdbOptions(

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The frozen chunks of one head shard, off the heap: written to append-only segment files in
  * {@code chunks_head/shard-NNN/} and read back through a memory map, so the page cache holds their bytes and a series
- * keeps only a {@code long} reference per chunk (docs/format/head-chunks.md). Prometheus's {@code chunks_head} does
- * the same; its head keeps ~3 KB per series, ours kept ~670 B of XOR bytes per series and hour on the heap.
+ * keeps only its max time and a {@code long} reference per chunk (docs/format/head-chunks.md). Prometheus's
+ * {@code chunks_head} does the same; before this, ~670 B of XOR bytes per series and hour sat on our heap.
  *
  * <p>The WAL stays the source of truth: {@link #open} deletes whatever an earlier run left in the directory, and WAL
  * replay writes the chunks again, so a torn tail or a file from another version can never be read.
