@@ -111,6 +111,10 @@ class HeadChunkFileIT {
       assertThat(BlockIT.dumpAll(db)).isEqualTo(head);
       assertThat(segments(d)).isNotEmpty(); // rewritten by replay
     }
+    try (Tsdb db = Tsdb.open(opts(d).withShards(1), new SimpleMeterRegistry())) {
+      assertThat(BlockIT.dumpAll(db)).isEqualTo(head);
+      assertThat(segments(d)).isNotEmpty().allMatch(f -> f.startsWith("shard-000")); // a former shard's files go
+    }
   }
 
   @Test

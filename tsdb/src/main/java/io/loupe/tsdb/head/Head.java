@@ -231,15 +231,16 @@ public final class Head implements Closeable {
   static final String CHUNKS_HEAD = "chunks_head";
 
   private void deleteFormerShardChunks(Path chunksDir) throws IOException {
+    java.util.Set<Path> current = new java.util.HashSet<>();
+    for (HeadShard sh : shards) {
+      current.add(sh.chunks.dir());
+    }
     try (Stream<Path> s = Files.list(chunksDir)) {
       for (Path d : s.toList()) {
-        String n = d.getFileName().toString();
-        if (!n.startsWith("shard-") || Integer.parseInt(n.substring(6)) >= shards.length) {
-          deleteTree(d); // a former shard's (the shard count changed) or not ours: nothing reads it
+        if (!current.contains(d)) {
+          deleteTree(d); // a former shard's (the shard count changed): nothing reads it
         }
       }
-    } catch (NumberFormatException e) {
-      throw new IOException("unexpected directory in " + chunksDir + ": " + e.getMessage(), e);
     }
   }
 
