@@ -8,10 +8,11 @@ import io.loupe.tsdb.chunkenc.XorIterator;
 
 /**
  * One series in the head: its identity and its chunks, sorted by time and never overlapping. All chunks but the last
- * are frozen; frozen chunks live in the shard's {@link HeadChunks} file and the series keeps two longs per chunk
- * (max time, reference; the min time is read from the file's entry when needed), or on the heap when the file could not take them (disk full) or there is no file.
- * The last chunk, while it takes appends, is an {@link XorChunk} on the heap ({@link #open}). Guarded by its shard's
- * lock; methods that touch chunks take the shard's {@link HeadChunks} (null: keep everything on the heap).
+ * are frozen; frozen chunks live in the shard's {@link HeadChunks} file, the series keeping two longs per chunk (max
+ * time, reference; the min time is read from the file's entry when needed), or on the heap when the file could not
+ * take them (disk full) or there is no file. The last chunk, while it takes appends, is an {@link XorChunk} on the heap
+ * ({@link #open}). Guarded by its shard's lock; methods that touch chunks take the shard's {@link HeadChunks} (null:
+ * everything stays on the heap).
  */
 final class MemSeries {
   static final int ABSENT = 0;
