@@ -123,6 +123,7 @@ public record NodeConfig(
         .withMaxSeriesPerTenant(s.longValue("tsdb.max_series_per_tenant", 1_000_000))
         .withMaxExemplarsPerTenant(s.integer("tsdb.max_exemplars_per_tenant", 100_000))
         .withWalSegmentSize(s.bytes("tsdb.wal_segment_size", 128L << 20))
+        .withHeadChunksSegmentSize(s.bytes("tsdb.head_chunks_segment_size", 32L << 20))
         .withBlockRange(s.duration("tsdb.block_range", Duration.ofHours(2)))
         .withRetention(s.duration("tsdb.retention", Duration.ofDays(15)));
 
