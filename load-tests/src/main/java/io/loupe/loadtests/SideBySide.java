@@ -56,7 +56,7 @@ public final class SideBySide {
         .flag("loupe-jvm-args", "-Xmx2g", "JVM flags for the node, space-separated")
         .flag("prometheus", "prometheus", "the Prometheus binary")
         .flag("victoria-metrics", "victoria-metrics", "the VictoriaMetrics single-node binary")
-        .flag("warmups", "2", "untimed runs of each query before the timed ones")
+        .flag("warmups", "10", "untimed runs of each query right before its timed ones, the same for every system")
         .flag("repetitions", "20", "timed runs of each query")
         .flag("markdown", "load-tests/target/side-by-side.md", "where to write the table as markdown (empty: not)")
         .flag("query-after-restart", "true", "run the queries again after restarting each system on its data dir")
@@ -248,8 +248,9 @@ public final class SideBySide {
         .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, load average (1/5/15 min) ")
         .append(loadAtStart).append(" at the start, ").append(loadAverage()).append(" at the end.\n\n");
     sb.append("Workload: ").append(w.description()).append(", ").append(String.format(Locale.ROOT,
-        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, %s warm-ups + %s timed runs each"
-            + " (before the stop%s).%n%n",
+        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, %s warm-ups + %s timed runs each,"
+            + " one query after the other (its runs back to back, not interleaved with other queries'; before the"
+            + " stop%s).%n%n",
         w.requests().size(), w.totalSamples(), w.totalBytes() / 1e6, Instant.ofEpochMilli(queryStart),
         Instant.ofEpochMilli(queryEnd), f.string("warmups"), f.string("repetitions"),
         f.string("query-after-restart").equals("true") ? ", and again after a restart on the same data dir" : ""));

@@ -1,10 +1,9 @@
 package io.loupe.loadtests.jmh;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.loupe.model.Appender;
 import io.loupe.model.Labels;
 import io.loupe.model.Tenant;
-import io.loupe.query.api.internal.JsonResponses;
+import io.loupe.query.api.internal.JsonOut;
 import io.loupe.query.api.internal.PromJson;
 import io.loupe.query.promql.Engine;
 import io.loupe.query.promql.Matrix;
@@ -50,7 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * over the whole hour at a 15 s step (241 steps). One op is one query, parse included.
  *
  * <p>The {@code ne_*} cases are the side-by-side dashboard shapes (SideBySide, docs/benchmarks.md) over 20,000
- * node-exporter-like series (193 targets × 104, each scraped at its own offset in the 15 s interval), 1 h at 15 s,
+ * node-exporter-like series (193 targets × 104, each scraped at its own offset in the 15 s interval, values at
+ * node_exporter's resolution since 2026-11-27 22:30; {@code ne_count_up} since then too), 1 h at 15 s,
  * as {@code query_range} over the hour at 15 s with the steps between scrapes; with {@code json=true} an op also
  * writes the answer as the HTTP API does (Prometheus's JSON into a discarding stream). With {@code blocks=true} the
  * store has 20-minute blocks and all but the newest range are cut into blocks on disk first ({@code
@@ -76,7 +76,7 @@ public class PromqlBenchmark {
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
   @Param({"sum_rate", "topk", "histogram_quantile", "binary_on", "range_sum_rate", "ne_sum_rate", "ne_topk",
-      "ne_avg_over_time", "ne_regex"})
+      "ne_avg_over_time", "ne_regex", "ne_count_up"})
   public String query;
 
   @Param({"false"})
@@ -121,6 +121,7 @@ public class PromqlBenchmark {
       case "ne_topk" -> "topk(5, rate(node_network_receive_bytes_total[5m]))";
       case "ne_avg_over_time" -> "avg_over_time(node_load1[5m])";
       case "ne_regex" -> "node_filesystem_avail_bytes{mountpoint=~\"/|/var/.*\"}";
+      case "ne_count_up" -> "count by (instance) (up)";
       case "sum_rate", "range_sum_rate" -> "sum by (job) (rate(x[5m]))";
       case "topk" -> "topk(10, rate(x[5m]))";
       case "histogram_quantile" -> "histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))";
@@ -136,6 +137,7 @@ public class PromqlBenchmark {
       case "ne_topk" -> -1; // which 5 win changes per step: checked below as at least 5
       case "ne_avg_over_time" -> NE_SERIES / 104; // the last target is cut short after its CPU series
       case "ne_regex" -> 2 * (NE_SERIES / 104);
+      case "ne_count_up" -> NE_SERIES / 104;
       default -> 1_000;
     };
     Value v = result().value();
@@ -194,7 +196,7 @@ public class PromqlBenchmark {
   private void fillNodeExporter() {
     Random rnd = new Random(42);
     List<Labels> labels = new ArrayList<>(NE_SERIES);
-    List<double[]> kind = new ArrayList<>(NE_SERIES); // {0 counter | 1 gauge | 2 constant, base, rate per s}
+    List<double[]> kind = new ArrayList<>(NE_SERIES); // {0 counter | 1 gauge | 2 constant, base, rate/s, quantum}
     List<Integer> target = new ArrayList<>(NE_SERIES);
     String[] modes = {"idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"};
     String[][] mounts = {{"/dev/sda1", "ext4", "/"}, {"/dev/sda2", "ext4", "/boot"},
@@ -204,44 +206,45 @@ public class PromqlBenchmark {
       List<Object[]> defs = new ArrayList<>();
       for (int c = 0; c < 4; c++) {
         for (String m : modes) {
-          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e6, m.equals("idle") ? 0.6 : 0.1},
+          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e6, m.equals("idle") ? 0.6 : 0.1, 0.01},
               "node_cpu_seconds_total", "cpu", Integer.toString(c), "mode", m});
         }
       }
       for (String m : new String[] {"Active", "Buffers", "Cached", "Dirty", "Inactive", "MemAvailable", "MemFree",
           "MemTotal", "SwapFree", "SwapTotal"}) {
-        defs.add(new Object[] {new double[] {1, 1e9 * (1 + rnd.nextInt(8)), 0}, "node_memory_" + m + "_bytes"});
+        defs.add(new Object[] {new double[] {1, 1e9 * (1 + rnd.nextInt(8)), 0, 1024}, "node_memory_" + m + "_bytes"});
       }
       for (String dev : new String[] {"eth0", "eth1", "lo"}) {
         for (String m : new String[] {"receive_bytes", "receive_packets", "receive_errs", "receive_drop",
             "transmit_bytes", "transmit_packets", "transmit_errs", "transmit_drop"}) {
-          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e9, 1e6 * rnd.nextDouble()},
+          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e9, 1e6 * rnd.nextDouble(), 1},
               "node_network_" + m + "_total", "device", dev});
         }
       }
       for (String[] mt : mounts) {
         for (String m : new String[] {"avail_bytes", "files", "files_free", "free_bytes", "size_bytes"}) {
-          defs.add(new Object[] {new double[] {1, 1e11 * rnd.nextDouble(), 0}, "node_filesystem_" + m,
+          defs.add(new Object[] {new double[] {1, 1e11 * rnd.nextDouble(), 0, m.startsWith("files") ? 1 : 4096},
+              "node_filesystem_" + m,
               "device", mt[0], "fstype", mt[1], "mountpoint", mt[2]});
         }
       }
       for (String disk : new String[] {"sda", "sdb"}) {
         for (String m : new String[] {"io_time_seconds_total", "read_bytes_total", "reads_completed_total",
             "writes_completed_total", "written_bytes_total"}) {
-          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e9, 5e6 * rnd.nextDouble()}, "node_disk_" + m,
+          defs.add(new Object[] {new double[] {0, rnd.nextDouble() * 1e9, 5e6 * rnd.nextDouble(), 1}, "node_disk_" + m,
               "device", disk});
         }
       }
       for (String m : new String[] {"node_load1", "node_load15", "node_load5", "node_procs_running",
           "node_procs_blocked", "scrape_duration_seconds"}) {
-        defs.add(new Object[] {new double[] {1, 4 * rnd.nextDouble(), 0}, m});
+        defs.add(new Object[] {new double[] {1, 4 * rnd.nextDouble(), 0, m.startsWith("scrape") ? 0 : 0.01}, m});
       }
       for (String m : new String[] {"node_context_switches_total", "node_intr_total", "node_forks_total",
           "node_time_seconds"}) {
-        defs.add(new Object[] {new double[] {0, 1e9, 1000}, m});
+        defs.add(new Object[] {new double[] {0, 1e9, 1000, m.equals("node_time_seconds") ? 0 : 1}, m});
       }
       for (String m : new String[] {"node_boot_time_seconds", "up", "scrape_samples_scraped"}) {
-        defs.add(new Object[] {new double[] {2, 1, 0}, m});
+        defs.add(new Object[] {new double[] {2, 1, 0, 1}, m});
       }
       for (Object[] d : defs) {
         if (labels.size() == NE_SERIES) {
@@ -257,17 +260,20 @@ public class PromqlBenchmark {
       }
     }
     int n = labels.size();
+    double[] exact = new double[n];
     double[] values = new double[n];
     for (int i = 0; i < n; i++) {
-      values[i] = kind.get(i)[1];
+      exact[i] = kind.get(i)[1];
+      values[i] = report(exact[i], kind.get(i)[3]);
     }
     for (int p = 0; p < POINTS; p++) {
       Appender app = tsdb.appender(TENANT);
       for (int i = 0; i < n; i++) {
         double[] k = kind.get(i);
         if (p > 0) {
-          values[i] = k[0] == 0 ? values[i] + k[2] * 15 * (0.5 + rnd.nextDouble())
-              : k[0] == 1 ? k[1] * (0.9 + 0.2 * rnd.nextDouble()) : values[i];
+          exact[i] = k[0] == 0 ? exact[i] + k[2] * 15 * (0.5 + rnd.nextDouble())
+              : k[0] == 1 ? k[1] * (0.9 + 0.2 * rnd.nextDouble()) : exact[i];
+          values[i] = report(exact[i], k[3]);
         }
         app.append(labels.get(i), T0 + p * STEP + target.get(i) * STEP / NE_TARGETS, values[i]);
         if (i % 10_000 == 9_999) {
@@ -277,6 +283,21 @@ public class PromqlBenchmark {
       }
       app.commit();
     }
+  }
+
+  /**
+   * {@code exact} at node_exporter's resolution (as NodeExporterWorkload reports it): 0.01 s cpu ticks and load
+   * averages, whole bytes, kB of meminfo, 4 KiB file system blocks; {@code quantum} 0 keeps full precision.
+   */
+  private static double report(double exact, double quantum) {
+    if (quantum == 0) {
+      return exact;
+    }
+    if (quantum < 1) {
+      double perUnit = Math.rint(1 / quantum);
+      return Math.floor(exact * perUnit) / perUnit;
+    }
+    return Math.floor(exact / quantum) * quantum;
   }
 
   @TearDown(Level.Trial)
@@ -304,8 +325,10 @@ public class PromqlBenchmark {
   /** The answer as the HTTP API writes it; returns the bytes written. */
   private static long write(Value v) {
     CountingSink sink = new CountingSink();
-    try (JsonGenerator g = JsonResponses.JSON.createGenerator(sink)) {
-      PromJson.queryData(g, v, 0, new ArrayList<>());
+    try {
+      JsonOut out = new JsonOut(sink, 32 * 1024);
+      PromJson.queryData(out, v, 0, new ArrayList<>());
+      out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

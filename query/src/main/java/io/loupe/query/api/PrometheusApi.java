@@ -22,6 +22,7 @@ import io.loupe.model.Series;
 import io.loupe.model.SeriesExemplars;
 import io.loupe.model.Tenant;
 import io.loupe.query.api.internal.ApiError;
+import io.loupe.query.api.internal.JsonOut;
 import io.loupe.query.api.internal.JsonResponses;
 import io.loupe.query.api.internal.LabelNames;
 import io.loupe.query.api.internal.MergedLabels;
@@ -164,15 +165,25 @@ public final class PrometheusApi {
       Call call = new Call(ctx, res, Params.of(agg), Tenant.fromHeader(agg.headers().get(Tenant.HEADER)));
       reply = ep.handler.handle(call);
       Reply r = reply;
-      JsonResponses.send(res, HttpStatus.OK, null, g -> {
-        g.writeStartObject();
-        g.writeStringField("status", "success");
-        g.writeFieldName("data");
-        r.data.write(g);
-        annotations(g, "warnings", r.warnings);
-        annotations(g, "infos", r.infos);
-        g.writeEndObject();
-      });
+      if (r.bytes != null) {
+        JsonResponses.sendBytes(res, HttpStatus.OK, out -> {
+          out.raw("{\"status\":\"success\",\"data\":");
+          r.bytes.write(out);
+          annotations(out, "warnings", r.warnings);
+          annotations(out, "infos", r.infos);
+          out.raw('}');
+        });
+      } else {
+        JsonResponses.send(res, HttpStatus.OK, null, g -> {
+          g.writeStartObject();
+          g.writeStringField("status", "success");
+          g.writeFieldName("data");
+          r.data.write(g);
+          annotations(g, "warnings", r.warnings);
+          annotations(g, "infos", r.infos);
+          g.writeEndObject();
+        });
+      }
     } catch (ClientGoneException e) {
       status = ApiError.CLIENT_CLOSED_REQUEST;
       res.abort();
@@ -221,6 +232,20 @@ public final class PrometheusApi {
     g.writeEndArray();
   }
 
+  private static void annotations(JsonOut out, String field, List<String> list) throws IOException {
+    if (list.isEmpty()) {
+      return;
+    }
+    out.raw(",\"").raw(field).raw("\":[");
+    for (int i = 0; i < list.size(); i++) {
+      if (i > 0) {
+        out.raw(',');
+      }
+      out.string(list.get(i));
+    }
+    out.raw(']');
+  }
+
   private static void sendError(HttpResponseWriter res, ApiError err) throws IOException {
     JsonResponses.send(res, err.status(), err.retryAfter(), g -> {
       g.writeStartObject();
@@ -255,7 +280,7 @@ public final class PrometheusApi {
     } catch (QueryException e) {
       throw queryParamError(e);
     }
-    return new Reply(g -> PromJson.queryData(g, v, limit, c.warnings), c.warnings, c.infos, null);
+    return Reply.bytes(out -> PromJson.queryData(out, v, limit, c.warnings), c.warnings, c.infos);
   }
 
   private Reply queryRange(Call c) {
@@ -292,7 +317,7 @@ public final class PrometheusApi {
     } catch (QueryException e) {
       throw queryParamError(e);
     }
-    return new Reply(g -> PromJson.queryData(g, v, limit, c.warnings), c.warnings, c.infos, null);
+    return Reply.bytes(out -> PromJson.queryData(out, v, limit, c.warnings), c.warnings, c.infos);
   }
 
   private Reply queryExemplars(Call c) {
@@ -628,13 +653,23 @@ public final class PrometheusApi {
    * The {@code data} of a success answer, the warnings (which writing it may add to, so they follow it) and infos, and
    * what to close once it is written.
    */
-  private record Reply(JsonResponses.Body data, List<String> warnings, List<String> infos, AutoCloseable resource) {
+  private record Reply(JsonResponses.Body data, JsonResponses.BytesBody bytes, List<String> warnings,
+      List<String> infos, AutoCloseable resource) {
+    Reply(JsonResponses.Body data, List<String> warnings, List<String> infos, AutoCloseable resource) {
+      this(data, null, warnings, infos, resource);
+    }
+
     Reply(JsonResponses.Body data) {
       this(data, List.of(), List.of(), null);
     }
 
     Reply(JsonResponses.Body data, List<String> warnings) {
       this(data, warnings, List.of(), null);
+    }
+
+    /** A query's answer, written as bytes: the points of a range answer are most of what the API ever writes. */
+    static Reply bytes(JsonResponses.BytesBody bytes, List<String> warnings, List<String> infos) {
+      return new Reply(null, bytes, warnings, infos, null);
     }
   }
 

@@ -176,7 +176,26 @@ public final class Postings {
         }
         return out;
       }
+      RegexShape shape = RegexShape.of(m.value());
+      if (shape != null) { // e.g. mountpoint=~"/|/var/.*": look up "/", scan from "/var/" while values start with it
+        for (String literal : shape.literals) {
+          RoaringBitmap b = values.get(literal);
+          if (b != null) {
+            out.or(b);
+          }
+        }
+        for (String p : shape.prefixes) {
+          for (Map.Entry<String, RoaringBitmap> e : values.tailMap(p, true).entrySet()) {
+            if (!e.getKey().startsWith(p)) {
+              break;
+            }
+            out.or(e.getValue());
+          }
+        }
+        return out;
+      }
     }
+    // every distinct value once, however many series hold it
     for (Map.Entry<String, RoaringBitmap> e : values.entrySet()) {
       if (m.matches(e.getKey())) {
         out.or(e.getValue());

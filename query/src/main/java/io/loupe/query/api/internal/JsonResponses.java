@@ -46,6 +46,30 @@ public final class JsonResponses {
     }
   }
 
+  /** Writes one part of a JSON document as bytes. */
+  @FunctionalInterface
+  public interface BytesBody {
+    void write(JsonOut out) throws IOException;
+  }
+
+  /** Sends {@code status} and {@code body}, written with {@link JsonOut}, as {@code application/json}, then ends it. */
+  public static void sendBytes(HttpResponseWriter res, HttpStatus status, BytesBody body) throws IOException {
+    if (!res.tryWrite(ResponseHeaders.builder(status).contentType(MediaType.JSON_UTF_8).build())) {
+      throw new ResponseBodyStream.ClientGoneException();
+    }
+    ResponseBodyStream stream = new ResponseBodyStream(res);
+    try {
+      JsonOut out = new JsonOut(stream, ResponseBodyStream.CHUNK);
+      body.write(out);
+      out.flush();
+      stream.close();
+    } catch (ResponseBodyStream.ClientGoneException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new AnswerBrokenException(e);
+    }
+  }
+
   /** Writing failed after the headers went out: the status can no longer change, the stream must be aborted. */
   public static final class AnswerBrokenException extends IOException {
     private static final long serialVersionUID = 1L;

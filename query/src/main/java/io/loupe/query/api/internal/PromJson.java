@@ -30,66 +30,35 @@ public final class PromJson {
     g.writeEndObject();
   }
 
-  /** {@code [<seconds>, "<value>"]}. */
-  public static void point(JsonGenerator g, long timestampMs, double value) throws IOException {
-    point(g, new char[POINT_CHARS], timestampMs, value);
-  }
-
-  /** Room for one point in {@link #point(JsonGenerator, char[], long, double)}'s buffer. */
-  static final int POINT_CHARS = ValueFormat.MAX_TIMESTAMP_CHARS + ValueFormat.MAX_VALUE_CHARS + 8;
-
-  /**
-   * {@code [<seconds>,"<value>"]} composed in {@code buf} ({@link #POINT_CHARS} long) and written as one raw value:
-   * four generator calls and two strings per point were most of the cost of writing a range result (values never
-   * need escaping: digits, '.', '-', "NaN", "+Inf").
-   */
-  static void point(JsonGenerator g, char[] buf, long timestampMs, double value) throws IOException {
-    buf[0] = '[';
-    int p = ValueFormat.appendTimestamp(buf, 1, timestampMs);
-    buf[p++] = ',';
-    buf[p++] = '"';
-    p = ValueFormat.appendValue(buf, p, value);
-    buf[p++] = '"';
-    buf[p++] = ']';
-    g.writeRawValue(buf, 0, p);
-  }
-
   /**
    * {@code {"resultType":..., "result":...}} of a query, at most {@code limit} series (0: all); adds {@link
-   * #TRUNCATED} to {@code warnings} when it cut.
+   * #TRUNCATED} to {@code warnings} when it cut. Written as bytes ({@link JsonOut}): answers are mostly points.
    */
-  public static void queryData(JsonGenerator g, Value v, int limit, List<String> warnings) throws IOException {
-    g.writeStartObject();
-    g.writeStringField("resultType", v.typeName());
-    g.writeFieldName("result");
+  public static void queryData(JsonOut out, Value v, int limit, List<String> warnings) throws IOException {
+    out.raw("{\"resultType\":");
+    out.string(v.typeName());
+    out.raw(",\"result\":");
     if (v instanceof Scalar s) {
-      point(g, s.timestampMs(), s.value());
+      out.point(s.timestampMs(), s.value());
     } else if (v instanceof StringValue s) {
-      g.writeStartArray();
-      g.writeNumber(ValueFormat.timestamp(s.timestampMs()));
-      g.writeString(s.value());
-      g.writeEndArray();
+      out.raw('[').timestamp(s.timestampMs()).raw(',').string(s.value()).raw(']');
     } else if (v instanceof Vector vec) {
-      char[] buf = new char[POINT_CHARS];
-      g.writeStartArray();
+      out.raw('[');
       int n = 0;
       for (Vector.Sample s : vec.samples()) {
         if (limit > 0 && n == limit) {
           warnings.add(TRUNCATED);
           break;
         }
-        g.writeStartObject();
-        g.writeFieldName("metric");
-        labels(g, s.labels());
-        g.writeFieldName("value");
-        point(g, buf, s.timestampMs(), s.value());
-        g.writeEndObject();
+        if (n > 0) {
+          out.raw(',');
+        }
+        out.raw("{\"metric\":").labels(s.labels()).raw(",\"value\":").point(s.timestampMs(), s.value()).raw('}');
         n++;
       }
-      g.writeEndArray();
+      out.raw(']');
     } else if (v instanceof Matrix m) {
-      char[] buf = new char[POINT_CHARS];
-      g.writeStartArray();
+      out.raw('[');
       int n = 0;
       for (Matrix.Series s : m.series()) {
         if (s.length() == 0) {
@@ -99,24 +68,26 @@ public final class PromJson {
           warnings.add(TRUNCATED);
           break;
         }
-        g.writeStartObject();
-        g.writeFieldName("metric");
-        labels(g, s.labels());
-        g.writeArrayFieldStart("values");
+        if (n > 0) {
+          out.raw(',');
+        }
+        out.raw("{\"metric\":").labels(s.labels()).raw(",\"values\":[");
         long[] ts = s.timestamps();
         double[] vs = s.values();
         for (int i = 0; i < s.length(); i++) {
-          point(g, buf, ts[i], vs[i]);
+          if (i > 0) {
+            out.raw(',');
+          }
+          out.point(ts[i], vs[i]);
         }
-        g.writeEndArray();
-        g.writeEndObject();
+        out.raw("]}");
         n++;
       }
-      g.writeEndArray();
+      out.raw(']');
     } else {
       throw new IllegalStateException("unknown value type: " + v.getClass().getName());
     }
-    g.writeEndObject();
+    out.raw('}');
   }
 
   /** {@code [{"seriesLabels":{...},"exemplars":[{"labels":{...},"value":"6","timestamp":1600096945.479}]}]}. */

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.core.io.NumberOutput;
 import io.loupe.model.Labels;
 import io.loupe.query.promql.Matrix;
 import io.loupe.query.promql.Vector;
+import java.io.ByteArrayOutputStream;
 import java.io.StringWriter;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -42,9 +44,10 @@ class ValueFormatTest {
     for (int i = 0; i < 100_000; i++) {
       vs.add(rnd.nextLong() >> rnd.nextInt(64));
     }
-    char[] buf = new char[24];
+    byte[] buf = new byte[24];
     for (long v : vs) {
-      assertThat(new String(buf, 0, ValueFormat.appendLong(buf, 0, v))).isEqualTo(Long.toString(v));
+      assertThat(new String(buf, 0, ValueFormat.appendLong(buf, 0, v), StandardCharsets.US_ASCII))
+          .isEqualTo(Long.toString(v));
     }
   }
 
@@ -100,19 +103,88 @@ class ValueFormatTest {
     double[] vs = {1, Double.NaN, 1.5e-7, Double.NEGATIVE_INFINITY};
     Matrix m = new Matrix(List.of(new Matrix.Series(Labels.of("__name__", "x", "a", "q\"\\"), ts, vs, 4),
         new Matrix.Series(Labels.of("b", "2"), new long[] {3_000}, new double[] {-0.0}, 1)));
-    StringWriter w = new StringWriter();
-    try (JsonGenerator g = JsonResponses.JSON.createGenerator(w)) {
-      PromJson.queryData(g, m, 0, new ArrayList<>());
-    }
-    assertThat(w.toString()).isEqualTo("{\"resultType\":\"matrix\",\"result\":["
+    assertThat(queryData(m)).isEqualTo("{\"resultType\":\"matrix\",\"result\":["
         + "{\"metric\":{\"__name__\":\"x\",\"a\":\"q\\\"\\\\\"},\"values\":[[1,\"1\"],[1.500,\"NaN\"],"
         + "[2,\"0.00000015\"],[2.001,\"-Inf\"]]},{\"metric\":{\"b\":\"2\"},\"values\":[[3,\"-0\"]]}]}");
-    w = new StringWriter();
-    try (JsonGenerator g = JsonResponses.JSON.createGenerator(w)) {
-      PromJson.queryData(g, new Vector(List.of(new Vector.Sample(Labels.EMPTY, 5_000, 2.5),
-          new Vector.Sample(Labels.of("c", "d"), 5_000, 1e21))), 0, new ArrayList<>());
-    }
-    assertThat(w.toString()).isEqualTo("{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[5,\"2.5\"]},"
+    assertThat(queryData(new Vector(List.of(new Vector.Sample(Labels.EMPTY, 5_000, 2.5),
+        new Vector.Sample(Labels.of("c", "d"), 5_000, 1e21))))).isEqualTo("{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[5,\"2.5\"]},"
         + "{\"metric\":{\"c\":\"d\"},\"value\":[5,\"1000000000000000000000\"]}]}");
+  }
+
+  private static String queryData(io.loupe.query.promql.Value v) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    JsonOut out = new JsonOut(bytes, 64); // a small buffer, so that points and strings straddle flushes
+    PromJson.queryData(out, v, 0, new ArrayList<>());
+    out.flush();
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void valuesWithFewDecimalsMatchTheReference() {
+    SplittableRandom rnd = new SplittableRandom(5);
+    for (int i = 0; i < 300_000; i++) {
+      int decimals = rnd.nextInt(1, 8);
+      double scale = Math.pow(10, decimals);
+      double v = switch (i % 3) {
+        case 0 -> rnd.nextLong(-1_000_000_000L, 1_000_000_000L) / scale; // a gauge kept at a resolution
+        case 1 -> rnd.nextLong(0, 1L << 40) / scale; // large magnitudes, near where the fast path stops
+        default -> rnd.nextLong(1, 100_000) / scale / rnd.nextInt(1, 40); // averages of such
+      };
+      assertThat(ValueFormat.value(v)).as("bits %x", Double.doubleToRawLongBits(v)).isEqualTo(reference(v));
+    }
+    byte[] buf = new byte[64];
+    assertThat(ValueFormat.appendFewDecimals(buf, 0, 0.54)).isEqualTo(4);
+    assertThat(new String(buf, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("0.54");
+    assertThat(ValueFormat.appendFewDecimals(buf, 0, -1.000001)).isEqualTo(9);
+    assertThat(ValueFormat.appendFewDecimals(buf, 0, 0.1 + 0.2)).isEqualTo(-1); // 0.30000000000000004: Schubfach
+    assertThat(ValueFormat.appendFewDecimals(buf, 0, 1e-7)).isEqualTo(-1);
+    for (double v : new double[] {0.1 + 0.2, 1e-7, 0.5, 4503599627370495.5, 0.000001, 123456789.125}) {
+      assertThat(ValueFormat.value(v)).isEqualTo(reference(v));
+    }
+  }
+
+  @Test
+  void stringsAreEscapedAsJacksonEscapesThem() throws Exception {
+    List<String> strings = new ArrayList<>();
+    StringBuilder all = new StringBuilder();
+    for (char c = 0; c < 0x100; c++) {
+      all.append(c);
+      strings.add("a" + c + "b");
+    }
+    strings.add(all.toString());
+    strings.add("mountpoint=~\"/|/var/.*\" \u00e9\u4e2d\ud83d\ude00 \\ end");
+    strings.add("x".repeat(200) + "\u00e9".repeat(100) + "\"".repeat(50)); // longer than the test's buffer
+    strings.add("");
+    for (String s : strings) {
+      StringWriter w = new StringWriter();
+      try (JsonGenerator g = JsonResponses.JSON.createGenerator(w)) {
+        g.writeString(s);
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      JsonOut out = new JsonOut(bytes, 64);
+      out.string(s);
+      out.flush();
+      assertThat(bytes.toString(StandardCharsets.UTF_8)).as("%s", s).isEqualTo(w.toString());
+    }
+  }
+
+  @Test
+  void pointsRepeatingTimestampsAreWrittenAsFormattedOnce() throws Exception {
+    SplittableRandom rnd = new SplittableRandom(9);
+    long[] ts = new long[20_000];
+    for (int i = 0; i < ts.length; i++) {
+      // step grids (which share the digit cache) mixed with arbitrary times (which collide in it)
+      ts[i] = i % 3 == 0 ? rnd.nextLong(-Long.MAX_VALUE / 4, Long.MAX_VALUE / 4)
+          : 1_795_815_690_038L + 15_000L * rnd.nextInt(2_000);
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    JsonOut out = new JsonOut(bytes, 64);
+    StringBuilder want = new StringBuilder();
+    for (long t : ts) {
+      out.point(t, 0.5);
+      want.append('[').append(ValueFormat.timestamp(t)).append(",\"0.5\"]");
+    }
+    out.flush();
+    assertThat(bytes.toString(StandardCharsets.US_ASCII)).isEqualTo(want.toString());
   }
 }
