@@ -126,7 +126,7 @@ public final class Shard {
       SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
       SegmentScanner.Result r;
       try {
-        r = SegmentScanner.scan(seg, b, (off, payload) -> index(search, payload));
+        r = SegmentScanner.scan(seg, b, (off, payload) -> index(search, payload, off));
       } catch (IOException | RuntimeException e) {
         search.delete();
         throw e;
@@ -165,7 +165,7 @@ public final class Shard {
   private SearchIndex rebuildSearch(long seq, Path seg) throws IOException {
     SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
     try {
-      SegmentScanner.scan(seg, new SegmentIndex.Builder(), (off, payload) -> index(search, payload));
+      SegmentScanner.scan(seg, new SegmentIndex.Builder(), (off, payload) -> index(search, payload, off));
       search.seal();
       return search;
     } catch (IOException | RuntimeException e) {
@@ -174,9 +174,9 @@ public final class Shard {
     }
   }
 
-  private static void index(SearchIndex search, byte[] payload) throws IOException {
+  private static void index(SearchIndex search, byte[] payload, long offset) throws IOException {
     SpanCodec.Header h = SpanCodec.header(payload);
-    search.add(h.tenant(), SpanCodec.decode(payload, null, null)); // decoded trace by trace: one document each
+    search.addRecord(h.tenant(), h.traceIds(), SpanCodec.decode(payload, null, null), offset);
   }
 
   public int id() {
@@ -256,11 +256,14 @@ public final class Shard {
       }
       return;
     }
-    active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
+    SpanCodec.Header header = SpanCodec.header(payload);
+    long offset = active.append(SegmentReader.frame(payload), header);
     try {
+      List<SpanRecord> all = new ArrayList<>(header.spanCount());
       for (List<SpanRecord> list : traces.values()) {
-        active.search().add(tenant, list); // all of one trace: one document
+        all.addAll(list);
       }
+      active.search().addRecord(tenant, header.traceIds(), all, offset); // the whole record: one document
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
       log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
@@ -415,19 +418,40 @@ public final class Shard {
     return out;
   }
 
+  /** The traces of {@code tenant} in the record at {@code off} of {@code r}, each with its spans in that record. */
+  private List<TraceSearch.RecordTrace> recordTraces(SegmentReader r, long off, String tenant) {
+    List<TraceSearch.RecordTrace> out = new ArrayList<>();
+    SpanCodec.Parsed p = parsed(r, off, tenant);
+    if (p != null) {
+      byte[][] ids = p.header().traceIds();
+      for (int i = 0; i < ids.length; i++) {
+        out.add(new TraceSearch.RecordTrace(ids[i], p.spans(i)));
+      }
+    }
+    return out;
+  }
+
   private void read(SegmentReader r, long off, String tenant, byte[] traceId, List<SpanRecord> out) {
+    SpanCodec.Parsed p = parsed(r, off, tenant);
+    if (p != null) {
+      out.addAll(p.spans(tenant, traceId));
+    }
+  }
+
+  /** The record at {@code off} of {@code r} when it is {@code tenant}'s and readable; null otherwise. */
+  private SpanCodec.Parsed parsed(SegmentReader r, long off, String tenant) {
     try {
       SpanCodec.Parsed p = records.get(r, off);
       if (p == null) {
         byte[] payload = r.read(off);
         SpanCodec.Header h = SpanCodec.header(payload);
         if (!h.tenant().equals(tenant)) {
-          return; // another tenant's record with the same trace id (or a tenant hash collision)
+          return null; // another tenant's record with the same trace id (or a tenant hash collision)
         }
         p = SpanCodec.parse(payload);
         records.put(r, off, p);
       }
-      out.addAll(p.spans(tenant, traceId));
+      return p.header().tenant().equals(tenant) ? p : null;
     } catch (ClosedChannelException e) {
       if (!r.isClosed()) {
         log.warn("{} at offset {}: channel closed while reading", r.path(), off);
@@ -442,13 +466,14 @@ public final class Shard {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(r.path() + " at offset " + off + ": read failed", e);
     }
+    return null;
   }
 
   /**
    * Opens, into {@code out}, a cursor over {@code q} on every segment with spans started within {@code [startNanos,
    * endNanos]}; the caller closes them.
    */
-  public void cursors(org.apache.lucene.search.Query q, long startNanos, long endNanos,
+  public void cursors(String tenant, org.apache.lucene.search.Query q, long startNanos, long endNanos,
       List<SearchIndex.Cursor> out) throws IOException {
     ActiveSegment a;
     List<SealedSegment> sealedNow;
@@ -465,13 +490,16 @@ public final class Shard {
         continue;
       }
       try {
-        out.add(s.search().cursor(q, startNanos));
+        SegmentReader r = s.reader();
+        out.add(s.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
         // dropped by retention during the search
       }
     }
     try {
-      out.add(a.search().cursor(q, startNanos)); // if it was sealed meanwhile, the same SearchIndex reads its commit
+      SegmentReader r = a.reader();
+      // if it was sealed meanwhile, the same SearchIndex reads its commit, the same reader its records
+      out.add(a.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // dropped or store closed during the search
     }
