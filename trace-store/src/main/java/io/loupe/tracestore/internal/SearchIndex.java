@@ -209,7 +209,8 @@ public final class SearchIndex implements Closeable {
     private final java.util.HashSet<Operation> operations = new java.util.HashSet<>();
     private int kinds;
     private int statuses;
-    private final java.util.IdentityHashMap<Map<String, Object>, Boolean> resources =
+    /** The resources of the current document by map identity, with their service name. */
+    private final java.util.IdentityHashMap<Map<String, Object>, String> resources =
         new java.util.IdentityHashMap<>();
     /** Resources with a document in this index, by content: the id their trace documents refer to. */
     private final Map<ResourceKey, Integer> resourceIds = new java.util.HashMap<>();
@@ -227,8 +228,46 @@ public final class SearchIndex implements Closeable {
 
     private record Operation(String service, String name) {}
 
-    /** Map equality is by content, so one resource sent in many requests is one document. */
-    private record ResourceKey(String tenant, Map<String, Object> attributes) {}
+    /**
+     * A resource by tenant and content, so that one resource sent in many requests is one document. The hash mixes
+     * each entry before summing (still independent of order): {@code Map.hashCode} sums {@code key ^ value} hashes,
+     * and resources that differ only in a host number then collide often enough that the equality checks were 5% of
+     * a node's ingest profile.
+     */
+    private static final class ResourceKey {
+      final String tenant;
+      final Map<String, Object> attributes;
+      final int hash;
+
+      ResourceKey(String tenant, Map<String, Object> attributes) {
+        this.tenant = tenant;
+        this.attributes = attributes;
+        int h = tenant.hashCode();
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+          h += mix(e.getKey().hashCode() * 31 + java.util.Objects.hashCode(e.getValue()));
+        }
+        this.hash = h;
+      }
+
+      private static int mix(int x) {
+        x ^= x >>> 16;
+        x *= 0x85ebca6b;
+        x ^= x >>> 13;
+        x *= 0xc2b2ae35;
+        return x ^ (x >>> 16);
+      }
+
+      @Override
+      public int hashCode() {
+        return hash;
+      }
+
+      @Override
+      public boolean equals(Object o) {
+        return o instanceof ResourceKey k && k.hash == hash && k.tenant.equals(tenant)
+            && k.attributes.equals(attributes);
+      }
+    }
 
     Document build(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset) {
       if (!tenant.equals(this.tenant)) {
@@ -248,7 +287,6 @@ public final class SearchIndex implements Closeable {
       statuses = 0;
       resources.clear();
       newResources.clear();
-      resourcesOfCall.clear();
       Document d = new Document();
       d.add(new StringField(TENANT, tenant, Field.Store.NO));
       byte[] ids = new byte[traceIds.length * 16];
@@ -266,7 +304,13 @@ public final class SearchIndex implements Closeable {
         maxStart = Math.max(maxStart, s.startEpochNanos());
         minDuration = Math.min(minDuration, s.durationNanos());
         maxDuration = Math.max(maxDuration, s.durationNanos());
-        String service = s.serviceName();
+        String service = resources.get(s.resourceAttributes());
+        if (service == null) { // a resource new in this document: its service and its resource document's id
+          service = s.serviceName();
+          resources.put(s.resourceAttributes(), service);
+          d.add(new StringField(RESOURCE_REF, resourceTerm(resourceId(tenant, s.resourceAttributes())),
+              Field.Store.NO));
+        }
         if (services.add(service)) {
           d.add(new StringField(SERVICE, term(service, null), Field.Store.NO));
         }
@@ -286,10 +330,6 @@ public final class SearchIndex implements Closeable {
           statuses |= 1 << st;
           d.add(new StringField(STATUS, STATUSES[st], Field.Store.NO));
         }
-        if (resources.put(s.resourceAttributes(), Boolean.TRUE) == null) {
-          d.add(new StringField(RESOURCE_REF, resourceTerm(resourceId(tenant, s.resourceAttributes())),
-              Field.Store.NO));
-        }
         attributes(d, s.attributes(), spanFields, SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX, docNumber);
       }
       d.add(new LongPoint(START, maxStart));
@@ -305,26 +345,13 @@ public final class SearchIndex implements Closeable {
      * document, and a few hundred distinct resources stand behind millions of spans.
      */
     private int resourceId(String tenant, Map<String, Object> attrs) {
-      Integer known = resourcesOfCall.get(attrs);
-      if (known != null) {
-        return known;
-      }
-      int id = resourceIdByContent(tenant, attrs);
-      resourcesOfCall.put(attrs, id);
-      return id;
-    }
-
-    /** Resource ids by map identity within one record (one tenant, maps shared per resource of a request). */
-    final java.util.IdentityHashMap<Map<String, Object>, Integer> resourcesOfCall = new java.util.IdentityHashMap<>();
-
-    private int resourceIdByContent(String tenant, Map<String, Object> attrs) {
       ResourceKey key = new ResourceKey(tenant, attrs);
       Integer id = resourceIds.get(key);
       if (id != null) {
         return id;
       }
       // The key keeps a copy: a map its caller changed later must not stand for content it no longer has.
-      key = new ResourceKey(tenant, new java.util.HashMap<>(attrs));
+      key = new ResourceKey(tenant, new java.util.LinkedHashMap<>(attrs));
       if (resourceIds.size() >= MAX_RESOURCES) {
         // Bounds the memory: a resource seen again after this gets a second document, which costs terms, not results.
         resourceIds.clear();

@@ -209,7 +209,8 @@ public final class Shard {
         TraceKey key = TraceKey.of(tenant, TraceIds.fromHex(t.getKey(), 16, "traceId"));
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
-        int have = active.index().spanCount(key) + (previous == null ? 0 : previous.index().spanCount(key));
+        int inActive = active.index().spanCountOrMinusOne(key); // one lookup for the count and "new here"
+        int have = Math.max(0, inActive) + (previous == null ? 0 : previous.index().spanCount(key));
         int room = Math.max(0, config.maxSpansPerTrace() - have);
         if (list.size() > room) {
           for (int i = room; i < list.size(); i++) {
@@ -222,7 +223,7 @@ public final class Shard {
         if (!list.isEmpty()) {
           accepted.put(t.getKey(), list);
           spans += list.size();
-          if (!active.index().contains(key)) {
+          if (inActive < 0) {
             fresh.add(key);
           }
         }
