@@ -371,7 +371,18 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         }
         return true;
       });
-      List<TraceSummary> out = search.run(cursors, id -> trace(tenant, id), required);
+      List<TraceSummary> out = search.run(cursors, new TraceSearch.TraceLoader() {
+        @Override
+        public List<SpanRecord> load(byte[] traceId) {
+          return trace(tenant, traceId);
+        }
+
+        @Override
+        public int spanCount(byte[] traceId) {
+          TraceKey key = TraceKey.of(tenant.id(), traceId);
+          return shards[TraceIds.shardOf(key.hi(), key.lo(), shards.length)].spanCount(key);
+        }
+      }, required);
       metrics.searchTracesRead.record(search.tracesRead());
       return out;
     } catch (IOException e) {

@@ -432,6 +432,29 @@ public final class Shard {
     return out;
   }
 
+  /**
+   * Spans of {@code key} in every segment of this shard as the indexes count them (no record read): at least the
+   * spans {@link #trace} finds, more when a sealed index counts another tenant's trace of the same id and hash.
+   */
+  public int spanCount(TraceKey key) {
+    int n;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try {
+      n = Math.max(0, active.index().spanCountOrMinusOne(key));
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    TraceIdMap.Candidates may = traceIds.candidates(key);
+    for (SealedSegment s : sealedNow) {
+      if (may.mayHold(s.seq())) {
+        n += s.index().spanCount(key);
+      }
+    }
+    return n;
+  }
+
   private void read(SegmentReader r, long off, String tenant, byte[] traceId, List<SpanRecord> out) {
     SpanCodec.Parsed p = parsed(r, off, tenant);
     if (p != null) {
