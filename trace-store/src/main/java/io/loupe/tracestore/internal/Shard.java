@@ -426,7 +426,8 @@ public final class Shard {
     if (p != null) {
       byte[][] ids = p.header().traceIds();
       for (int i = 0; i < ids.length; i++) {
-        out.add(new TraceSearch.RecordTrace(ids[i], p.spans(i)));
+        int trace = i;
+        out.add(new TraceSearch.RecordTrace(ids[i], () -> p.spans(trace)));
       }
     }
     return out;

@@ -37,8 +37,29 @@ public final class TraceSearch {
     int spanCount(byte[] traceId);
   }
 
-  /** The spans one record holds of one trace. */
-  public record RecordTrace(byte[] traceId, List<SpanRecord> spans) {}
+  /** The spans one record holds of one trace, decoded on first use: a search skips many traces of a record unread. */
+  public static final class RecordTrace {
+    private final byte[] traceId;
+    private java.util.function.Supplier<List<SpanRecord>> decoder;
+    private List<SpanRecord> spans;
+
+    public RecordTrace(byte[] traceId, java.util.function.Supplier<List<SpanRecord>> decoder) {
+      this.traceId = traceId;
+      this.decoder = decoder;
+    }
+
+    public byte[] traceId() {
+      return traceId;
+    }
+
+    public List<SpanRecord> spans() {
+      if (spans == null) {
+        spans = decoder.get();
+        decoder = null;
+      }
+      return spans;
+    }
+  }
 
   /** Reads the traces of a record of one segment, by offset: the searching tenant's only, empty when gone. */
   public interface RecordReader {
@@ -153,6 +174,10 @@ public final class TraceSearch {
         long[] newest = new long[traces.size()];
         List<Integer> order = new ArrayList<>(traces.size());
         for (int i = 0; i < traces.size(); i++) {
+          Key k = new Key(traces.get(i).traceId());
+          if ((required != null && !required.contains(k)) || seen.contains(k)) {
+            continue; // decided already, or ruled out by the pre-filter: not decoded
+          }
           newest[i] = newestMatch(traces.get(i).spans());
           if (newest[i] != Long.MIN_VALUE) {
             order.add(i); // else the record matched for another trace's spans
