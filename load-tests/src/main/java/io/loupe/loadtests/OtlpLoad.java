@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.MediaType;
 import io.loupe.loadtests.internal.Flags;
+import io.loupe.loadtests.internal.LoadDriver;
 import io.loupe.loadtests.internal.NodeProcess;
 import io.loupe.loadtests.internal.OtlpMetricsWorkload;
 import io.loupe.loadtests.internal.OtlpTraceWorkload;
+import io.loupe.loadtests.internal.Prepared;
 import io.loupe.loadtests.internal.Runner;
+import io.loupe.loadtests.internal.TraceIdRewriter;
 import io.loupe.loadtests.internal.Transport;
 import io.loupe.loadtests.internal.Workload;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
@@ -15,6 +18,7 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -26,6 +30,14 @@ import java.util.function.Function;
  *
  * <pre>
  * java -cp load-tests/target/loupe-load-tests.jar io.loupe.loadtests.OtlpLoad --start-node --signal traces
+ * </pre>
+ *
+ * <p>Per-core trace ingest figures come from a steady window of minutes: a pool of traces sent round after round with
+ * new trace ids, the first part of the run left out (JIT compilation is otherwise a large share of a short run):
+ *
+ * <pre>
+ * java -Xmx3g -cp load-tests/target/loupe-load-tests.jar io.loupe.loadtests.OtlpLoad --start-node --signal traces
+ *     --protocol grpc --traces 20k --repeat --duration 210s --warmup 30s
  * </pre>
  */
 public final class OtlpLoad {
@@ -48,6 +60,8 @@ public final class OtlpLoad {
         .flag("traces", "100k", "traces: how many (6 to 8 spans each)")
         .flag("traces-per-request", "80", "traces: traces per request (~512 spans, the SDK's batch size)")
         .bool("gzip", "gzip each body (Content-Encoding / grpc-encoding: gzip), as the Collector's exporters do")
+        .bool("repeat", "traces: send the --traces pool again and again until --duration, each round with new trace"
+            + " ids (a steady load for minutes from a bounded pool; with --warmup for per-core figures)")
         .bool("live", "send data when it is due, stamped now, for --duration (a demo feed, not a benchmark)");
   }
 
@@ -72,6 +86,11 @@ public final class OtlpLoad {
     int traces = flags.intValue("traces", 1);
     int tracesPerRequest = flags.intValue("traces-per-request", 1);
     boolean live = flags.bool("live");
+    boolean repeat = flags.bool("repeat");
+    if (repeat && (metrics || gzip || live)) {
+      throw new IllegalArgumentException("flag --repeat: traces only, without --gzip or --live (expected: --signal"
+          + " traces and uncompressed bodies, whose trace ids are rewritten in place)");
+    }
     Duration span = live ? flags.duration("duration") : flags.duration("span");
     long seed = flags.longValue("seed", Long.MIN_VALUE);
     Duration timeout = flags.duration("timeout");
@@ -106,9 +125,19 @@ public final class OtlpLoad {
             return grpc ? Transport.grpcFrame(b, gzip) : b;
           });
         },
+        w -> repeat ? recycler(w, grpc) : null,
         uri -> grpc ? Transport.grpc(uri, headers, timeout, rejected)
             : Transport.http(uri, false, MediaType.create("application", "x-protobuf"), headers, timeout, rejected),
         out);
+  }
+
+  /** Rounds after the first send every request again with its trace ids rewritten ({@link TraceIdRewriter}). */
+  static LoadDriver.Recycler recycler(Workload w, boolean grpc) {
+    Map<Prepared, TraceIdRewriter> rewriters = new IdentityHashMap<>();
+    for (Prepared p : w.requests()) {
+      rewriters.put(p, TraceIdRewriter.of(p.body(), grpc));
+    }
+    return (p, round) -> rewriters.get(p).round(round);
   }
 
   static Transport.Rejection rejectedPoints(byte[] body) {

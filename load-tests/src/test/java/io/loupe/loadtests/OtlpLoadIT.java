@@ -1,6 +1,7 @@
 package io.loupe.loadtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -39,6 +40,8 @@ class OtlpLoadIT {
   static final AtomicInteger exhaustFirst = new AtomicInteger();
   static volatile boolean invalid;
   static final AtomicInteger gzipped = new AtomicInteger();
+  static final java.util.Set<com.google.protobuf.ByteString> traceIds =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @RegisterExtension
   static final ServerExtension server = new ServerExtension() {
@@ -87,6 +90,8 @@ class OtlpLoadIT {
         @Override
         public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> observer) {
           spans.addAndGet(countSpans(request));
+          request.getResourceSpansList().forEach(rs -> rs.getScopeSpansList().forEach(ss -> ss.getSpansList()
+              .forEach(sp -> traceIds.add(sp.getTraceId()))));
           observer.onNext(tracesResponse());
           observer.onCompleted();
         }
@@ -134,6 +139,7 @@ class OtlpLoadIT {
     exhaustFirst.set(0);
     invalid = false;
     gzipped.set(0);
+    traceIds.clear();
   }
 
   private static LoadReport run(String... extra) throws Exception {
@@ -205,6 +211,28 @@ class OtlpLoadIT {
         server.httpUri() + "/v1/traces");
     assertThat(http.accepted()).isEqualTo(4);
     assertThat(http.samplesAccepted()).isEqualTo(spans.get()).isEqualTo(grpc.samplesAccepted());
+  }
+
+  @Test
+  void repeatedTracesGetNewIdsAndTheWarmupIsLeftOut() throws Exception {
+    LoadReport r = run("--signal", "traces", "--protocol", "grpc", "--traces", "100", "--traces-per-request", "50",
+        "--repeat", "--duration", "3s", "--warmup", "1s", "--url", server.httpUri() + OtlpLoad.TRACES_GRPC_PATH);
+    // The pool of 100 traces went out round after round, every round with new trace ids.
+    assertThat(traceIds.size()).isGreaterThan(300);
+    assertThat(spans.get()).isGreaterThan(3 * 600L);
+    assertThat(traceIds.size() * 5L).isLessThan(spans.get()); // spans of one trace kept their shared id
+    assertThat(r.exhausted()).isFalse();
+    // Only the 2 s after the warm-up are reported.
+    assertThat(r.samplesAccepted()).isPositive().isLessThan(spans.get());
+    assertThat(r.elapsedSeconds()).isBetween(1.5, 2.9);
+    assertThat(r.workload()).contains("steady window after a 1s warm-up");
+    assertThat(r.accepted()).isEqualTo(r.rejected()); // one rejected span per request of the window
+
+    assertThatThrownBy(() -> run("--signal", "traces", "--repeat", "--gzip", "--url", server.httpUri()
+        + "/v1/traces")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--repeat");
+    assertThatThrownBy(() -> run("--signal", "traces", "--duration", "2s", "--warmup", "2s", "--url",
+        server.httpUri() + "/v1/traces")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--warmup");
   }
 
   @Test

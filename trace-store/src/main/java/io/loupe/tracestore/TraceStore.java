@@ -16,6 +16,7 @@ import io.loupe.model.TraceQuery;
 import io.loupe.model.TraceSearcher;
 import io.loupe.model.TraceSummary;
 import io.loupe.tracestore.internal.AttributeLimiter;
+import io.loupe.tracestore.internal.DirLock;
 import io.loupe.tracestore.internal.FileHeader;
 import io.loupe.tracestore.internal.SealedSegment;
 import io.loupe.tracestore.internal.SearchIndex;
@@ -74,8 +75,10 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
   private final java.util.concurrent.ExecutorService syncPool;
   private volatile boolean closed;
   private final TenantRateLimiter rateLimiter; // null when unlimited
+  private final DirLock lock;
 
-  private TraceStore(TraceStoreOptions options, Clock clock, StoreMetrics metrics, Shard[] shards) {
+  private TraceStore(TraceStoreOptions options, Clock clock, StoreMetrics metrics, Shard[] shards, DirLock lock) {
+    this.lock = lock;
     this.options = options;
     this.clock = clock;
     this.metrics = metrics;
@@ -110,6 +113,21 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     requireNonNull(registry, "registry");
     requireNonNull(clock, "clock");
     Files.createDirectories(options.dataDir());
+    DirLock lock = DirLock.acquire(options.dataDir());
+    try {
+      return open(options, registry, clock, lock);
+    } catch (IOException | RuntimeException e) {
+      try {
+        lock.close();
+      } catch (IOException e2) {
+        e.addSuppressed(e2);
+      }
+      throw e;
+    }
+  }
+
+  private static TraceStore open(TraceStoreOptions options, MeterRegistry registry, Clock clock, DirLock lock)
+      throws IOException {
     int shardCount = shardCount(options);
     StoreMetrics metrics = new StoreMetrics(registry);
     Shard.Config config = new Shard.Config(options.segmentMaxBytes(), options.segmentDuration().toMillis(),
@@ -131,7 +149,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       }
       throw e;
     }
-    TraceStore store = new TraceStore(options.withShards(shardCount), clock, metrics, shards);
+    TraceStore store = new TraceStore(options.withShards(shardCount), clock, metrics, shards, lock);
     Gauge.builder("loupe.tracestore.segments", store, TraceStore::segmentCount)
         .description("Segments on disk, active ones included").register(registry);
     long period = options.fsync().isBeforeAck() ? 1000
@@ -201,6 +219,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     }
     AppendResult.Builder result = new AppendResult.Builder();
     AttributeLimiter limiter = new AttributeLimiter(options.maxAttributeValueLength());
+    String lastTraceId = null;
+    int shard = 0;
     @SuppressWarnings({"unchecked", "rawtypes"})
     Map<String, List<SpanRecord>>[] byShard = new Map[shards.length];
     for (SpanRecord s : spans) {
@@ -217,8 +237,11 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         metrics.rejected(RejectReason.INVALID_SPAN).increment();
         continue;
       }
-      byte[] id = TraceIds.fromHex(s.traceId(), 16, "traceId");
-      int shard = TraceIds.shardOf(TraceIds.high(id), TraceIds.low(id), shards.length);
+      if (s.traceId() != lastTraceId) { // a trace's spans come one after another, sharing the decoder's id string
+        byte[] id = TraceIds.fromHex(s.traceId(), 16, "traceId");
+        lastTraceId = s.traceId();
+        shard = TraceIds.shardOf(TraceIds.high(id), TraceIds.low(id), shards.length);
+      }
       if (byShard[shard] == null) {
         byShard[shard] = new LinkedHashMap<>();
       }
@@ -338,7 +361,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     List<SearchIndex.Cursor> cursors = new ArrayList<>();
     try {
       for (Shard s : shards) {
-        s.cursors(q, query.startEpochNanos(), query.endEpochNanos(), cursors);
+        s.cursors(tenant.id(), q, query.startEpochNanos(), query.endEpochNanos(), cursors);
       }
       java.util.Set<TraceSearch.Key> required = search.prefilter((fq, max, ids) -> {
         for (Shard s : shards) {
@@ -348,7 +371,18 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         }
         return true;
       });
-      List<TraceSummary> out = search.run(cursors, id -> trace(tenant, id), required);
+      List<TraceSummary> out = search.run(cursors, new TraceSearch.TraceLoader() {
+        @Override
+        public List<SpanRecord> load(byte[] traceId) {
+          return trace(tenant, traceId);
+        }
+
+        @Override
+        public int spanCount(byte[] traceId) {
+          TraceKey key = TraceKey.of(tenant.id(), traceId);
+          return shards[TraceIds.shardOf(key.hi(), key.lo(), shards.length)].spanCount(key);
+        }
+      }, required);
       metrics.searchTracesRead.record(search.tracesRead());
       return out;
     } catch (IOException e) {
@@ -571,6 +605,15 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         }
       }
     }
+    try {
+      lock.close();
+    } catch (IOException e) {
+      if (first == null) {
+        first = e;
+      } else {
+        first.addSuppressed(e);
+      }
+    }
     if (first != null) {
       throw first;
     }
@@ -586,5 +629,6 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     for (Shard s : shards) {
       s.crash();
     }
+    lock.close(); // as the process's death would
   }
 }

@@ -187,6 +187,23 @@ class TraceSearchIT {
   }
 
   @Test
+  void spanSetsMatchedInOtherRecordsOfTheSameSegmentAreFound() {
+    // One trace, two writes (two records) into the same active segment: its producer's record alone misses the
+    // second span set, so the search must read the trace whole.
+    String split = Spans.randomTraceId();
+    SpanRecord produce = span(split, "", "producer", "split publish", SpanRecord.Kind.PRODUCER, T0 + 500 * MS,
+        MS, Map.of("messaging.system", "kafka"));
+    store.write(A, List.of(produce));
+    store.write(A, List.of(span(split, produce.spanId(), "stream-processor", "split process",
+        SpanRecord.Kind.CONSUMER, T0 + 510 * MS, MS, Map.of("stage", "late"))));
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.NAME, CompareOp.EQ, "split publish"),
+        attr("stage", CompareOp.EQ, "late"))).containsExactly(split);
+    // and a trace whose one record misses it is left out without being read
+    assertThat(traceql(intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "server"),
+        attr("stage", CompareOp.EQ, "late"))).isEmpty();
+  }
+
+  @Test
   void limitCountsExactMatchesOnlyNewestFirst() {
     // 30 newer traces whose one document holds both terms on different spans (a Lucene candidate that is no match),
     // then 5 older exact matches: a limit of 3 must still find the newest 3 exact ones.

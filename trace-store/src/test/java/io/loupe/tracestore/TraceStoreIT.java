@@ -492,6 +492,18 @@ class TraceStoreIT {
   }
 
   @Test
+  void oneStorePerDataDirectory() throws IOException {
+    TraceStore first = open(options());
+    assertThatThrownBy(() -> open(options())).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(dir.toString()).hasMessageContaining("in use by another trace store");
+    first.close();
+    TraceStore second = open(options()); // closing released it
+    String t = Spans.randomTraceId();
+    second.write(A, List.of(Spans.span(t, "svc", "op", 1)));
+    assertThat(second.trace(A, t)).hasSize(1);
+  }
+
+  @Test
   void keepsTheShardCountItWasCreatedWith() throws IOException {
     TraceStore store = open(options().withShards(3));
     String t = Spans.randomTraceId();

@@ -1,6 +1,7 @@
 package io.loupe.tracestore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loupe.model.SpanRecord;
 import io.loupe.model.Tenant;
@@ -41,6 +42,12 @@ class TraceStoreKillIT {
       while ((line = in.readLine()) != null) {
         if (line.startsWith("ACK ")) {
           acked.add(line.substring(4).split(" "));
+          if (acked.size() == 50) {
+            // While the child holds the directory, this process cannot open it.
+            assertThatThrownBy(() -> TraceStore.open(TraceStoreOptions.defaults(dir).withShards(2),
+                new SimpleMeterRegistry())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("in use by another trace store");
+          }
           if (acked.size() == 150) {
             child.destroyForcibly(); // SIGKILL: no shutdown hooks, no close
             break;

@@ -14,13 +14,41 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Prometheus's defaults), so throttling lowers the rate instead of dropping data.
  */
 public final class LoadDriver {
-  /** The end state of a run. */
-  public record Result(RunStats stats, long elapsedNanos, boolean exhausted) {}
+  /**
+   * The end state of a run.
+   *
+   * @param steady the counters when the warm-up ended (the start of the measured window), or null without a warm-up
+   *     or when the run ended before it
+   */
+  public record Result(RunStats stats, long elapsedNanos, boolean exhausted, RunStats.Mark steady) {
+    public Result(RunStats stats, long elapsedNanos, boolean exhausted) {
+      this(stats, elapsedNanos, exhausted, null);
+    }
+  }
+
+  /** Gives the body to send for a request in a round over the workload (round 0: the first pass). */
+  @FunctionalInterface
+  public interface Recycler {
+    byte[] body(Prepared request, long round);
+  }
 
   private LoadDriver() {}
 
   public static Result run(Workload workload, Transport transport, int concurrency, Duration duration, int maxRetries,
       Progress progress) throws InterruptedException {
+    return run(workload, transport, concurrency, duration, maxRetries, progress, Duration.ZERO, null, () -> Double.NaN);
+  }
+
+  /**
+   * As above, and: with a {@code recycler}, a worker that sent all its requests starts over with the next round of
+   * bodies until {@code duration} is up (a steady load from a bounded pool); after {@code warmup} the counters and
+   * {@code nodeCpu} are marked, so that the caller can report the steady window alone.
+   */
+  public static Result run(Workload workload, Transport transport, int concurrency, Duration duration, int maxRetries,
+      Progress progress, Duration warmup, Recycler recycler, java.util.function.DoubleSupplier nodeCpu)
+      throws InterruptedException {
+    requireNonNull(warmup, "warmup");
+    requireNonNull(nodeCpu, "nodeCpu");
     requireNonNull(workload, "workload");
     requireNonNull(transport, "transport");
     if (concurrency <= 0) {
@@ -44,13 +72,19 @@ public final class LoadDriver {
     for (int w = 0; w < concurrency; w++) {
       List<Prepared> mine = perWorker.get(w);
       Thread t = new Thread(() -> {
+        long round = 0;
         for (int i = 0; ; i++) {
           if (i >= mine.size()) {
-            done.incrementAndGet();
-            return;
+            if (recycler == null || mine.isEmpty()) {
+              done.incrementAndGet();
+              return;
+            }
+            i = 0;
+            round++;
           }
           next.incrementAndGet();
           Prepared p = mine.get(i);
+          byte[] body = recycler == null ? p.body() : recycler.body(p, round);
           for (long wait; (wait = p.notBeforeMillis() - System.currentTimeMillis()) > 0; ) { // live: not due yet
             long left = (deadline - System.nanoTime()) / 1_000_000 + 1;
             if (left <= 0) {
@@ -68,7 +102,7 @@ public final class LoadDriver {
           stats.samplesSent.addAndGet(p.samples());
           for (int attempt = 0; ; attempt++) {
             long t0 = System.nanoTime();
-            Outcome o = transport.send(p.body());
+            Outcome o = transport.send(body);
             stats.record(p, o, System.nanoTime() - t0);
             if (o.kind() != Outcome.Kind.THROTTLED || attempt >= maxRetries || System.nanoTime() - deadline >= 0) {
               break;
@@ -85,13 +119,24 @@ public final class LoadDriver {
       t.setDaemon(true);
       workers.add(t);
     }
-    progress.start(stats, start, duration, requests.size(), next);
+    // Rounds without end: progress is the share of the duration.
+    progress.start(stats, start, duration, recycler == null ? requests.size() : Integer.MAX_VALUE, next);
     workers.forEach(Thread::start);
+    RunStats.Mark steady = null;
+    if (!warmup.isZero() && warmup.compareTo(duration) < 0) {
+      long markAt = start + warmup.toNanos();
+      for (long left; (left = markAt - System.nanoTime()) > 0 && workers.stream().anyMatch(Thread::isAlive); ) {
+        Thread.sleep(Math.max(1, Math.min(100, left / 1_000_000)));
+      }
+      if (workers.stream().anyMatch(Thread::isAlive)) {
+        steady = stats.mark(nodeCpu.getAsDouble());
+      }
+    }
     for (Thread t : workers) {
       t.join();
     }
     long elapsed = System.nanoTime() - start;
     progress.stop();
-    return new Result(stats, elapsed, done.get() == concurrency);
+    return new Result(stats, elapsed, done.get() == concurrency, steady);
   }
 }

@@ -82,13 +82,37 @@ public final class RunStats {
   }
 
   /** The {@code q}-quantile (0..1) of request latency in milliseconds over all attempts, or NaN when none. */
-  public synchronized double latencyMillis(double q) {
-    if (latencyCount == 0) {
+  public double latencyMillis(double q) {
+    return latencyMillisSince(null, q);
+  }
+
+  /** As {@link #latencyMillis}, over the attempts that finished after {@code mark} (all when null). */
+  public synchronized double latencyMillisSince(Mark mark, double q) {
+    int from = mark == null ? 0 : Math.min(mark.latencies(), latencyCount);
+    int n = latencyCount - from;
+    if (n == 0) {
       return Double.NaN;
     }
-    long[] sorted = Arrays.copyOf(latencies, latencyCount);
+    long[] sorted = Arrays.copyOfRange(latencies, from, latencyCount);
     Arrays.sort(sorted);
-    int idx = (int) Math.min(latencyCount - 1, Math.max(0, Math.ceil(q * latencyCount) - 1));
+    int idx = (int) Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
     return sorted[idx] / 1e6;
+  }
+
+  /**
+   * The counters at one instant (the end of a warm-up), with the node's CPU seconds read at the same time: a report
+   * over the steady window subtracts them.
+   */
+  public record Mark(long nanoTime, long attempts, long accepted, long throttled, long failed, long samplesSent,
+      long samplesAccepted, long rejected, long bytesSent, int latencies, double nodeCpuSeconds) {}
+
+  /** Marks the counters now; {@code nodeCpuSeconds} is the node's CPU reading taken by the caller. */
+  public Mark mark(double nodeCpuSeconds) {
+    int n;
+    synchronized (this) {
+      n = latencyCount;
+    }
+    return new Mark(System.nanoTime(), attempts(), accepted(), throttled(), failed(), samplesSent(),
+        samplesAccepted(), rejected(), bytesSent(), n, nodeCpuSeconds);
   }
 }

@@ -27,6 +27,8 @@ public final class Runner {
         .flag("node-jvm-args", "-Xmx2g", "JVM flags for the node started by --start-node, space-separated")
         .bool("keep-data", "keep the data dir of the node started by --start-node")
         .flag("duration", "60s", "stop sending after this long, even if requests remain")
+        .flag("warmup", "0s", "report only what follows this first part of the run: its data and the node's CPU in"
+            + " it are not counted (JIT compilation, first segments)")
         .flag("concurrency", "4", "requests in flight (worker threads)")
         .flag("max-retries", "10", "retries of a throttled (429/503) request before giving up on it")
         .flag("timeout", "30s", "response timeout per request")
@@ -45,7 +47,23 @@ public final class Runner {
   public static LoadReport run(String kind, String unit, Flags flags, URI defaultUrl,
       Function<NodeProcess, URI> nodeUrl, Supplier<Workload> workload, Function<URI, Transport> transport,
       PrintStream out) throws Exception {
+    return run(kind, unit, flags, defaultUrl, nodeUrl, workload, w -> null, transport, out);
+  }
+
+  /**
+   * As above; {@code recycler} gives, for the encoded workload, how to send it again in later rounds until --duration
+   * is up, or null to send it once.
+   */
+  public static LoadReport run(String kind, String unit, Flags flags, URI defaultUrl,
+      Function<NodeProcess, URI> nodeUrl, Supplier<Workload> workload,
+      Function<Workload, LoadDriver.Recycler> recycler, Function<URI, Transport> transport, PrintStream out)
+      throws Exception {
     Duration duration = flags.duration("duration");
+    Duration warmup = Flags.parseDuration(flags.string("warmup"));
+    if (warmup == null || warmup.isNegative() || (!warmup.isZero() && warmup.compareTo(duration) >= 0)) {
+      throw new IllegalArgumentException("flag --warmup: '" + flags.string("warmup") + "' (expected: 0s, or a"
+          + " duration shorter than --duration " + flags.string("duration") + ")");
+    }
     int concurrency = flags.intValue("concurrency", 1);
     int maxRetries = flags.intValue("max-retries", 0);
     boolean startNode = flags.bool("start-node");
@@ -59,6 +77,7 @@ public final class Runner {
     Workload w = workload.get();
     out.printf(Locale.ROOT, "%s: %s%n  %,d requests, %,d %s, %,.1f MB encoded in %.1f s%n", kind, w.description(),
         w.requests().size(), w.totalSamples(), unit, w.totalBytes() / 1e6, w.encodeNanos() / 1e9);
+    LoadDriver.Recycler again = recycler.apply(w);
 
     NodeProcess node = null;
     try {
@@ -87,12 +106,15 @@ public final class Runner {
                 o.message());
           }
         }
+        final long pid = nodePid;
         double cpu0 = nodePid > 0 ? ProcStat.cpuSeconds(nodePid) : Double.NaN;
         double self0 = ProcStat.cpuSeconds(self);
         LoadDriver.Result r = LoadDriver.run(w, t, concurrency, duration, maxRetries,
-            Progress.forStdout(nodePid, unit));
+            Progress.forStdout(nodePid, unit), warmup, again,
+            () -> pid > 0 ? ProcStat.cpuSeconds(pid) : Double.NaN);
         double cpu1 = nodePid > 0 ? ProcStat.cpuSeconds(nodePid) : Double.NaN;
         double self1 = ProcStat.cpuSeconds(self);
+        long endNanos = System.nanoTime();
         long peakRss = nodePid > 0 ? ProcStat.peakRssBytes(nodePid) : -1;
         long disk = -1;
         if (node != null) {
@@ -101,10 +123,30 @@ public final class Runner {
           out.printf(Locale.ROOT, "%s: node stopped (exit %d)%n", kind, exit);
         }
         RunStats s = r.stats();
-        LoadReport report = new LoadReport(kind, url.toString(), w.description(), unit, r.elapsedNanos() / 1e9,
-            r.exhausted(), s.attempts(), s.accepted(), s.throttled(), s.failed(), s.samplesSent(),
-            s.samplesAccepted(), s.rejected(), s.bytesSent(), s.latencyMillis(0.5), s.latencyMillis(0.99),
-            cpu1 - cpu0, peakRss, disk, self1 - self0, s.firstError());
+        RunStats.Mark m = r.steady();
+        LoadReport report;
+        if (m == null) {
+          if (!warmup.isZero()) {
+            out.printf(Locale.ROOT, "%s: NOTE the run ended within the %s warm-up: the whole run is reported%n", kind,
+                flags.string("warmup"));
+          }
+          report = new LoadReport(kind, url.toString(), w.description(), unit, r.elapsedNanos() / 1e9,
+              r.exhausted(), s.attempts(), s.accepted(), s.throttled(), s.failed(), s.samplesSent(),
+              s.samplesAccepted(), s.rejected(), s.bytesSent(), s.latencyMillis(0.5), s.latencyMillis(0.99),
+              cpu1 - cpu0, peakRss, disk, self1 - self0, s.firstError());
+        } else {
+          // The steady window only: from the mark to the last answer. Client CPU stays the whole run's.
+          out.printf(Locale.ROOT, "%s: warm-up of %s left out: %,d %s accepted and %.1f node CPU s in it%n", kind,
+              flags.string("warmup"), m.samplesAccepted(), unit, m.nodeCpuSeconds() - cpu0);
+          String desc = w.description() + String.format(Locale.ROOT, "; steady window after a %s warm-up",
+              flags.string("warmup"));
+          report = new LoadReport(kind, url.toString(), desc, unit, (endNanos - m.nanoTime()) / 1e9,
+              r.exhausted(), s.attempts() - m.attempts(), s.accepted() - m.accepted(),
+              s.throttled() - m.throttled(), s.failed() - m.failed(), s.samplesSent() - m.samplesSent(),
+              s.samplesAccepted() - m.samplesAccepted(), s.rejected() - m.rejected(), s.bytesSent() - m.bytesSent(),
+              s.latencyMillisSince(m, 0.5), s.latencyMillisSince(m, 0.99), cpu1 - m.nodeCpuSeconds(), peakRss,
+              disk, self1 - self0, s.firstError());
+        }
         out.print(report.format());
         return report;
       }

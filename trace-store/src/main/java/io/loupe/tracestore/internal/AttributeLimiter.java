@@ -32,7 +32,7 @@ public final class AttributeLimiter {
    * @throws InvalidInputException if a value has an unsupported type
    */
   public SpanRecord apply(SpanRecord s) {
-    Map<String, Object> res = map(s.resourceAttributes(), 0);
+    Map<String, Object> res = resource(s.resourceAttributes());
     Map<String, Object> attrs = map(s.attributes(), 0);
     List<SpanRecord.Event> events = s.events();
     for (int i = 0; i < events.size(); i++) {
@@ -62,6 +62,31 @@ public final class AttributeLimiter {
     return new SpanRecord(s.traceId(), s.spanId(), s.parentSpanId(), s.traceState(), s.name(), s.kind(),
         s.startEpochNanos(), s.endEpochNanos(), s.statusCode(), s.statusMessage(), res, s.scopeName(),
         s.scopeVersion(), attrs, events, links, s.flags());
+  }
+
+  /** What limiting one resource map gave: the map to store (or the refusal) and the values it cut. */
+  private record Limited(Map<String, Object> map, int truncated, RuntimeException refusal) {}
+
+  // The spans of a resource share its map (one per ResourceSpans of a request): limited once per write, not per span.
+  private final java.util.IdentityHashMap<Map<String, Object>, Limited> resources = new java.util.IdentityHashMap<>();
+
+  private Map<String, Object> resource(Map<String, Object> m) {
+    Limited l = resources.get(m);
+    if (l == null) {
+      int before = truncated;
+      try {
+        l = new Limited(map(m, 0), truncated - before, null);
+      } catch (InvalidInputException | ClassCastException e) {
+        l = new Limited(null, truncated - before, e);
+      }
+      resources.put(m, l);
+      truncated = before;
+    }
+    truncated += l.truncated(); // counted per span, as the span's own values are
+    if (l.refusal() != null) {
+      throw l.refusal();
+    }
+    return l.map();
   }
 
   @SuppressWarnings("unchecked")

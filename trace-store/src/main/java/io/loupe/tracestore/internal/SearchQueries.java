@@ -66,13 +66,11 @@ public final class SearchQueries {
   public static Query filter(String tenant, SpanFilter f) {
     if (f instanceof AttributeCondition c) {
       return switch (c.scope()) {
-        case RESOURCE -> attribute(tenant, SearchIndex.RESOURCE_PREFIX, SearchIndex.RESOURCE_NUMERIC_PREFIX,
-            SearchIndex.RESOURCE_DOUBLE_PREFIX, c);
+        case RESOURCE -> resource(tenant, c);
         case SPAN -> attribute(tenant, SearchIndex.SPAN_PREFIX, SearchIndex.SPAN_NUMERIC_PREFIX,
             SearchIndex.SPAN_DOUBLE_PREFIX, c);
         case ANY -> new BooleanQuery.Builder()
-            .add(attribute(tenant, SearchIndex.RESOURCE_PREFIX, SearchIndex.RESOURCE_NUMERIC_PREFIX,
-                SearchIndex.RESOURCE_DOUBLE_PREFIX, c), BooleanClause.Occur.SHOULD)
+            .add(resource(tenant, c), BooleanClause.Occur.SHOULD)
             .add(attribute(tenant, SearchIndex.SPAN_PREFIX, SearchIndex.SPAN_NUMERIC_PREFIX,
                 SearchIndex.SPAN_DOUBLE_PREFIX, c), BooleanClause.Occur.SHOULD)
             .build();
@@ -100,6 +98,12 @@ public final class SearchQueries {
       b.setMinimumNumberShouldMatch(1);
     }
     return new ConstantScoreQuery(b.build());
+  }
+
+  /** Resource attributes live in resource documents, which trace documents refer to by id. */
+  private static Query resource(String tenant, AttributeCondition c) {
+    return new ResourceJoinQuery(attribute(tenant, SearchIndex.RESOURCE_PREFIX, SearchIndex.RESOURCE_NUMERIC_PREFIX,
+        SearchIndex.RESOURCE_DOUBLE_PREFIX, c));
   }
 
   private static Query attribute(String tenant, String prefix, String longPrefix, String doublePrefix,

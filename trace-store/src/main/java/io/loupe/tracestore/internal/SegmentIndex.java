@@ -217,6 +217,19 @@ public final class SegmentIndex {
       return maxEnd;
     }
 
+    /** Spans of {@code key} in this segment so far, or -1 when it has none here. */
+    public int spanCountOrMinusOne(TraceKey key) {
+      Locations l = byKey.get(key);
+      if (l == null) {
+        return -1;
+      }
+      int n = 0;
+      for (int i = 0; i < l.n; i++) {
+        n += l.counts[i];
+      }
+      return n;
+    }
+
     /** Spans of {@code key} in this segment so far. */
     public int spanCount(TraceKey key) {
       Locations l = byKey.get(key);

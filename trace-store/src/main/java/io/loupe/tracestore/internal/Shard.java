@@ -126,7 +126,7 @@ public final class Shard {
       SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
       SegmentScanner.Result r;
       try {
-        r = SegmentScanner.scan(seg, b, (off, payload) -> index(search, payload));
+        r = SegmentScanner.scan(seg, b, (off, payload) -> index(search, payload, off));
       } catch (IOException | RuntimeException e) {
         search.delete();
         throw e;
@@ -165,7 +165,7 @@ public final class Shard {
   private SearchIndex rebuildSearch(long seq, Path seg) throws IOException {
     SearchIndex search = SearchIndex.create(SegmentFiles.lucene(dir, seq));
     try {
-      SegmentScanner.scan(seg, new SegmentIndex.Builder(), (off, payload) -> index(search, payload));
+      SegmentScanner.scan(seg, new SegmentIndex.Builder(), (off, payload) -> index(search, payload, off));
       search.seal();
       return search;
     } catch (IOException | RuntimeException e) {
@@ -174,9 +174,9 @@ public final class Shard {
     }
   }
 
-  private static void index(SearchIndex search, byte[] payload) throws IOException {
+  private static void index(SearchIndex search, byte[] payload, long offset) throws IOException {
     SpanCodec.Header h = SpanCodec.header(payload);
-    search.add(h.tenant(), SpanCodec.decode(payload, null, null)); // decoded trace by trace: one document each
+    search.addRecord(h.tenant(), h.traceIds(), SpanCodec.decode(payload, null, null), offset);
   }
 
   public int id() {
@@ -209,7 +209,8 @@ public final class Shard {
         TraceKey key = TraceKey.of(tenant, TraceIds.fromHex(t.getKey(), 16, "traceId"));
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
-        int have = active.index().spanCount(key) + (previous == null ? 0 : previous.index().spanCount(key));
+        int inActive = active.index().spanCountOrMinusOne(key); // one lookup for the count and "new here"
+        int have = Math.max(0, inActive) + (previous == null ? 0 : previous.index().spanCount(key));
         int room = Math.max(0, config.maxSpansPerTrace() - have);
         if (list.size() > room) {
           for (int i = room; i < list.size(); i++) {
@@ -222,7 +223,7 @@ public final class Shard {
         if (!list.isEmpty()) {
           accepted.put(t.getKey(), list);
           spans += list.size();
-          if (!active.index().contains(key)) {
+          if (inActive < 0) {
             fresh.add(key);
           }
         }
@@ -256,11 +257,14 @@ public final class Shard {
       }
       return;
     }
-    active.append(SegmentReader.frame(payload), SpanCodec.header(payload));
+    SpanCodec.Header header = SpanCodec.header(payload);
+    long offset = active.append(SegmentReader.frame(payload), header);
     try {
+      List<SpanRecord> all = new ArrayList<>(header.spanCount());
       for (List<SpanRecord> list : traces.values()) {
-        active.search().add(tenant, list); // all of one trace: one document
+        all.addAll(list);
       }
+      active.search().addRecord(tenant, header.traceIds(), all, offset); // the whole record: one document
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
       log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
@@ -415,19 +419,64 @@ public final class Shard {
     return out;
   }
 
+  /** The traces of {@code tenant} in the record at {@code off} of {@code r}, each with its spans in that record. */
+  private List<TraceSearch.RecordTrace> recordTraces(SegmentReader r, long off, String tenant) {
+    List<TraceSearch.RecordTrace> out = new ArrayList<>();
+    SpanCodec.Parsed p = parsed(r, off, tenant);
+    if (p != null) {
+      byte[][] ids = p.header().traceIds();
+      for (int i = 0; i < ids.length; i++) {
+        int trace = i;
+        out.add(new TraceSearch.RecordTrace(ids[i], () -> p.spans(trace)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Spans of {@code key} in every segment of this shard as the indexes count them (no record read): at least the
+   * spans {@link #trace} finds, more when a sealed index counts another tenant's trace of the same id and hash.
+   */
+  public int spanCount(TraceKey key) {
+    int n;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try {
+      n = Math.max(0, active.index().spanCountOrMinusOne(key));
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    TraceIdMap.Candidates may = traceIds.candidates(key);
+    for (SealedSegment s : sealedNow) {
+      if (may.mayHold(s.seq())) {
+        n += s.index().spanCount(key);
+      }
+    }
+    return n;
+  }
+
   private void read(SegmentReader r, long off, String tenant, byte[] traceId, List<SpanRecord> out) {
+    SpanCodec.Parsed p = parsed(r, off, tenant);
+    if (p != null) {
+      out.addAll(p.spans(tenant, traceId));
+    }
+  }
+
+  /** The record at {@code off} of {@code r} when it is {@code tenant}'s and readable; null otherwise. */
+  private SpanCodec.Parsed parsed(SegmentReader r, long off, String tenant) {
     try {
       SpanCodec.Parsed p = records.get(r, off);
       if (p == null) {
         byte[] payload = r.read(off);
         SpanCodec.Header h = SpanCodec.header(payload);
         if (!h.tenant().equals(tenant)) {
-          return; // another tenant's record with the same trace id (or a tenant hash collision)
+          return null; // another tenant's record with the same trace id (or a tenant hash collision)
         }
         p = SpanCodec.parse(payload);
         records.put(r, off, p);
       }
-      out.addAll(p.spans(tenant, traceId));
+      return p.header().tenant().equals(tenant) ? p : null;
     } catch (ClosedChannelException e) {
       if (!r.isClosed()) {
         log.warn("{} at offset {}: channel closed while reading", r.path(), off);
@@ -442,13 +491,14 @@ public final class Shard {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(r.path() + " at offset " + off + ": read failed", e);
     }
+    return null;
   }
 
   /**
    * Opens, into {@code out}, a cursor over {@code q} on every segment with spans started within {@code [startNanos,
    * endNanos]}; the caller closes them.
    */
-  public void cursors(org.apache.lucene.search.Query q, long startNanos, long endNanos,
+  public void cursors(String tenant, org.apache.lucene.search.Query q, long startNanos, long endNanos,
       List<SearchIndex.Cursor> out) throws IOException {
     ActiveSegment a;
     List<SealedSegment> sealedNow;
@@ -465,13 +515,16 @@ public final class Shard {
         continue;
       }
       try {
-        out.add(s.search().cursor(q, startNanos));
+        SegmentReader r = s.reader();
+        out.add(s.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
         // dropped by retention during the search
       }
     }
     try {
-      out.add(a.search().cursor(q, startNanos)); // if it was sealed meanwhile, the same SearchIndex reads its commit
+      SegmentReader r = a.reader();
+      // if it was sealed meanwhile, the same SearchIndex reads its commit, the same reader its records
+      out.add(a.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // dropped or store closed during the search
     }

@@ -244,10 +244,14 @@ public final class TraceIdMap implements Closeable {
       return;
     }
     try {
-      Long v = g.map.get(k);
-      long nv = withSegment(v == null ? 0 : v, seq - g.firstSeq);
-      if (v == null || nv != v) {
-        g.map.put(k, nv);
+      // One map operation for a trace the generation has not seen (most writes), instead of a get and a put.
+      long first = withSegment(0, seq - g.firstSeq);
+      Long v = g.map.putIfAbsent(k, first);
+      if (v != null) {
+        long nv = withSegment(v, seq - g.firstSeq);
+        if (nv != v) {
+          g.map.put(k, nv);
+        }
       }
     } catch (RuntimeException e) {
       // Full beyond its bloat factor (Chronicle refuses to add tiers): from now on the generation answers "any

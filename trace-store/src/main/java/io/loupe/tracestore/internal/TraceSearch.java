@@ -16,18 +16,54 @@ import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.Query;
 
 /**
- * One trace search. Lucene finds candidate documents (groups of spans of one trace) with a superset query for one
- * span condition set (the simple conditions, else the first span filter), newest group first, merged across every
- * segment of every shard; each new candidate trace is read and checked span by span: a span started within the time
- * range must match that set exactly, and every other span set must be matched by some span of the trace. The trace's
- * sort key is the newest start among its matching spans, which is at most its group's newest start; so once {@code
- * limit} traces are found and the next candidate's newest start is below the worst of them, no unseen trace can
- * enter the result, and the search stops. Results are exact: the same as checking every trace.
+ * One trace search. Lucene finds candidate documents (records: the spans of one write, many traces) with a superset
+ * query for one span condition set (the simple conditions, else the first span filter), newest record first, merged
+ * across every segment of every shard. A candidate record is read and its spans checked: each trace with a span
+ * started within the time range that matches that set exactly is a candidate trace, read whole and checked: every
+ * other span set must be matched by some span of the trace. The trace's sort key is the newest start among its
+ * matching spans, which is at most the newest start of a record holding one; so once {@code limit} traces are found
+ * and the next record's newest start is below the worst of them, no unseen trace can enter the result, and the search
+ * stops. Results are exact: the same as checking every trace.
  */
 public final class TraceSearch {
   /** Reads every span of a trace (sorted by start, duplicates dropped). */
   public interface TraceLoader {
     List<SpanRecord> load(byte[] traceId);
+
+    /**
+     * How many spans the store may hold of the trace, counted from its indexes without reading them: at least the
+     * true count (retried copies and tenant hash collisions count too).
+     */
+    int spanCount(byte[] traceId);
+  }
+
+  /** The spans one record holds of one trace, decoded on first use: a search skips many traces of a record unread. */
+  public static final class RecordTrace {
+    private final byte[] traceId;
+    private java.util.function.Supplier<List<SpanRecord>> decoder;
+    private List<SpanRecord> spans;
+
+    public RecordTrace(byte[] traceId, java.util.function.Supplier<List<SpanRecord>> decoder) {
+      this.traceId = traceId;
+      this.decoder = decoder;
+    }
+
+    public byte[] traceId() {
+      return traceId;
+    }
+
+    public List<SpanRecord> spans() {
+      if (spans == null) {
+        spans = decoder.get();
+        decoder = null;
+      }
+      return spans;
+    }
+  }
+
+  /** Reads the traces of a record of one segment, by offset: the searching tenant's only, empty when gone. */
+  public interface RecordReader {
+    List<RecordTrace> traces(long offset);
   }
 
   // Candidates fetched from a segment at a time: most searches stop within the first page of the newest segments.
@@ -131,20 +167,49 @@ public final class TraceSearch {
         if (best.size() == query.limit() && h.startNanos() < best.peek().key()) {
           break; // every later candidate's matching spans started before the worst result
         }
-        Key key = new Key(h.traceId());
-        if ((required != null && !required.contains(key)) || !seen.add(key)) {
-          continue;
+        // The record's traces with a matching span, newest matching span first. A trace first met here has a key of
+        // at most the newer of its matching spans here and the next record's newest start (records with a newer
+        // one were visited already): once that is below the worst result, so are the rest of the record's.
+        List<RecordTrace> traces = s.cursor.records().traces(h.offset());
+        long[] newest = new long[traces.size()];
+        List<Integer> order = new ArrayList<>(traces.size());
+        for (int i = 0; i < traces.size(); i++) {
+          Key k = new Key(traces.get(i).traceId());
+          if ((required != null && !required.contains(k)) || seen.contains(k)) {
+            continue; // decided already, or ruled out by the pre-filter: not decoded
+          }
+          newest[i] = newestMatch(traces.get(i).spans());
+          if (newest[i] != Long.MIN_VALUE) {
+            order.add(i); // else the record matched for another trace's spans
+          }
         }
-        Found f = check(h.traceId(), loader.load(h.traceId()));
-        tracesRead++;
-        if (f == null) {
-          continue;
-        }
-        if (best.size() < query.limit()) {
-          best.add(f);
-        } else if (WORST_FIRST.compare(f, best.peek()) > 0) {
-          best.poll();
-          best.add(f);
+        order.sort((x, y) -> Long.compare(newest[y], newest[x]));
+        long nextRecord = sources.isEmpty() ? Long.MIN_VALUE : sources.peek().head().startNanos();
+        for (int i : order) {
+          if (best.size() == query.limit() && Math.max(newest[i], nextRecord) < best.peek().key()) {
+            break;
+          }
+          RecordTrace t = traces.get(i);
+          Key key = new Key(t.traceId());
+          if ((required != null && !required.contains(key)) || !seen.add(key)) {
+            continue;
+          }
+          if (!othersMatch(t.spans()) && loader.spanCount(t.traceId()) == t.spans().size()) {
+            // The record holds every span of the trace and they miss a span set: it fails without a read by id
+            // (the { a } && { b } searches read hundreds of such traces when b is not rare).
+            continue;
+          }
+          Found f = check(t.traceId(), loader.load(t.traceId()));
+          tracesRead++;
+          if (f == null) {
+            continue;
+          }
+          if (best.size() < query.limit()) {
+            best.add(f);
+          } else if (WORST_FIRST.compare(f, best.peek()) > 0) {
+            best.poll();
+            best.add(f);
+          }
         }
       }
     } finally {
@@ -211,6 +276,32 @@ public final class TraceSearch {
       }
     }
     return required;
+  }
+
+  /**
+   * The newest start among the spans of {@code spans} started within the time range that match the primary condition
+   * set, or {@link Long#MIN_VALUE} when none does.
+   */
+  private long newestMatch(List<SpanRecord> spans) {
+    long key = Long.MIN_VALUE;
+    for (SpanRecord s : spans) {
+      long start = s.startEpochNanos();
+      if (start >= query.startEpochNanos() && start <= query.endEpochNanos() && start > key
+          && (primary == null || filters.matches(s, primary))) {
+        key = start;
+      }
+    }
+    return key;
+  }
+
+  /** Whether every span set but the first is matched by some span of {@code spans}. */
+  private boolean othersMatch(List<SpanRecord> spans) {
+    for (SpanFilter f : others) {
+      if (!filters.anyMatch(spans, f)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The trace's summary and sort key when it matches, else null. */

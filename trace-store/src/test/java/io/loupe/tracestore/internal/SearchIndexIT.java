@@ -2,8 +2,19 @@ package io.loupe.tracestore.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loupe.model.AttributeCondition;
+import io.loupe.model.CompareOp;
+import io.loupe.model.SpanRecord;
+import io.loupe.model.TagScope;
+import io.loupe.model.TraceQuery;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.StringField;
@@ -32,5 +43,100 @@ class SearchIndexIT {
     SearchIndex reopened = SearchIndex.openSealed(dir);
     assertThat(reopened).isNotNull();
     reopened.close();
+  }
+
+  private static final long T0 = 1_800_000_000_000_000_000L;
+
+  private static SpanRecord span(String trace, long n, Map<String, Object> resource) {
+    String spanId = String.format("%016x", n + 1);
+    return new SpanRecord(trace, spanId, "", "", "op", SpanRecord.Kind.SERVER, T0 + n, T0 + n + 1000,
+        SpanRecord.StatusCode.UNSET, "", resource, "", "", Map.of("k", "v" + n), List.of(), List.of(), 0);
+  }
+
+  private static Map<String, Object> resource(String service, String host, long pid) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(SpanRecord.SERVICE_NAME, service);
+    m.put("host.name", host);
+    m.put("process.pid", pid);
+    return m;
+  }
+
+  /** Offsets of the records matching {@code c}. */
+  private static Set<Long> records(SearchIndex index, String tenant, AttributeCondition c) throws IOException {
+    TraceQuery q = TraceQuery.between(T0 - 1, T0 + 1_000_000, 100).withAttributes(List.of(c));
+    Set<Long> out = new TreeSet<>();
+    try (SearchIndex.Cursor cur = index.cursor(SearchQueries.of(tenant, q), q.startEpochNanos())) {
+      for (List<SearchIndex.Hit> page; !(page = cur.next(50)).isEmpty(); ) {
+        page.forEach(h -> out.add(h.offset()));
+      }
+    }
+    return out;
+  }
+
+  private static void add(SearchIndex index, String tenant, long offset, List<SpanRecord> spans) throws IOException {
+    byte[][] ids = spans.stream().map(SpanRecord::traceId).distinct().map(t -> TraceIds.fromHex(t, 16, "traceId"))
+        .toArray(byte[][]::new);
+    index.addRecord(tenant, ids, spans, offset);
+  }
+
+  @Test
+  void resourcesAreIndexedOncePerContentAndJoinedToTheirRecords() throws IOException {
+    SearchIndex index = SearchIndex.create(dir);
+    try {
+      String t1 = "00000000000000000000000000000001";
+      String t2 = "00000000000000000000000000000002";
+      String t3 = "00000000000000000000000000000003";
+      // Equal resources in separate maps (as separate requests decode them): one resource document.
+      // One record per call, at offsets 10, 20, 30 (tenant a) and 40 (tenant b).
+      add(index, "a", 10, List.of(span(t1, 1, resource("api", "h1", 10)), span(t1, 2, resource("db", "h1", 11))));
+      add(index, "a", 20, List.of(span(t2, 3, resource("api", "h1", 10))));
+      add(index, "a", 30, List.of(span(t3, 4, resource("api", "h2", 12))));
+      // Tenant b's equal resource is its own document, never joined to a's records.
+      add(index, "b", 40, List.of(span("0000000000000000000000000000000b", 5, resource("api", "h1", 10))));
+
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", "h1")))
+          .containsExactly(10L, 20L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "service.name", CompareOp.REGEX,
+          "d.*"))).containsExactly(10L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.ANY, "host.name", "h2")))
+          .containsExactly(30L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "process.pid", CompareOp.GT, "10")))
+          .containsExactly(10L, 30L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", CompareOp.NE, "x")))
+          .containsExactly(10L, 20L, 30L); // a superset: every record with the attribute
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", "h9"))).isEmpty();
+      assertThat(records(index, "b", new AttributeCondition(TagScope.RESOURCE, "host.name", "h1")))
+          .containsExactly(40L);
+
+      // The trace ids of a record, for the { a } && { b } pre-filter.
+      Set<TraceSearch.Key> ids = new java.util.HashSet<>();
+      assertThat(index.collectTraceIds(new org.apache.lucene.search.TermQuery(
+          new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 10, ids)).isTrue();
+      assertThat(ids).hasSize(3);
+
+      List<String> keys = new ArrayList<>();
+      index.tagNames("a", SearchIndex.RESOURCE_PREFIX, keys);
+      assertThat(keys).containsExactlyInAnyOrder("host.name", "process.pid", "service.name");
+      List<String> hosts = new ArrayList<>();
+      index.terms(SearchIndex.RESOURCE_PREFIX + "host.name", SearchIndex.key("a", ""), 10, hosts);
+      assertThat(hosts).containsExactly("h1", "h2");
+
+      // 3 distinct resources of a, 1 of b, 5 trace documents
+      index.seal();
+      try (org.apache.lucene.index.DirectoryReader r = org.apache.lucene.index.DirectoryReader.open(
+          FSDirectory.open(dir))) {
+        int resources = 0;
+        for (var leaf : r.leaves()) {
+          var resIds = leaf.reader().getNumericDocValues(SearchIndex.RESOURCE_ID);
+          while (resIds != null && resIds.nextDoc() != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS) {
+            resources++;
+          }
+        }
+        assertThat(resources).isEqualTo(4);
+        assertThat(r.numDocs()).isEqualTo(4 + 4);
+      }
+    } finally {
+      index.close();
+    }
   }
 }
