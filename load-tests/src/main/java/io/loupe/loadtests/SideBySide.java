@@ -57,6 +57,7 @@ public final class SideBySide {
         .flag("prometheus", "prometheus", "the Prometheus binary")
         .flag("victoria-metrics", "victoria-metrics", "the VictoriaMetrics single-node binary")
         .flag("warmups", "10", "untimed runs of each query right before its timed ones, the same for every system")
+        .flag("warmup-time", "60s", "before the timed queries, all queries round after round this long (0s: none)")
         .flag("repetitions", "20", "timed runs of each query")
         .flag("markdown", "load-tests/target/side-by-side.md", "where to write the table as markdown (empty: not)")
         .flag("query-after-restart", "true", "run the queries again after restarting each system on its data dir")
@@ -85,7 +86,8 @@ public final class SideBySide {
       throw new IllegalArgumentException("query-after-restart: " + restartFlag + " (expected: true or false)");
     }
     boolean restart = Boolean.parseBoolean(restartFlag);
-    QueryRunner queryRunner = new QueryRunner(HttpClient.newHttpClient(), f.intValue("warmups", 0),
+    Duration warmupTime = f.string("warmup-time").matches("0+[a-z]*") ? Duration.ZERO : f.duration("warmup-time");
+    QueryRunner queryRunner = new QueryRunner(HttpClient.newHttpClient(), warmupTime, f.intValue("warmups", 0),
         f.intValue("repetitions", 1), Duration.ofMinutes(2));
 
     // One workload for all systems: the same bytes go to each. Its timestamps end at about now when it is built, so
@@ -188,7 +190,8 @@ public final class SideBySide {
         }
         // VictoriaMetrics makes fresh rows searchable within about a second; the same pause is given to all.
         Thread.sleep(3_000);
-        Map<String, QueryTiming> timings = runQueries(system, r, queries, queryRunner, queryStart, queryEnd, out);
+        Map<String, QueryTiming> timings = runQueries(system, r, queries, queryRunner, queryStart,
+            queryEnd, out);
         long rssQueries = ProcStat.peakRssBytes(pid);
         HttpClient http = HttpClient.newHttpClient();
         List<String> flush = new ArrayList<>(Systems.flushBeforeStop(r, http));
@@ -229,6 +232,10 @@ public final class SideBySide {
 
   private static Map<String, QueryTiming> runQueries(String label, Systems.Running r, List<DashboardQuery> queries,
       QueryRunner queryRunner, long queryStart, long queryEnd, PrintStream out) throws InterruptedException {
+    long sent = queryRunner.warm(r.base(), queries, queryStart, queryEnd, 15);
+    if (sent > 0) {
+      out.printf(Locale.ROOT, "%s: warmed up with %d queries%n", label, sent);
+    }
     Map<String, QueryTiming> timings = new LinkedHashMap<>();
     for (DashboardQuery q : queries) {
       QueryTiming qt = queryRunner.run(r.base(), q, queryStart, queryEnd, 15);
@@ -248,11 +255,12 @@ public final class SideBySide {
         .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, load average (1/5/15 min) ")
         .append(loadAtStart).append(" at the start, ").append(loadAverage()).append(" at the end.\n\n");
     sb.append("Workload: ").append(w.description()).append(", ").append(String.format(Locale.ROOT,
-        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, %s warm-ups + %s timed runs each,"
+        "%,d requests, %,d samples, %,.1f MB; queries from %s to %s at 15 s step, all queries round after round for"
+            + " %s first, then %s warm-ups + %s timed runs each,"
             + " one query after the other (its runs back to back, not interleaved with other queries'; before the"
             + " stop%s).%n%n",
         w.requests().size(), w.totalSamples(), w.totalBytes() / 1e6, Instant.ofEpochMilli(queryStart),
-        Instant.ofEpochMilli(queryEnd), f.string("warmups"), f.string("repetitions"),
+        Instant.ofEpochMilli(queryEnd), f.string("warmup-time"), f.string("warmups"), f.string("repetitions"),
         f.string("query-after-restart").equals("true") ? ", and again after a restart on the same data dir" : ""));
     for (Measurement m : runs) {
       sb.append("- ").append(m.system()).append(": ").append(m.version()).append("; before the size was taken: ")
