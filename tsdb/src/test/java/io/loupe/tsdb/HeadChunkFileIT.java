@@ -111,6 +111,10 @@ class HeadChunkFileIT {
       assertThat(BlockIT.dumpAll(db)).isEqualTo(head);
       assertThat(segments(d)).isNotEmpty(); // rewritten by replay
     }
+    assertThat(segments(d)).isEmpty(); // a graceful close deletes them
+    // what a kill -9 would leave of a shard that no longer exists after the shard-count change
+    Files.createDirectories(d.resolve("chunks_head").resolve("shard-001"));
+    Files.write(d.resolve("chunks_head").resolve("shard-001").resolve("00000000"), new byte[100]);
     try (Tsdb db = Tsdb.open(opts(d).withShards(1), new SimpleMeterRegistry())) {
       assertThat(BlockIT.dumpAll(db)).isEqualTo(head);
       assertThat(segments(d)).isNotEmpty().allMatch(f -> f.startsWith("shard-000")); // a former shard's files go
@@ -137,7 +141,20 @@ class HeadChunkFileIT {
     try (FileChannel ch = FileChannel.open(first, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(new byte[64]), 20);
     }
-    db.close(); // releases the lock; the files stay damaged: close does not rewrite them
+    // Close releases the lock but deletes the chunk files (a graceful stop leaves none); a kill -9 would have left
+    // them, damaged: put copies back, as the crash would have left them.
+    Path saved = dir.resolve("saved");
+    Files.createDirectories(saved);
+    for (String f : files) {
+      Path to = saved.resolve(f.replace('/', '_'));
+      Files.copy(d.resolve("chunks_head").resolve(f), to);
+    }
+    db.close();
+    assertThat(segments(d)).isEmpty();
+    for (String f : files) {
+      Files.copy(saved.resolve(f.replace('/', '_')), d.resolve("chunks_head").resolve(f));
+    }
+    assertThat(segments(d)).isEqualTo(files);
     try (FileChannel ch = FileChannel.open(first, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(64);
       ch.read(b, 20);

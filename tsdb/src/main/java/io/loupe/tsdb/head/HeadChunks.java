@@ -332,12 +332,17 @@ final class HeadChunks implements Closeable {
     return dir;
   }
 
-  /** Closes the channels; the maps are released by the garbage collector (a query may still hold chunk copies only). */
+  /**
+   * Closes, unmaps and deletes every segment: the next open deletes them anyway (replay writes them again), and
+   * sparse files of the full segment size left behind after a graceful stop would only mislead whoever measures the
+   * data dir. Call under the shard lock; a read after it fails with "segment ... is gone", never touches an unmapped
+   * page.
+   */
   @Override
   public void close() {
     for (int i = 0; i < nextSeq - base; i++) {
       if (segments[i] != null) {
-        seal(segments[i]);
+        delete(segments[i]);
       }
     }
     current = null;
