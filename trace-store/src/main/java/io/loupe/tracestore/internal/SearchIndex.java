@@ -589,9 +589,11 @@ public final class SearchIndex implements Closeable {
     try {
       // Counting first costs nothing for term and match-all queries (doc frequencies) and allocates nothing for the
       // rest: a broad span set gives up here rather than after collecting its budget of ids.
-      if (out.size() + s.count(q) > max) {
+      int docs = s.count(q);
+      if (out.size() + docs > max) {
         return false;
       }
+      TraceIdFilter primitive = out instanceof TraceIdFilter t ? t : null;
       s.search(q, new org.apache.lucene.search.SimpleCollector() {
         private BinaryDocValues ids;
 
@@ -605,7 +607,13 @@ public final class SearchIndex implements Closeable {
           if (ids.advanceExact(doc)) {
             BytesRef id = ids.binaryValue();
             for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
-              out.add(new TraceSearch.Key(TraceIds.readLong(id.bytes, p), TraceIds.readLong(id.bytes, p + 8)));
+              long hi = TraceIds.readLong(id.bytes, p);
+              long lo = TraceIds.readLong(id.bytes, p + 8);
+              if (primitive != null) {
+                primitive.add(hi, lo); // no Key, no node: see TraceIdFilter
+              } else {
+                out.add(new TraceSearch.Key(hi, lo));
+              }
             }
             if (out.size() > max) {
               throw new OverBudget();
