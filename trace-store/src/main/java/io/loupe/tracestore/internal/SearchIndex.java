@@ -107,6 +107,9 @@ public final class SearchIndex implements Closeable {
   private final Directory directory;
   private IndexWriter writer; // null once sealed
   private volatile SearcherManager searchers;
+  // False once searchers reads a commit that never changes (sealed): maybeRefresh there lists the directory and reads
+  // segments_N, for nothing; ~7 % of a { a } && { b } search's CPU over 10 segments.
+  private volatile boolean live;
   private final DocBuilder builder = new DocBuilder();
 
   private SearchIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager searchers) {
@@ -114,6 +117,13 @@ public final class SearchIndex implements Closeable {
     this.directory = directory;
     this.writer = writer;
     this.searchers = searchers;
+    this.live = writer != null;
+  }
+
+  private void refresh(SearcherManager m) throws IOException {
+    if (live) {
+      m.maybeRefresh();
+    }
   }
 
   /** A new, empty, writable index in {@code dir} (anything there is deleted: it is derived data). */
@@ -584,13 +594,12 @@ public final class SearchIndex implements Closeable {
    */
   public boolean collectTraceIds(Query q, int max, java.util.Set<TraceSearch.Key> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
       // Counting first costs nothing for term and match-all queries (doc frequencies) and allocates nothing for the
       // rest: a broad span set gives up here rather than after collecting its budget of ids.
-      int docs = s.count(q);
-      if (out.size() + docs > max) {
+      if (out.size() + cheapCount(s, q) > max) {
         return false;
       }
       TraceIdFilter primitive = out instanceof TraceIdFilter t ? t : null;
@@ -635,6 +644,25 @@ public final class SearchIndex implements Closeable {
   }
 
   /**
+   * The documents matching {@code q} when the index can say without iterating them (term and match-all queries: doc
+   * frequencies), else 0. Counting a conjunction walked every one of its documents once more before collecting them
+   * (~6 % of a { a } && { b } search's CPU); the budget still stops a broad one while collecting.
+   */
+  private static int cheapCount(IndexSearcher s, Query q) throws IOException {
+    org.apache.lucene.search.Weight w =
+        s.createWeight(s.rewrite(q), org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1f);
+    int n = 0;
+    for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+      int c = w.count(leaf);
+      if (c < 0) {
+        return 0;
+      }
+      n += c;
+    }
+    return n;
+  }
+
+  /**
    * A cursor over the documents matching {@code q}, on the newest reader; {@code floor}: no document with a newest
    * start below it can match (the query's own range says so; here it bounds the walk back in time).
    */
@@ -642,7 +670,7 @@ public final class SearchIndex implements Closeable {
     SearcherManager m = searchers;
     IndexSearcher s;
     try {
-      m.maybeRefresh();
+      refresh(m);
       s = m.acquire();
     } catch (AlreadyClosedException e) {
       if (m == searchers) {
@@ -665,7 +693,7 @@ public final class SearchIndex implements Closeable {
    */
   public void terms(String field, String prefix, int limit, java.util.Collection<String> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
       IndexReader r = s.getIndexReader();
@@ -697,7 +725,7 @@ public final class SearchIndex implements Closeable {
    */
   public void tagNames(String tenant, String prefix, java.util.Collection<String> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
       BytesRef p = new BytesRef(key(tenant, ""));
@@ -727,6 +755,7 @@ public final class SearchIndex implements Closeable {
     writer.commit();
     SearcherManager old = searchers;
     searchers = new SearcherManager(directory, null);
+    live = false; // after the swap: whoever still reads true refreshes the old manager, as before
     old.close();
     writer.close();
     writer = null;
