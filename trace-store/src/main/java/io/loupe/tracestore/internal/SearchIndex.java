@@ -107,6 +107,9 @@ public final class SearchIndex implements Closeable {
   private final Directory directory;
   private IndexWriter writer; // null once sealed
   private volatile SearcherManager searchers;
+  // False once searchers reads a commit that never changes (sealed): maybeRefresh there lists the directory and reads
+  // segments_N, for nothing; ~7 % of a { a } && { b } search's CPU over 10 segments.
+  private volatile boolean live;
   private final DocBuilder builder = new DocBuilder();
 
   private SearchIndex(Path dir, Directory directory, IndexWriter writer, SearcherManager searchers) {
@@ -114,6 +117,13 @@ public final class SearchIndex implements Closeable {
     this.directory = directory;
     this.writer = writer;
     this.searchers = searchers;
+    this.live = writer != null;
+  }
+
+  private void refresh(SearcherManager m) throws IOException {
+    if (live) {
+      m.maybeRefresh();
+    }
   }
 
   /** A new, empty, writable index in {@code dir} (anything there is deleted: it is derived data). */
@@ -571,56 +581,64 @@ public final class SearchIndex implements Closeable {
     }
   }
 
-  /** Thrown to stop {@link #collectTraceIds} once it passed its budget. */
-  private static final class OverBudget extends RuntimeException {
-    OverBudget() {
-      super(null, null, false, false);
-    }
-  }
-
   /**
    * Adds to {@code out} the trace ids (as two longs) of every document matching {@code q}; false, with {@code out}
    * partly filled, once {@code out} would exceed {@code max} entries.
    */
   public boolean collectTraceIds(Query q, int max, java.util.Set<TraceSearch.Key> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
-      // Counting first costs nothing for term and match-all queries (doc frequencies) and allocates nothing for the
-      // rest: a broad span set gives up here rather than after collecting its budget of ids.
-      if (out.size() + s.count(q) > max) {
+      // One weight to count and to collect: rewriting and weighing the query twice per segment was ~5 % of a
+      // { a } && { b } search's CPU.
+      org.apache.lucene.search.Weight w =
+          s.createWeight(s.rewrite(q), org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1f);
+      // Counting first costs nothing for term and match-all queries (doc frequencies): a broad span set gives up
+      // here rather than after collecting its budget of ids. Other queries are not counted (Lucene would walk their
+      // documents once more); the budget stops a broad one while collecting.
+      int count = 0;
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        int c = w.count(leaf);
+        if (c < 0) {
+          count = 0;
+          break;
+        }
+        count += c;
+      }
+      if (out.size() + count > max) {
         return false;
       }
-      s.search(q, new org.apache.lucene.search.SimpleCollector() {
-        private BinaryDocValues ids;
-
-        @Override
-        protected void doSetNextReader(LeafReaderContext context) throws IOException {
-          ids = DocValues.getBinary(context.reader(), TRACE);
+      TraceIdFilter primitive = out instanceof TraceIdFilter t ? t : null;
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        org.apache.lucene.search.Scorer scorer = w.scorer(leaf);
+        if (scorer == null) {
+          continue;
         }
-
-        @Override
-        public void collect(int doc) throws IOException {
-          if (ids.advanceExact(doc)) {
-            BytesRef id = ids.binaryValue();
-            for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
-              out.add(new TraceSearch.Key(TraceIds.readLong(id.bytes, p), TraceIds.readLong(id.bytes, p + 8)));
-            }
-            if (out.size() > max) {
-              throw new OverBudget();
+        BinaryDocValues ids = DocValues.getBinary(leaf.reader(), TRACE);
+        org.apache.lucene.util.Bits live = leaf.reader().getLiveDocs();
+        org.apache.lucene.search.DocIdSetIterator it = scorer.iterator();
+        for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS;
+            doc = it.nextDoc()) {
+          if ((live != null && !live.get(doc)) || !ids.advanceExact(doc)) {
+            continue;
+          }
+          BytesRef id = ids.binaryValue();
+          for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
+            long hi = TraceIds.readLong(id.bytes, p);
+            long lo = TraceIds.readLong(id.bytes, p + 8);
+            if (primitive != null) {
+              primitive.add(hi, lo); // no Key, no node: see TraceIdFilter
+            } else {
+              out.add(new TraceSearch.Key(hi, lo));
             }
           }
+          if (out.size() > max) {
+            return false;
+          }
         }
-
-        @Override
-        public org.apache.lucene.search.ScoreMode scoreMode() {
-          return org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES;
-        }
-      });
+      }
       return true;
-    } catch (OverBudget e) {
-      return false;
     } finally {
       m.release(s);
     }
@@ -634,7 +652,7 @@ public final class SearchIndex implements Closeable {
     SearcherManager m = searchers;
     IndexSearcher s;
     try {
-      m.maybeRefresh();
+      refresh(m);
       s = m.acquire();
     } catch (AlreadyClosedException e) {
       if (m == searchers) {
@@ -657,7 +675,7 @@ public final class SearchIndex implements Closeable {
    */
   public void terms(String field, String prefix, int limit, java.util.Collection<String> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
       IndexReader r = s.getIndexReader();
@@ -689,7 +707,7 @@ public final class SearchIndex implements Closeable {
    */
   public void tagNames(String tenant, String prefix, java.util.Collection<String> out) throws IOException {
     SearcherManager m = searchers;
-    m.maybeRefresh();
+    refresh(m);
     IndexSearcher s = m.acquire();
     try {
       BytesRef p = new BytesRef(key(tenant, ""));
@@ -719,6 +737,7 @@ public final class SearchIndex implements Closeable {
     writer.commit();
     SearcherManager old = searchers;
     searchers = new SearcherManager(directory, null);
+    live = false; // after the swap: whoever still reads true refreshes the old manager, as before
     old.close();
     writer.close();
     writer = null;

@@ -427,7 +427,7 @@ public final class Shard {
       byte[][] ids = p.header().traceIds();
       for (int i = 0; i < ids.length; i++) {
         int trace = i;
-        out.add(new TraceSearch.RecordTrace(ids[i], () -> p.spans(trace)));
+        out.add(new TraceSearch.RecordTrace(ids[i], () -> p.spansToCheck(trace)));
       }
     }
     return out;

@@ -83,9 +83,9 @@ public final class SpanFilters {
       return switch (i.field()) {
         case NAME -> string(s.name(), i.op(), i.value());
         case SERVICE -> string(s.serviceName(), i.op(), i.value());
-        case STATUS -> string(s.statusCode().name().toLowerCase(Locale.ROOT), i.op(),
-            i.value().toLowerCase(Locale.ROOT));
-        case KIND -> string(s.kind().name().toLowerCase(Locale.ROOT), i.op(), i.value().toLowerCase(Locale.ROOT));
+        // = and != only (Intrinsic refuses the rest); no lower-cased copy of the name per span
+        case STATUS -> s.statusCode().name().equalsIgnoreCase(i.value()) == (i.op() == CompareOp.EQ);
+        case KIND -> s.kind().name().equalsIgnoreCase(i.value()) == (i.op() == CompareOp.EQ);
         case DURATION -> number(s.durationNanos(), i.op(), Long.parseLong(i.value()));
       };
     }

@@ -33,13 +33,15 @@ public final class TraceIds {
   }
 
   public static String toHex(byte[] b, int off, int len) {
-    char[] c = new char[len * 2];
+    // Latin-1 bytes, not chars: the String keeps one byte per digit anyway, and decoding candidate spans for a
+    // search makes millions of these ids (a char[] each was the largest allocation of a { } && { } search).
+    byte[] c = new byte[len * 2];
     for (int i = 0; i < len; i++) {
       int v = b[off + i] & 0xFF;
-      c[2 * i] = HEX[v >>> 4];
-      c[2 * i + 1] = HEX[v & 0xF];
+      c[2 * i] = (byte) HEX[v >>> 4];
+      c[2 * i + 1] = (byte) HEX[v & 0xF];
     }
-    return new String(c);
+    return new String(c, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
   public static String toHex(byte[] b) {

@@ -157,6 +157,7 @@ public final class TraceSearch {
         }
       }
       Set<Key> seen = new HashSet<>();
+      TraceIdFilter filter = required instanceof TraceIdFilter f ? f : null;
       while (!sources.isEmpty()) {
         Source s = sources.poll();
         SearchIndex.Hit h = s.head();
@@ -174,8 +175,9 @@ public final class TraceSearch {
         long[] newest = new long[traces.size()];
         List<Integer> order = new ArrayList<>(traces.size());
         for (int i = 0; i < traces.size(); i++) {
-          Key k = new Key(traces.get(i).traceId());
-          if ((required != null && !required.contains(k)) || seen.contains(k)) {
+          byte[] id = traces.get(i).traceId();
+          if ((filter != null ? !filter.mightContain(id) : required != null && !required.contains(new Key(id)))
+              || seen.contains(new Key(id))) {
             continue; // decided already, or ruled out by the pre-filter: not decoded
           }
           newest[i] = newestMatch(traces.get(i).spans());
@@ -191,8 +193,8 @@ public final class TraceSearch {
           }
           RecordTrace t = traces.get(i);
           Key key = new Key(t.traceId());
-          if ((required != null && !required.contains(key)) || !seen.add(key)) {
-            continue;
+          if (!seen.add(key)) {
+            continue; // the pre-filter passed it above
           }
           if (!othersMatch(t.spans()) && loader.spanCount(t.traceId()) == t.spans().size()) {
             // The record holds every span of the trace and they miss a span set: it fails without a read by id
@@ -248,7 +250,7 @@ public final class TraceSearch {
     boolean collect(Query q, int max, Set<Key> out) throws IOException;
   }
 
-  // Trace ids a search may collect to pre-filter candidates by its other span sets: ~50 bytes each.
+  // Trace ids a search may collect to pre-filter candidates by its other span sets: a 256 KiB TraceIdFilter.
   private static final int PREFILTER_BUDGET = 200_000;
 
   /**
@@ -257,22 +259,22 @@ public final class TraceSearch {
    * are skipped without being read: a rare second span set would otherwise make the search read most traces.
    * Null when no span set is selective enough.
    */
-  public Set<Key> prefilter(TraceIdCollector collector) throws IOException {
-    Set<Key> required = null;
+  public TraceIdFilter prefilter(TraceIdCollector collector) throws IOException {
+    TraceIdFilter required = null;
     for (SpanFilter f : others) {
       Query q = new BooleanQuery.Builder()
           .add(new org.apache.lucene.search.TermQuery(new org.apache.lucene.index.Term(SearchIndex.TENANT, tenant)),
               BooleanClause.Occur.FILTER)
           .add(SearchQueries.filter(tenant, f), BooleanClause.Occur.FILTER)
           .build();
-      Set<Key> ids = new HashSet<>();
+      TraceIdFilter ids = new TraceIdFilter(PREFILTER_BUDGET);
       if (!collector.collect(q, PREFILTER_BUDGET, ids)) {
         continue;
       }
       if (required == null) {
         required = ids;
       } else {
-        required.retainAll(ids);
+        required.retain(ids);
       }
     }
     return required;

@@ -100,4 +100,47 @@ class SpanCodecTest {
     byte[] cut = java.util.Arrays.copyOf(payload, payload.length - 5);
     assertThatThrownBy(() -> SpanCodec.decode(cut, "a", null)).isInstanceOf(IllegalStateException.class);
   }
+
+  @Test
+  void spansToCheckAnswerAttributeLookupsFromTheEncodedBytes() {
+    String t1 = Spans.randomTraceId();
+    String t2 = Spans.randomTraceId();
+    SpanRecord full = Spans.fullSpan(t2);
+    Map<String, List<SpanRecord>> traces = new LinkedHashMap<>();
+    traces.put(t1, List.of(Spans.span(t1, "a", "x", 100)));
+    traces.put(t2, List.of(full, Spans.span(t2, "b", "y", 50)));
+    SpanCodec.Parsed p = SpanCodec.parse(SpanCodec.encode("t", 1, traces));
+
+    for (int i = 0; i < 2; i++) {
+      List<SpanRecord> eager = p.spans(i);
+      List<SpanRecord> lazy = p.spansToCheck(i);
+      assertThat(lazy).hasSameSizeAs(eager);
+      for (int k = 0; k < eager.size(); k++) {
+        Map<String, Object> e = eager.get(k).attributes();
+        Map<String, Object> l = p.spansToCheck(i).get(k).attributes(); // fresh: nothing decoded yet
+        Map<String, Object> byGet = new LinkedHashMap<>();
+        for (String key : e.keySet()) {
+          assertThat(l.containsKey(key)).as(key).isTrue();
+          byGet.put(key, l.get(key));
+        }
+        assertThat(l.containsKey("absent")).isFalse();
+        assertThat(l.get("absent")).isNull();
+        assertThat(l.get(42)).isNull();
+        // every value found by a scan, then the whole map decoded: the same as the eager decoder's, in order
+        assertThat(Spans.comparable(withAttributes(eager.get(k), byGet))).isEqualTo(Spans.comparable(eager.get(k)));
+        assertThat(Spans.comparable(lazy.get(k))).isEqualTo(Spans.comparable(eager.get(k)));
+        assertThat(l.size()).isEqualTo(e.size());
+        assertThat(l.get("absent")).isNull(); // after decoding too
+      }
+    }
+    assertThat(p.spansToCheck(1).get(0).attributes().get("l")).isEqualTo(-1234567890123L);
+    assertThat(p.spansToCheck(1).get(0).attributes().get("inner.null")).isNull(); // nested keys are not top level
+    assertThat(p.spansToCheck(1).get(0).attributes().containsKey("map")).isTrue();
+  }
+
+  private static SpanRecord withAttributes(SpanRecord s, Map<String, Object> attrs) {
+    return new SpanRecord(s.traceId(), s.spanId(), s.parentSpanId(), s.traceState(), s.name(), s.kind(),
+        s.startEpochNanos(), s.endEpochNanos(), s.statusCode(), s.statusMessage(), s.resourceAttributes(),
+        s.scopeName(), s.scopeVersion(), attrs, s.events(), s.links(), s.flags());
+  }
 }
