@@ -210,14 +210,21 @@ public final class SpanCodec {
     /** Spans of the {@code i}-th trace of the record's directory ({@link Header#traceIds()}). */
     public List<SpanRecord> spans(int i) {
       List<SpanRecord> out = new ArrayList<>(header.spanCounts()[i]);
+      decodeInto(out, i, false);
+      return out;
+    }
+
+    private void decodeInto(List<SpanRecord> out, int i, boolean attributesEncoded) {
       ByteSource b = new ByteSource(body);
       b.skip(starts[i]);
       Decoder d = new Decoder(b, dict, resources);
+      if (attributesEncoded) {
+        d.lazyBody = body;
+      }
       String hex = TraceIds.toHex(header.traceIds()[i]);
       for (int k = 0; k < header.spanCounts()[i]; k++) {
         out.add(d.span(hex, header.minStartNanos()));
       }
-      return out;
     }
 
     /**
@@ -228,14 +235,7 @@ public final class SpanCodec {
      */
     public List<SpanRecord> spansToCheck(int i) {
       List<SpanRecord> out = new ArrayList<>(header.spanCounts()[i]);
-      ByteSource b = new ByteSource(body);
-      b.skip(starts[i]);
-      Decoder d = new Decoder(b, dict, resources);
-      d.lazyBody = body;
-      String hex = TraceIds.toHex(header.traceIds()[i]);
-      for (int k = 0; k < header.spanCounts()[i]; k++) {
-        out.add(d.span(hex, header.minStartNanos()));
-      }
+      decodeInto(out, i, true);
       return out;
     }
 
@@ -249,13 +249,7 @@ public final class SpanCodec {
         if (traceId != null && !java.util.Arrays.equals(header.traceIds()[i], traceId)) {
           continue;
         }
-        ByteSource b = new ByteSource(body);
-        b.skip(starts[i]);
-        Decoder d = new Decoder(b, dict, resources);
-        String hex = TraceIds.toHex(header.traceIds()[i]);
-        for (int k = 0; k < header.spanCounts()[i]; k++) {
-          out.add(d.span(hex, header.minStartNanos()));
-        }
+        decodeInto(out, i, false);
       }
       return out;
     }

@@ -311,21 +311,9 @@ public final class TraceSearch {
     if (spans.isEmpty()) {
       return null; // dropped by retention between search and read
     }
-    long key = Long.MIN_VALUE;
-    for (SpanRecord s : spans) {
-      long start = s.startEpochNanos();
-      if (start >= query.startEpochNanos() && start <= query.endEpochNanos() && start > key
-          && (primary == null || filters.matches(s, primary))) {
-        key = start;
-      }
-    }
-    if (key == Long.MIN_VALUE) {
+    long key = newestMatch(spans);
+    if (key == Long.MIN_VALUE || !othersMatch(spans)) {
       return null;
-    }
-    for (SpanFilter f : others) {
-      if (!filters.anyMatch(spans, f)) {
-        return null;
-      }
     }
     return new Found(summarize(TraceIds.toHex(traceId), spans), key);
   }
