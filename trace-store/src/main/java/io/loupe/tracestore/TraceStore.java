@@ -26,6 +26,7 @@ import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
 import io.loupe.tracestore.internal.TenantRateLimiter;
 import io.loupe.tracestore.internal.TraceIdMap;
+import io.loupe.tracestore.internal.TraceIdFilter;
 import io.loupe.tracestore.internal.TraceIds;
 import io.loupe.tracestore.internal.TraceSearch;
 import io.loupe.tracestore.internal.TraceKey;
@@ -363,7 +364,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       for (Shard s : shards) {
         s.cursors(tenant.id(), q, query.startEpochNanos(), query.endEpochNanos(), cursors);
       }
-      java.util.Set<TraceSearch.Key> required = search.prefilter((fq, max, ids) -> {
+      TraceIdFilter required = search.prefilter((fq, max, ids) -> {
         for (Shard s : shards) {
           if (!s.collectTraceIds(fq, max, ids)) {
             return false;

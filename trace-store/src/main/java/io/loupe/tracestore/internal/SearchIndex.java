@@ -585,7 +585,7 @@ public final class SearchIndex implements Closeable {
    * Adds to {@code out} the trace ids (as two longs) of every document matching {@code q}; false, with {@code out}
    * partly filled, once {@code out} would exceed {@code max} entries.
    */
-  public boolean collectTraceIds(Query q, int max, java.util.Set<TraceSearch.Key> out) throws IOException {
+  public boolean collectTraceIds(Query q, int max, TraceIdFilter out) throws IOException {
     SearcherManager m = searchers;
     refresh(m);
     IndexSearcher s = m.acquire();
@@ -609,7 +609,6 @@ public final class SearchIndex implements Closeable {
       if (out.size() + count > max) {
         return false;
       }
-      TraceIdFilter primitive = out instanceof TraceIdFilter t ? t : null;
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
         org.apache.lucene.search.Scorer scorer = w.scorer(leaf);
         if (scorer == null) {
@@ -627,11 +626,7 @@ public final class SearchIndex implements Closeable {
           for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
             long hi = TraceIds.readLong(id.bytes, p);
             long lo = TraceIds.readLong(id.bytes, p + 8);
-            if (primitive != null) {
-              primitive.add(hi, lo); // no Key, no node: see TraceIdFilter
-            } else {
-              out.add(new TraceSearch.Key(hi, lo));
-            }
+            out.add(hi, lo);
           }
           if (out.size() > max) {
             return false;

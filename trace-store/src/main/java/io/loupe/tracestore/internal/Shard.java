@@ -534,7 +534,7 @@ public final class Shard {
    * Adds the trace ids of every document matching {@code q} in every segment to {@code out}; false as soon as they
    * are more than {@code max}.
    */
-  public boolean collectTraceIds(org.apache.lucene.search.Query q, int max, java.util.Set<TraceSearch.Key> out)
+  public boolean collectTraceIds(org.apache.lucene.search.Query q, int max, TraceIdFilter out)
       throws IOException {
     List<SealedSegment> sealedNow = List.copyOf(sealed);
     ActiveSegment a = active;

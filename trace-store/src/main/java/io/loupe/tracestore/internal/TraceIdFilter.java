@@ -1,8 +1,5 @@
 package io.loupe.tracestore.internal;
 
-import java.util.AbstractSet;
-import java.util.Iterator;
-
 /**
  * The trace ids the {@code { a } && { b }} pre-filter collects (often 100,000+ per search), as a blocked Bloom filter:
  * it may say yes for an id never added (about 1 % at the budget), never no for one added. That is all a pre-filter
@@ -11,11 +8,10 @@ import java.util.Iterator;
  * walked a table of megabytes: 149,000 ids from every segment were ~70 % of a search's CPU at 10 M spans (102 ms per
  * query), and an exact open-addressing set tried first still ~30 % (a cache miss per id in a 4 MiB table).
  *
- * <p>A {@code Set<Key>} only so that it travels through the store's existing {@code Set}-typed signatures:
- * {@link #contains} may answer true for absent ids, {@link #size} counts adds that set a new bit (about the distinct
- * ids), and it cannot be iterated. Not thread-safe.
+ * <p>Not a {@code Set}: it cannot be iterated, and {@link #size} counts adds that set a new bit (about the distinct
+ * ids). Not thread-safe.
  */
-public final class TraceIdFilter extends AbstractSet<TraceSearch.Key> {
+public final class TraceIdFilter {
   private static final int BLOCK_LONGS = 8; // 512 bits, one cache line
   private final long[] bits;
   private final int blockMask;
@@ -90,23 +86,8 @@ public final class TraceIdFilter extends AbstractSet<TraceSearch.Key> {
     size = Math.min(size, other.size);
   }
 
-  @Override
-  public boolean add(TraceSearch.Key k) {
-    return add(k.hi(), k.lo());
-  }
-
-  @Override
-  public boolean contains(Object o) {
-    return o instanceof TraceSearch.Key k && mightContain(k.hi(), k.lo());
-  }
-
-  @Override
+  /** Adds that set a new bit: about the distinct ids added (a few percent fewer near the budget). */
   public int size() {
     return size;
-  }
-
-  @Override
-  public Iterator<TraceSearch.Key> iterator() {
-    throw new UnsupportedOperationException("a Bloom filter cannot list its ids");
   }
 }

@@ -143,7 +143,7 @@ public final class TraceSearch {
    * Runs the search over {@code cursors} (closed here) and reads traces with {@code loader}, skipping traces outside
    * {@code required} when not null ({@link #prefilter}).
    */
-  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader, Set<Key> required)
+  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader, TraceIdFilter required)
       throws IOException {
     tracesRead = 0;
     PriorityQueue<Source> sources = new PriorityQueue<>(
@@ -157,7 +157,6 @@ public final class TraceSearch {
         }
       }
       Set<Key> seen = new HashSet<>();
-      TraceIdFilter filter = required instanceof TraceIdFilter f ? f : null;
       while (!sources.isEmpty()) {
         Source s = sources.poll();
         SearchIndex.Hit h = s.head();
@@ -176,8 +175,7 @@ public final class TraceSearch {
         List<Integer> order = new ArrayList<>(traces.size());
         for (int i = 0; i < traces.size(); i++) {
           byte[] id = traces.get(i).traceId();
-          if ((filter != null ? !filter.mightContain(id) : required != null && !required.contains(new Key(id)))
-              || seen.contains(new Key(id))) {
+          if ((required != null && !required.mightContain(id)) || seen.contains(new Key(id))) {
             continue; // decided already, or ruled out by the pre-filter: not decoded
           }
           newest[i] = newestMatch(traces.get(i).spans());
@@ -247,7 +245,7 @@ public final class TraceSearch {
 
   /** Collects the candidate traces of a query over every segment, or says there are more than a budget. */
   public interface TraceIdCollector {
-    boolean collect(Query q, int max, Set<Key> out) throws IOException;
+    boolean collect(Query q, int max, TraceIdFilter out) throws IOException;
   }
 
   // Trace ids a search may collect to pre-filter candidates by its other span sets: a 256 KiB TraceIdFilter.

@@ -109,10 +109,10 @@ class SearchIndexIT {
           .containsExactly(40L);
 
       // The trace ids of a record, for the { a } && { b } pre-filter.
-      Set<TraceSearch.Key> ids = new java.util.HashSet<>();
+      TraceIdFilter ids = new TraceIdFilter(10);
       assertThat(index.collectTraceIds(new org.apache.lucene.search.TermQuery(
           new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 10, ids)).isTrue();
-      assertThat(ids).hasSize(3);
+      assertThat(ids.size()).isEqualTo(3);
 
       List<String> keys = new ArrayList<>();
       index.tagNames("a", SearchIndex.RESOURCE_PREFIX, keys);
