@@ -38,7 +38,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -185,14 +184,7 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       return n;
     }
     byte[] h = FileHeader.encode(SegmentFiles.STORE_FORMAT, SegmentFiles.STORE_VERSION);
-    ByteBuffer b = ByteBuffer.allocate(h.length + 4).put(h).putInt(options.shards());
-    Path tmp = meta.resolveSibling(SegmentFiles.META_FILE + SegmentFiles.TMP_SUFFIX);
-    Files.write(tmp, b.array());
-    try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-    Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE);
-    SegmentFiles.fsyncDir(options.dataDir());
+    SegmentFiles.writeAtomically(meta, ByteBuffer.allocate(h.length + 4).put(h).putInt(options.shards()).flip());
     return options.shards();
   }
 

@@ -1,8 +1,11 @@
 package io.loupe.tracestore.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /** Every file name of the trace store, in one place. */
@@ -67,6 +70,23 @@ public final class SegmentFiles {
     } catch (IOException | java.io.UncheckedIOException e) {
       return 0;
     }
+  }
+
+  /**
+   * Replaces {@code file} with the remaining bytes of {@code content} so that a crash leaves either the old or the new
+   * file whole: written to {@code file + TMP_SUFFIX}, fsynced, renamed over {@code file}, then the directory fsynced.
+   */
+  public static void writeAtomically(Path file, ByteBuffer content) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + TMP_SUFFIX);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      while (content.hasRemaining()) {
+        ch.write(content);
+      }
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDir(file.toAbsolutePath().getParent());
   }
 
   /** Makes a created or renamed directory entry durable: without it a power loss can forget a new file. */

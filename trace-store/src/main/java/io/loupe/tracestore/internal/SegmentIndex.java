@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -280,16 +278,7 @@ public final class SegmentIndex {
       crc.update(b.array(), 0, b.position());
       b.putInt((int) crc.getValue());
       b.flip();
-      Path tmp = file.resolveSibling(file.getFileName() + SegmentFiles.TMP_SUFFIX);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE)) {
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      SegmentFiles.fsyncDir(file.getParent());
+      SegmentFiles.writeAtomically(file, b);
     }
   }
 }

@@ -4,12 +4,9 @@ import io.loupe.tracestore.CorruptFileException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -487,17 +484,7 @@ public final class TraceIdMap implements Closeable {
     crc.update(b.array(), 0, b.position());
     b.putInt((int) crc.getValue());
     b.flip();
-    Path meta = dir.resolve(META_FILE);
-    Path tmp = dir.resolve(META_FILE + SegmentFiles.TMP_SUFFIX);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(true);
-    }
-    Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    SegmentFiles.fsyncDir(dir);
+    SegmentFiles.writeAtomically(dir.resolve(META_FILE), b);
   }
 
   /** Reads the meta file into {@code out}; returns whether the map was closed cleanly. */
