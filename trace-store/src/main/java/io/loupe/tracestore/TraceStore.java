@@ -353,17 +353,27 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     Query q = search.luceneQuery();
     List<SearchIndex.Cursor> cursors = new ArrayList<>();
     try {
-      for (Shard s : shards) {
-        s.cursors(tenant.id(), q, query.startEpochNanos(), query.endEpochNanos(), cursors);
+      Shard.Reach[] reach = new Shard.Reach[shards.length];
+      for (int i = 0; i < shards.length; i++) {
+        reach[i] = shards[i].reach(query.startEpochNanos(), query.endEpochNanos());
+        shards[i].cursors(tenant.id(), q, query.startEpochNanos(), query.endEpochNanos(), cursors);
       }
-      TraceIdFilter required = search.prefilter((fq, max, ids) -> {
-        for (Shard s : shards) {
-          if (!s.collectTraceIds(fq, max, ids)) {
+      TraceIdFilter ids = search.prefilter((fq, max, out) -> {
+        for (int i = 0; i < shards.length; i++) {
+          if (!shards[i].collectTraceIds(fq, reach[i], max, out)) {
             return false;
           }
         }
         return true;
       });
+      TraceSearch.Prefilter required = ids == null ? null : traceId -> {
+        if (ids.mightContain(traceId)) {
+          return true;
+        }
+        TraceKey key = TraceKey.of(tenant.id(), traceId);
+        int shard = TraceIds.shardOf(key.hi(), key.lo(), shards.length);
+        return !shards[shard].onlyWithin(key, reach[shard]);
+      };
       List<TraceSummary> out = search.run(cursors, new TraceSearch.TraceLoader() {
         @Override
         public List<SpanRecord> load(byte[] traceId) {

@@ -102,6 +102,88 @@ class SpanSetSearchIT {
     }
   }
 
+  /**
+   * The pre-filter collects the second span set's traces only from the segments the time range reaches: a trace whose
+   * matching span lies in an older segment must still be found (and one without such a span must not).
+   */
+  @Test
+  void aSpanSetMatchedInASegmentOutsideTheTimeRangeStillCounts() throws Exception {
+    Random r = new Random(5);
+    Map<String, List<SpanRecord>> all = new LinkedHashMap<>();
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-28T00:00:00Z"));
+    try (TraceStore store = TraceStore.open(TraceStoreOptions.defaults(dir).withShards(2)
+        .withFsync(FsyncPolicy.every(java.time.Duration.ofSeconds(1))),
+        new SimpleMeterRegistry(), clock)) {
+      List<String> stretched = new ArrayList<>();
+      List<SpanRecord> early = new ArrayList<>();
+      List<SpanRecord> later = new ArrayList<>();
+      List<SpanRecord> lone = new ArrayList<>();
+      for (int t = 0; t < 400; t++) { // traces of the first minute; 20 of them end with a span two minutes later
+        String id = Spans.randomTraceId();
+        long start = T0 + t * 100 * MS;
+        List<SpanRecord> spans = new ArrayList<>();
+        for (int i = 0; i < 1 + r.nextInt(4); i++) {
+          spans.add(span(r, id, start + r.nextInt(500) * MS));
+        }
+        if (t % 20 == 0) {
+          stretched.add(id);
+          spans.add(plainProducer(span(r, id, T0 + 120_000 * MS + t * MS)));
+          lone.add(spans.get(spans.size() - 1)); // written alone in its record, in the next segment
+          early.addAll(spans.subList(0, spans.size() - 1));
+        } else {
+          early.addAll(spans);
+        }
+        all.put(id, spans);
+      }
+      store.write(T, early);
+      store.roll(); // the first minute is one sealed segment per shard
+      for (SpanRecord s : lone) {
+        store.write(T, List.of(s));
+      }
+      for (int t = 0; t < 400; t++) { // traces of the third minute, in the next segments
+        String id = Spans.randomTraceId();
+        long start = T0 + 120_000 * MS + t * 100 * MS;
+        List<SpanRecord> spans = new ArrayList<>();
+        for (int i = 0; i < 1 + r.nextInt(4); i++) {
+          spans.add(span(r, id, start + r.nextInt(500) * MS));
+        }
+        later.addAll(spans);
+        all.put(id, spans);
+      }
+      // Small records: the index finds records, and the pre-filter takes every trace of a record that matches.
+      for (int i = 0; i < later.size(); i += 5) {
+        store.write(T, later.subList(i, Math.min(later.size(), i + 5)));
+      }
+
+      SpanFilter producer = new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.KIND, CompareOp.EQ, "producer");
+      SpanFilter cassandraError = new SpanFilter.And(List.of(
+          new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.SERVICE, CompareOp.EQ, "cassandra-store"),
+          new SpanFilter.Intrinsic(SpanFilter.IntrinsicField.STATUS, CompareOp.EQ, "error")));
+      SpanFilter redis = new AttributeCondition(TagScope.SPAN, "db.system", CompareOp.EQ, "redis");
+      int stretchedFound = 0;
+      for (List<SpanFilter> f : List.of(List.of(producer, cassandraError), List.of(producer, redis))) {
+        for (boolean sealed : new boolean[] {false, true}) {
+          if (sealed) {
+            store.roll(); // the third minute sealed too: the reach is sealed segments only
+          }
+          TraceQuery q = TraceQuery.between(T0 + 110_000 * MS, T0 + 200_000 * MS, 10_000).withSpanFilters(f);
+          List<String> got = store.search(T, q).stream().map(TraceSummary::traceId).toList();
+          List<String> expected = bruteForce(all, q);
+          assertThat(got).as("%s sealed=%s", f, sealed).containsExactlyElementsOf(expected);
+          stretchedFound += (int) expected.stream().filter(stretched::contains).count();
+        }
+      }
+      assertThat(stretchedFound).as("traces whose second span set matched only in the first minute").isPositive();
+    }
+  }
+
+  /** {@code s} as a gateway producer span without attributes: it matches none of the second span sets. */
+  private static SpanRecord plainProducer(SpanRecord s) {
+    return new SpanRecord(s.traceId(), s.spanId(), s.parentSpanId(), s.traceState(), s.name(),
+        SpanRecord.Kind.PRODUCER, s.startEpochNanos(), s.endEpochNanos(), SpanRecord.StatusCode.OK, "",
+        Map.of(SpanRecord.SERVICE_NAME, "gateway"), "", "", Map.of(), s.events(), s.links(), s.flags());
+  }
+
   private static SpanRecord span(Random r, String trace, long start) {
     String service = SERVICES[r.nextInt(SERVICES.length)];
     SpanRecord.Kind kind = SpanRecord.Kind.values()[1 + r.nextInt(5)];

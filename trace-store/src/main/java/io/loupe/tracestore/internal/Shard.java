@@ -531,14 +531,60 @@ public final class Shard {
   }
 
   /**
-   * Adds the trace ids of every document matching {@code q} in every segment to {@code out}; false as soon as they
-   * are more than {@code max}.
+   * The segments a pre-filter collected trace ids from: the sealed ones numbered {@code lo} to {@code hi} (none when
+   * {@code lo > hi}) and the segment that was active, {@code active}; {@code whole} when that was every segment.
    */
-  public boolean collectTraceIds(org.apache.lucene.search.Query q, int max, TraceIdFilter out)
-      throws IOException {
-    List<SealedSegment> sealedNow = List.copyOf(sealed);
-    ActiveSegment a = active;
+  public record Reach(long lo, long hi, long active, boolean whole) {}
+
+  /**
+   * The segments a search over {@code [startNanos, endNanos]} collects pre-filter ids from: the sealed ones {@link
+   * #cursors} opens for it and those numbered between them, and the active one. Older and newer segments are left
+   * out, so the cost of a pre-filter follows the time range searched, not the retention; a candidate trace with
+   * spans outside them is not ruled out by it ({@link #onlyWithin}).
+   */
+  public Reach reach(long startNanos, long endNanos) {
+    ActiveSegment a;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try {
+      a = active;
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    long lo = Long.MAX_VALUE;
+    long hi = Long.MIN_VALUE;
     for (SealedSegment s : sealedNow) {
+      SegmentIndex.Meta m = s.index().meta();
+      if (m.maxEndNanos() >= startNanos && m.minStartNanos() <= endNanos) {
+        lo = Math.min(lo, s.seq());
+        hi = Math.max(hi, s.seq());
+      }
+    }
+    boolean whole = sealedNow.isEmpty()
+        || (lo == sealedNow.get(0).seq() && hi == sealedNow.get(sealedNow.size() - 1).seq());
+    return new Reach(lo, hi, a.seq(), whole);
+  }
+
+  /**
+   * Adds the trace ids of every document matching {@code q} in the segments of {@code reach} to {@code out}; false as
+   * soon as they are more than {@code max}.
+   */
+  public boolean collectTraceIds(org.apache.lucene.search.Query q, Reach reach, int max, TraceIdFilter out)
+      throws IOException {
+    ActiveSegment a;
+    List<SealedSegment> sealedNow;
+    appendLock.lock();
+    try {
+      a = active;
+      sealedNow = List.copyOf(sealed);
+    } finally {
+      appendLock.unlock();
+    }
+    for (SealedSegment s : sealedNow) {
+      if ((s.seq() < reach.lo() || s.seq() > reach.hi()) && s.seq() != reach.active()) {
+        continue;
+      }
       try {
         if (!s.search().collectTraceIds(q, max, out)) {
           return false;
@@ -547,11 +593,44 @@ public final class Shard {
         // dropped by retention
       }
     }
+    if (a.seq() != reach.active()) {
+      return true; // rolled since: the segment of the reach was collected as a sealed one above
+    }
     try {
       return a.search().collectTraceIds(q, max, out);
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      return true; // sealed meanwhile: its documents were in the sealed list, or arrived after the search began
+      return true; // sealed meanwhile: its documents arrived after the search began, or the store is closing
     }
+  }
+
+  /**
+   * Whether every span of {@code key} in this shard is in a segment of {@code reach}, as far as the trace id map and
+   * the segment indexes tell: false when a segment outside it holds (or may hold) some. A segment sealed or created
+   * after the collection is outside it.
+   */
+  public boolean onlyWithin(TraceKey key, Reach reach) {
+    if (reach.whole()) {
+      return true;
+    }
+    ActiveSegment a;
+    java.util.Iterator<SealedSegment> sealedNow; // a snapshot: no copy per candidate trace
+    appendLock.lock();
+    try {
+      a = active;
+      sealedNow = sealed.iterator();
+    } finally {
+      appendLock.unlock();
+    }
+    TraceIdMap.Candidates may = traceIds.candidates(key);
+    while (sealedNow.hasNext()) {
+      SealedSegment s = sealedNow.next();
+      long seq = s.seq();
+      boolean collected = (seq >= reach.lo() && seq <= reach.hi()) || seq == reach.active();
+      if (!collected && may.mayHold(seq) && s.index().spanCount(key) > 0) {
+        return false;
+      }
+    }
+    return a.seq() == reach.active() || a.index().offsets(key).length == 0;
   }
 
   /** Adds the attribute keys of {@code tenant} under {@code prefix} in any segment to {@code out}. */

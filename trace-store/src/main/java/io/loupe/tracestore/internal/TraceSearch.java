@@ -61,6 +61,14 @@ public final class TraceSearch {
     }
   }
 
+  /**
+   * The candidate traces a pre-filter lets through: false only for a trace that cannot match every span set (its id
+   * is not among those collected, and all its spans are where they were collected from).
+   */
+  public interface Prefilter {
+    boolean mayMatch(byte[] traceId);
+  }
+
   /** Reads the traces of a record of one segment, by offset: the searching tenant's only, empty when gone. */
   public interface RecordReader {
     List<RecordTrace> traces(long offset);
@@ -141,9 +149,9 @@ public final class TraceSearch {
 
   /**
    * Runs the search over {@code cursors} (closed here) and reads traces with {@code loader}, skipping traces outside
-   * {@code required} when not null ({@link #prefilter}).
+   * {@code required} when not null (built on {@link #prefilter}).
    */
-  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader, TraceIdFilter required)
+  public List<TraceSummary> run(List<SearchIndex.Cursor> cursors, TraceLoader loader, Prefilter required)
       throws IOException {
     tracesRead = 0;
     PriorityQueue<Source> sources = new PriorityQueue<>(
@@ -175,8 +183,13 @@ public final class TraceSearch {
         List<Integer> order = new ArrayList<>(traces.size());
         for (int i = 0; i < traces.size(); i++) {
           byte[] id = traces.get(i).traceId();
-          if ((required != null && !required.mightContain(id)) || seen.contains(new Key(id))) {
-            continue; // decided already, or ruled out by the pre-filter: not decoded
+          Key k = new Key(id);
+          if (seen.contains(k)) {
+            continue; // decided already: not decoded
+          }
+          if (required != null && !required.mayMatch(id)) {
+            seen.add(k); // ruled out by the pre-filter, whichever record holds it
+            continue;
           }
           newest[i] = newestMatch(traces.get(i).spans());
           if (newest[i] != Long.MIN_VALUE) {
@@ -192,7 +205,7 @@ public final class TraceSearch {
           RecordTrace t = traces.get(i);
           Key key = new Key(t.traceId());
           if (!seen.add(key)) {
-            continue; // the pre-filter passed it above
+            continue; // decided in an earlier record
           }
           if (!othersMatch(t.spans()) && loader.spanCount(t.traceId()) == t.spans().size()) {
             // The record holds every span of the trace and they miss a span set: it fails without a read by id
@@ -243,7 +256,10 @@ public final class TraceSearch {
     }
   }
 
-  /** Collects the candidate traces of a query over every segment, or says there are more than a budget. */
+  /**
+   * Collects the trace ids of a query's documents in the segments the search reads, or says there are more than a
+   * budget.
+   */
   public interface TraceIdCollector {
     boolean collect(Query q, int max, TraceIdFilter out) throws IOException;
   }
@@ -253,9 +269,9 @@ public final class TraceSearch {
 
   /**
    * For {@code { a } && { b }}: a trace must have, somewhere, a document matching {@code b}'s superset query. When the
-   * traces having one are few, they are collected from every segment first, and candidates of {@code a} outside them
-   * are skipped without being read: a rare second span set would otherwise make the search read most traces.
-   * Null when no span set is selective enough.
+   * traces having one in the segments the search reads are few, they are collected first, and candidates of {@code a}
+   * outside them whose spans are all in those segments are skipped without being read: a rare second span set would
+   * otherwise make the search read most traces. Null when no span set is selective enough.
    */
   public TraceIdFilter prefilter(TraceIdCollector collector) throws IOException {
     TraceIdFilter required = null;
