@@ -21,4 +21,29 @@ public interface TraceSearcher {
 
   /** Sorted distinct values (string forms) of attribute {@code key} in {@code scope}, at most {@code limit}. */
   List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit);
+
+  // The listings of spans started within [startNanos, endNanos]. A store answers at its own granularity (whole
+  // segments or blocks, as Tempo does): a name or value may come from a span just outside the range, and none of a
+  // span inside it is left out. The defaults ignore the range.
+
+  /** {@link #services(Tenant)} of spans started within {@code [startNanos, endNanos]}, at the store's granularity. */
+  default List<String> services(Tenant tenant, long startNanos, long endNanos) {
+    return services(tenant);
+  }
+
+  /** {@link #operations(Tenant, String)} within {@code [startNanos, endNanos]}, at the store's granularity. */
+  default List<String> operations(Tenant tenant, String service, long startNanos, long endNanos) {
+    return operations(tenant, service);
+  }
+
+  /** {@link #tagNames(Tenant, TagScope)} within {@code [startNanos, endNanos]}, at the store's granularity. */
+  default List<String> tagNames(Tenant tenant, TagScope scope, long startNanos, long endNanos) {
+    return tagNames(tenant, scope);
+  }
+
+  /** {@link #tagValues(Tenant, TagScope, String, int)} within {@code [startNanos, endNanos]}, at the granularity. */
+  default List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit, long startNanos,
+      long endNanos) {
+    return tagValues(tenant, scope, key, limit);
+  }
 }

@@ -402,19 +402,36 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
 
   @Override
   public List<String> services(Tenant tenant) {
+    return services(tenant, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> services(Tenant tenant, long startNanos, long endNanos) {
     requireNonNull(tenant, "tenant");
-    return terms(SearchIndex.SERVICE, SearchIndex.key(tenant.id(), ""), Integer.MAX_VALUE);
+    return terms(SearchIndex.SERVICE, SearchIndex.key(tenant.id(), ""), Integer.MAX_VALUE, startNanos, endNanos);
   }
 
   @Override
   public List<String> operations(Tenant tenant, String service) {
+    return operations(tenant, service, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> operations(Tenant tenant, String service, long startNanos, long endNanos) {
     requireNonNull(tenant, "tenant");
     requireNonNull(service, "service");
-    return terms(SearchIndex.OPERATION, SearchIndex.key(tenant.id(), service + '\u0000'), Integer.MAX_VALUE);
+    return terms(SearchIndex.OPERATION, SearchIndex.key(tenant.id(), service + '\u0000'), Integer.MAX_VALUE,
+        startNanos, endNanos);
   }
 
   @Override
   public List<String> tagNames(Tenant tenant, TagScope scope) {
+    return tagNames(tenant, scope, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /** Keys from the segments with spans started within the range (whole segments: at most an hour each by default). */
+  @Override
+  public List<String> tagNames(Tenant tenant, TagScope scope, long startNanos, long endNanos) {
     requireNonNull(tenant, "tenant");
     requireNonNull(scope, "scope");
     ensureOpen();
@@ -422,10 +439,10 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     try {
       for (Shard s : shards) {
         if (scope != TagScope.SPAN) {
-          s.tagNames(tenant.id(), SearchIndex.RESOURCE_PREFIX, out);
+          s.tagNames(tenant.id(), SearchIndex.RESOURCE_PREFIX, startNanos, endNanos, out);
         }
         if (scope != TagScope.RESOURCE) {
-          s.tagNames(tenant.id(), SearchIndex.SPAN_PREFIX, out);
+          s.tagNames(tenant.id(), SearchIndex.SPAN_PREFIX, startNanos, endNanos, out);
         }
       }
     } catch (IOException e) {
@@ -436,6 +453,12 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
 
   @Override
   public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit) {
+    return tagValues(tenant, scope, key, limit, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit, long startNanos,
+      long endNanos) {
     requireNonNull(tenant, "tenant");
     requireNonNull(scope, "scope");
     requireNonNull(key, "key");
@@ -445,20 +468,24 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     java.util.TreeSet<String> out = new java.util.TreeSet<>();
     String prefix = SearchIndex.key(tenant.id(), "");
     if (scope != TagScope.SPAN) {
-      out.addAll(terms(SearchIndex.RESOURCE_PREFIX + key, prefix, limit));
+      out.addAll(terms(SearchIndex.RESOURCE_PREFIX + key, prefix, limit, startNanos, endNanos));
     }
     if (scope != TagScope.RESOURCE) {
-      out.addAll(terms(SearchIndex.SPAN_PREFIX + key, prefix, limit));
+      out.addAll(terms(SearchIndex.SPAN_PREFIX + key, prefix, limit, startNanos, endNanos));
     }
     return out.stream().limit(limit).toList();
   }
 
-  private List<String> terms(String field, String prefix, int limit) {
+  private List<String> terms(String field, String prefix, int limit, long startNanos, long endNanos) {
     ensureOpen();
+    if (startNanos > endNanos) {
+      throw new InvalidInputException("time range: start " + startNanos + " ns is after end " + endNanos
+          + " ns (expected: start <= end)");
+    }
     java.util.TreeSet<String> out = new java.util.TreeSet<>();
     try {
       for (Shard s : shards) {
-        s.terms(field, prefix, limit, out);
+        s.terms(field, prefix, limit, startNanos, endNanos, out);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + field + " terms failed", e);

@@ -276,6 +276,26 @@ class TraceSearchIT {
     assertThat(store.tagValues(B, TagScope.SPAN, "http.route", 100)).containsExactly("/secret");
   }
 
+  /** Listings over a time range read the segments holding spans of it (and the active one), as Grafana's calls ask. */
+  @Test
+  void listingsWithATimeRangeLeaveOutSegmentsOutsideIt() {
+    long from = T0 + 1000 * MS; // after the sealed segment's only span (the producer, T0 to T0 + 5 ms)
+    long to = T0 + 4000 * MS;
+    assertThat(store.services(A, from, to)).containsExactly("frontend", "orders-db", "payment", "stream-processor");
+    assertThat(store.services(A, T0, T0 + MS)).contains("producer");
+    assertThat(store.operations(A, "producer", from, to)).isEmpty();
+    assertThat(store.operations(A, "producer", T0, to)).containsExactly("orders publish");
+    assertThat(store.tagNames(A, TagScope.SPAN, from, to)).contains("messaging.system", "retries")
+        .doesNotContain("messaging.destination.name");
+    assertThat(store.tagNames(A, TagScope.SPAN, Long.MIN_VALUE, Long.MAX_VALUE))
+        .contains("messaging.destination.name");
+    assertThat(store.tagValues(A, TagScope.SPAN, "messaging.destination.name", 10, from, to)).isEmpty();
+    assertThat(store.tagValues(A, TagScope.SPAN, "messaging.destination.name", 10, T0 - MS, T0))
+        .containsExactly("orders");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.services(A, to, from))
+        .isInstanceOf(io.loupe.model.InvalidInputException.class).hasMessageContaining("expected: start <= end");
+  }
+
   @Test
   void tenantsNeverSeeEachOthersTraces() {
     assertThat(ids(all().withService("frontend"))).containsExactly(checkout);

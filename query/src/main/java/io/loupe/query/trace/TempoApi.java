@@ -286,10 +286,25 @@ public final class TempoApi {
     return traceId32.substring(i);
   }
 
+  /**
+   * The {@code [start, end]} of a tag listing in nanoseconds: Grafana sends {@code start} and {@code end} (unix
+   * seconds) when it limits tags to the time picker's range; without them every stored span counts.
+   */
+  private static long[] tagRange(Params p) {
+    long start = p.get("start").isEmpty() ? Long.MIN_VALUE : TraceSearchParams.seconds(p, "start") * 1_000_000_000L;
+    long end = p.get("end").isEmpty() ? Long.MAX_VALUE
+        : TraceSearchParams.seconds(p, "end") * 1_000_000_000L + 999_999_999L;
+    if (start > end) {
+      throw new InvalidInputException("start: " + p.get("start") + " (expected: <= end " + p.get("end") + ")");
+    }
+    return new long[] {start, end};
+  }
+
   private void tags(AggregatedHttpRequest req, HttpResponseWriter res, boolean v2) throws Exception {
     Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
+    long[] range = tagRange(Params.of(req));
     if (!v2) {
-      List<String> names = searcher.tagNames(tenant, TagScope.ANY);
+      List<String> names = searcher.tagNames(tenant, TagScope.ANY, range[0], range[1]);
       JsonResponses.send(res, HttpStatus.OK, null, g -> {
         g.writeStartObject();
         g.writeArrayFieldStart("tagNames");
@@ -311,8 +326,8 @@ public final class TempoApi {
     List<List<String>> tagLists = new ArrayList<>();
     for (String s : scopes) {
       tagLists.add(switch (s) {
-        case "resource" -> searcher.tagNames(tenant, TagScope.RESOURCE);
-        case "span" -> searcher.tagNames(tenant, TagScope.SPAN);
+        case "resource" -> searcher.tagNames(tenant, TagScope.RESOURCE, range[0], range[1]);
+        case "span" -> searcher.tagNames(tenant, TagScope.SPAN, range[0], range[1]);
         case "intrinsic" -> INTRINSICS;
         default -> List.of(); // events, links and scopes are not indexed
       });
@@ -339,21 +354,22 @@ public final class TempoApi {
     Tenant tenant = Tenant.fromHeader(req.headers().get(Tenant.HEADER));
     int limit = TraceSearchParams.intParam(Params.of(req), "limit", DEFAULT_TAG_VALUES_LIMIT, 1,
         MAX_TAG_VALUES_LIMIT);
+    long[] range = tagRange(Params.of(req));
     String type = null; // null: typed per value
     List<String> values;
     if (!v2) {
-      values = attributeValues(tenant, TagScope.ANY, tag, limit);
+      values = attributeValues(tenant, TagScope.ANY, tag, limit, range);
     } else {
       switch (tag) {
         case "rootServiceName", "trace:rootService" -> {
-          values = searcher.services(tenant).stream().limit(limit).toList();
+          values = searcher.services(tenant, range[0], range[1]).stream().limit(limit).toList();
           type = "string";
         }
         case "name", "span:name", "rootName", "trace:rootName" -> {
           TreeSet<String> names = new TreeSet<>();
           // the first names in sort order over all services; the set never holds more than limit of them
-          for (String svc : searcher.services(tenant)) {
-            names.addAll(searcher.operations(tenant, svc));
+          for (String svc : searcher.services(tenant, range[0], range[1])) {
+            names.addAll(searcher.operations(tenant, svc, range[0], range[1]));
             while (names.size() > limit) {
               names.pollLast();
             }
@@ -392,7 +408,7 @@ public final class TempoApi {
           if (key.isEmpty()) {
             throw new InvalidInputException("tag: '" + tag + "' (expected: a name after the scope)");
           }
-          values = attributeValues(tenant, scope, key, limit);
+          values = attributeValues(tenant, scope, key, limit, range);
         }
       }
     }
@@ -416,11 +432,11 @@ public final class TempoApi {
   }
 
   /** Values of an attribute; {@code service.name} of resources also from the service list the store keeps. */
-  private List<String> attributeValues(Tenant tenant, TagScope scope, String key, int limit) {
-    List<String> values = searcher.tagValues(tenant, scope, key, limit);
+  private List<String> attributeValues(Tenant tenant, TagScope scope, String key, int limit, long[] range) {
+    List<String> values = searcher.tagValues(tenant, scope, key, limit, range[0], range[1]);
     if (scope != TagScope.SPAN && key.equals(SpanRecord.SERVICE_NAME)) {
       TreeSet<String> merged = new TreeSet<>(values);
-      merged.addAll(searcher.services(tenant));
+      merged.addAll(searcher.services(tenant, range[0], range[1]));
       return merged.stream().limit(limit).toList();
     }
     return values;

@@ -69,19 +69,45 @@ final class InMemoryTraceSearcher implements TraceSearcher {
 
   @Override
   public List<String> services(Tenant tenant) {
-    return List.copyOf(new TreeSet<>(reader.spans(tenant).stream().map(SpanRecord::serviceName).toList()));
+    return services(tenant, Long.MIN_VALUE, Long.MAX_VALUE);
   }
 
   @Override
   public List<String> operations(Tenant tenant, String service) {
-    return List.copyOf(new TreeSet<>(reader.spans(tenant).stream().filter(s -> s.serviceName().equals(service))
-        .map(SpanRecord::name).toList()));
+    return operations(tenant, service, Long.MIN_VALUE, Long.MAX_VALUE);
   }
 
   @Override
   public List<String> tagNames(Tenant tenant, TagScope scope) {
+    return tagNames(tenant, scope, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  @Override
+  public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit) {
+    return tagValues(tenant, scope, key, limit, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  // The listings over a time range, exact: spans started within it.
+  private List<SpanRecord> spans(Tenant tenant, long start, long end) {
+    return reader.spans(tenant).stream()
+        .filter(s -> s.startEpochNanos() >= start && s.startEpochNanos() <= end).toList();
+  }
+
+  @Override
+  public List<String> services(Tenant tenant, long start, long end) {
+    return List.copyOf(new TreeSet<>(spans(tenant, start, end).stream().map(SpanRecord::serviceName).toList()));
+  }
+
+  @Override
+  public List<String> operations(Tenant tenant, String service, long start, long end) {
+    return List.copyOf(new TreeSet<>(spans(tenant, start, end).stream()
+        .filter(s -> s.serviceName().equals(service)).map(SpanRecord::name).toList()));
+  }
+
+  @Override
+  public List<String> tagNames(Tenant tenant, TagScope scope, long start, long end) {
     TreeSet<String> out = new TreeSet<>();
-    for (SpanRecord s : reader.spans(tenant)) {
+    for (SpanRecord s : spans(tenant, start, end)) {
       if (scope != TagScope.SPAN) {
         out.addAll(s.resourceAttributes().keySet());
       }
@@ -93,9 +119,9 @@ final class InMemoryTraceSearcher implements TraceSearcher {
   }
 
   @Override
-  public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit) {
+  public List<String> tagValues(Tenant tenant, TagScope scope, String key, int limit, long start, long end) {
     TreeSet<String> out = new TreeSet<>();
-    for (SpanRecord s : reader.spans(tenant)) {
+    for (SpanRecord s : spans(tenant, start, end)) {
       if (scope != TagScope.SPAN && s.resourceAttributes().containsKey(key)) {
         out.add(String.valueOf(s.resourceAttributes().get(key)));
       }

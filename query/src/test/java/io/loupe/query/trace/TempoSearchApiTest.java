@@ -240,6 +240,25 @@ class TempoSearchApiTest {
     assertThat(bad.contentUtf8()).startsWith("scope: 'trace'");
   }
 
+  /** Grafana sends the time picker's range (unix seconds) with tag calls: only spans started in it count. */
+  @Test
+  void tagListingsHonourTheTimeRange() throws Exception {
+    String[] last15m = {"start", String.valueOf(NOW_S - 900), "end", String.valueOf(NOW_S)};
+    assertThat(texts(ok(get("/tempo/api/search/tags", null, last15m)).get("tagNames")))
+        .containsExactly("db.system", "host.name", "http.status_code", "service.name"); // not B's http.method
+    JsonNode v2 = ok(get("/tempo/api/v2/search/tags", null, "scope", "span", "start", last15m[1], "end", last15m[3]));
+    assertThat(texts(v2.at("/scopes/0/tags"))).containsExactly("db.system", "http.status_code");
+    assertThat(texts(ok(get("/tempo/api/search/tag/http.status_code/values", null, last15m)).get("tagValues")))
+        .containsExactly("200");
+    assertThat(values(ok(get("/tempo/api/v2/search/tag/name/values", null, last15m)).get("tagValues")))
+        .containsExactly("GET /checkout", "SELECT", "SELECT cart", "cart.call", "cart.get");
+    assertThat(values(ok(get("/tempo/api/v2/search/tag/name/values", null)).get("tagValues")))
+        .contains("GET /", "GET /old");
+    AggregatedHttpResponse bad = get("/tempo/api/search/tags", null, "start", "200", "end", "100");
+    assertThat(bad.status().code()).isEqualTo(400);
+    assertThat(bad.contentUtf8()).contains("expected: <= end");
+  }
+
   @Test
   void tagValuesV1() throws Exception {
     assertThat(texts(ok(get("/tempo/api/search/tag/host.name/values", null)).get("tagValues")))

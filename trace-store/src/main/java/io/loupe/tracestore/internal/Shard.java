@@ -633,9 +633,16 @@ public final class Shard {
     return a.seq() == reach.active() || a.index().offsets(key).length == 0;
   }
 
-  /** Adds the attribute keys of {@code tenant} under {@code prefix} in any segment to {@code out}. */
-  public void tagNames(String tenant, String prefix, java.util.Set<String> out) throws IOException {
+  /**
+   * Adds the attribute keys of {@code tenant} under {@code prefix} to {@code out}, from the active segment and the
+   * sealed ones with spans started within {@code [startNanos, endNanos]}.
+   */
+  public void tagNames(String tenant, String prefix, long startNanos, long endNanos, java.util.Set<String> out)
+      throws IOException {
     for (SealedSegment s : sealed) {
+      if (!overlaps(s, startNanos, endNanos)) {
+        continue;
+      }
       try {
         s.search().tagNames(tenant, prefix, out);
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
@@ -649,9 +656,16 @@ public final class Shard {
     }
   }
 
-  /** Adds the terms of {@code field} starting with {@code prefix} in any segment to {@code out}. */
-  public void terms(String field, String prefix, int limit, java.util.Collection<String> out) throws IOException {
+  /**
+   * Adds the terms of {@code field} starting with {@code prefix} to {@code out}, from the active segment and the
+   * sealed ones with spans started within {@code [startNanos, endNanos]}.
+   */
+  public void terms(String field, String prefix, int limit, long startNanos, long endNanos,
+      java.util.Collection<String> out) throws IOException {
     for (SealedSegment s : sealed) {
+      if (!overlaps(s, startNanos, endNanos)) {
+        continue;
+      }
       try {
         s.search().terms(field, prefix, limit, out);
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
@@ -663,6 +677,12 @@ public final class Shard {
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       // sealed meanwhile; its terms were seen in the sealed list or are seen next time
     }
+  }
+
+  /** Whether sealed segment {@code s} holds spans started within {@code [startNanos, endNanos]}. */
+  private static boolean overlaps(SealedSegment s, long startNanos, long endNanos) {
+    SegmentIndex.Meta m = s.index().meta();
+    return m.minStartNanos() <= endNanos && m.maxEndNanos() >= startNanos; // a span ends after it starts
   }
 
   /** Sealed segments, oldest first. */
