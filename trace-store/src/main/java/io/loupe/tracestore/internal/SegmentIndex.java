@@ -40,6 +40,11 @@ public final class SegmentIndex {
     return meta;
   }
 
+  /** Entries (one per trace and record): an upper bound of the segment's traces. */
+  public int entryCount() {
+    return count;
+  }
+
   public Path file() {
     return file;
   }

@@ -203,8 +203,6 @@ public final class Shard {
       SegmentIndex.Builder index = active.index();
       int tenantId = index.tenantId(tenant);
       int tenantHash = TraceIds.tenantHash(tenant);
-      long[] fresh = null; // hi, lo of traces new in the active segment: the id map learns them
-      int freshCount = 0;
       boolean cut = false;
       for (int t = 0; t < traces.size(); t++) {
         List<SpanRecord> list = traces.spans(t);
@@ -212,7 +210,7 @@ public final class Shard {
         long lo = traces.lo(t);
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
-        int inActive = index.spanCountOrMinusOne(tenantId, hi, lo); // one lookup for the count and "new here"
+        int inActive = index.spanCountOrMinusOne(tenantId, hi, lo);
         int have = Math.max(0, inActive)
             + (previous == null ? 0 : previous.index().spanCount(tenantHash, hi, lo));
         int room = Math.max(0, config.maxSpansPerTrace() - have);
@@ -226,13 +224,6 @@ public final class Shard {
           traces.truncate(t, room);
           cut |= room == 0;
         }
-        if (room > 0 && inActive < 0) {
-          if (fresh == null) {
-            fresh = new long[2 * traces.size()];
-          }
-          fresh[freshCount++] = hi;
-          fresh[freshCount++] = lo;
-        }
       }
       if (cut) {
         traces.compact();
@@ -240,12 +231,9 @@ public final class Shard {
       if (traces.isEmpty()) {
         return 0;
       }
+      // The trace id map learns the segment's traces when it is sealed (TraceIdMap.sealed); until then lookups
+      // find them in the active segment's index.
       appendLocked(tenant, now, traces);
-      long seq = active.seq();
-      for (int i = 0; i < freshCount; i += 2) {
-        // before the acknowledgement, so a lookup after it never skips this segment
-        traceIds.add(new TraceKey(tenant, fresh[i], fresh[i + 1]), seq);
-      }
       result.accept(traces.spanCount());
       return ++writtenSeq;
     } finally {
@@ -354,12 +342,8 @@ public final class Shard {
         syncedSeq = target;
         if (s != null) {
           sealed.add(s);
-          try {
-            traceIds.sealed(s.seq(), next.seq());
-          } catch (IOException | RuntimeException e) {
-            // A hint: without the new mark the next open adds this segment's entries again from its index.
-            log.warn("shard {}: recording segment {} in the trace id map failed: {}", id, s.seq(), e.toString());
-          }
+          // Before the lock is released: a lookup that sees the segment sealed finds it in the map or pending.
+          traceIds.sealed(s.seq(), s.index());
         }
         log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
       } catch (IOException | RuntimeException e) {
@@ -636,7 +620,7 @@ public final class Shard {
         syncedSeq = writtenSeq;
         if (s != null) {
           s.close();
-          traceIds.sealed(s.seq(), -1);
+          traceIds.sealed(s.seq(), s.index());
         }
       } finally {
         syncLock.unlock();
