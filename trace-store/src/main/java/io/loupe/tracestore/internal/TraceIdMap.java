@@ -304,6 +304,8 @@ public final class TraceIdMap implements Closeable {
     // Unsynchronized: a long loop must not hold up dropBefore (under the shard's append lock). `g` is the newest
     // generation, which nothing else drops or closes but close(), and close() waits for this task.
     long t0 = System.nanoTime();
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long cpu0 = mx.getCurrentThreadCpuTime();
     int[] n = {0};
     index.forEachTrace((hi, lo, th) -> {
       put(g, key(th, hi, lo), seq);
@@ -317,8 +319,8 @@ public final class TraceIdMap implements Closeable {
       g.highWater = Math.max(g.highWater, seq);
       writeMeta(false);
     }
-    log.debug("{}: segment {}: {} traces put into trace id map generation {} in {} ms", dir, seq, n[0], g.firstSeq,
-        (System.nanoTime() - t0) / 1_000_000);
+    log.debug("{}: segment {}: {} traces put into trace id map generation {} in {} ms ({} ms CPU)", dir, seq, n[0],
+        g.firstSeq, (System.nanoTime() - t0) / 1_000_000, (mx.getCurrentThreadCpuTime() - cpu0) / 1_000_000);
   }
 
   /**
