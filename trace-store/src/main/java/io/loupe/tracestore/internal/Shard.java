@@ -46,6 +46,10 @@ public final class Shard {
   private final RecordCache records = new RecordCache(32L << 20);
   // Used under the append lock: its buffers and what it knows of resources carry over from write to write.
   private final SpanCodec.Encoder encoder = new SpanCodec.Encoder();
+  // The traces of the segment sealed last (the per-trace limit's other segment), made when it is sealed; null after an
+  // open, when that segment's .idx is searched for every trace instead. Under the append lock.
+  private SegmentIndex.TraceFilter previousFilter;
+  private long previousFilterSeq = -1;
   private long nextSeq;
   private volatile long writtenSeq;
   private volatile long syncedSeq;
@@ -200,6 +204,9 @@ public final class Shard {
         roll(now);
       }
       SealedSegment previous = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
+      if (previous != null && previous.seq() != previousFilterSeq) {
+        previousFilter = null; // not the segment the filter was made for (retention, a failed seal): search its .idx
+      }
       SegmentIndex.Builder index = active.index();
       int tenantId = index.tenantId(tenant);
       int tenantHash = TraceIds.tenantHash(tenant);
@@ -211,8 +218,8 @@ public final class Shard {
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
         int inActive = index.spanCountOrMinusOne(tenantId, hi, lo);
-        int have = Math.max(0, inActive)
-            + (previous == null ? 0 : previous.index().spanCount(tenantHash, hi, lo));
+        int have = Math.max(0, inActive) + (previous == null || (previousFilter != null
+            && !previousFilter.mightContain(tenantHash, hi, lo)) ? 0 : previous.index().spanCount(tenantHash, hi, lo));
         int room = Math.max(0, config.maxSpansPerTrace() - have);
         if (list.size() > room) {
           for (int i = room; i < list.size(); i++) {
@@ -341,6 +348,8 @@ public final class Shard {
         SealedSegment s = old.seal(); // forces the file before writing its index
         syncedSeq = target;
         if (s != null) {
+          previousFilter = old.index().traceFilter();
+          previousFilterSeq = s.seq();
           sealed.add(s);
           // Before the lock is released: a lookup that sees the segment sealed finds it in the map or pending.
           traceIds.sealed(s.seq(), s.index());

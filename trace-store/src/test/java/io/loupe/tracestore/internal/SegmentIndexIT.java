@@ -90,4 +90,38 @@ class SegmentIndexIT {
       assertThat(cmp).isNegative();
     }
   }
+
+  @Test
+  void theTraceFilterHasNoFalseNegativesAndFewFalsePositives() {
+    Random rnd = new Random(11);
+    SegmentIndex.Builder b = new SegmentIndex.Builder();
+    List<long[]> added = new ArrayList<>();
+    for (int rec = 0; rec < 1000; rec++) {
+      String tenant = rec % 3 == 0 ? "other" : "t";
+      byte[][] ids = new byte[100][];
+      int[] counts = new int[100];
+      for (int i = 0; i < 100; i++) {
+        long hi = rnd.nextLong();
+        long lo = rnd.nextLong();
+        ids[i] = TraceIds.toBytes(hi, lo);
+        counts[i] = 1;
+        added.add(new long[] {TraceIds.tenantHash(tenant), hi, lo});
+      }
+      b.add(new SpanCodec.Header(1, 1, 2, tenant, ids, counts), rec);
+    }
+    SegmentIndex.TraceFilter f = b.traceFilter();
+    for (long[] a : added) {
+      assertThat(f.mightContain((int) a[0], a[1], a[2])).isTrue();
+    }
+    int falsePositives = 0;
+    for (int i = 0; i < 100_000; i++) {
+      if (f.mightContain(TraceIds.tenantHash("t"), rnd.nextLong(), rnd.nextLong())) {
+        falsePositives++;
+      }
+    }
+    assertThat(falsePositives).isLessThan(3000); // ~1.5 % expected with 16 bits per trace
+    long[] ofT = added.get(100); // record 1 is tenant "t"'s; the same id of another tenant is (almost always) not in
+    assertThat(f.mightContain(TraceIds.tenantHash("t"), ofT[1], ofT[2])).isTrue();
+    assertThat(f.mightContain(TraceIds.tenantHash("third"), ofT[1], ofT[2])).isFalse();
+  }
 }
