@@ -113,10 +113,7 @@ public final class AttributeLimiter {
     if (depth > 32) {
       throw new InvalidInputException("attribute '" + key + "': nested deeper than 32 levels (expected: at most 32)");
     }
-    if (v == null || v instanceof Boolean || v instanceof Long || v instanceof Integer || v instanceof Short
-        || v instanceof Byte || v instanceof Double || v instanceof Float) {
-      return v;
-    }
+    // Strings first: most values are, and each of the type tests below is a class check per value per span.
     if (v instanceof String s) {
       if (s.length() <= max) {
         return s;
@@ -127,6 +124,10 @@ public final class AttributeLimiter {
         end--;
       }
       return s.substring(0, end);
+    }
+    if (v == null || v instanceof Long || v instanceof Boolean || v instanceof Double || v instanceof Integer
+        || v instanceof Short || v instanceof Byte || v instanceof Float) {
+      return v;
     }
     if (v instanceof byte[] b) {
       if (b.length <= max) {

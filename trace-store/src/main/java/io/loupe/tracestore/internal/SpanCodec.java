@@ -284,6 +284,9 @@ public final class SpanCodec {
      */
     public void encode(String tenant, long writtenAtMs, TraceBatch traces) {
       record++;
+      if (out.capacity() > KEEP_BYTES) {
+        out = new ByteSink(64 << 10); // the last record was huge; `out` held it until now, for the caller to write
+      }
       dict.clear();
       resourceIds.clear();
       resourceCount = 0;
@@ -398,10 +401,6 @@ public final class SpanCodec {
       }
       if (body.capacity() > KEEP_BYTES) {
         body = new ByteSink(64 << 10);
-      }
-      // `out` stays until the caller has written it: dropped at the next encode's shrink instead.
-      if (out.capacity() > KEEP_BYTES && out.length() <= KEEP_BYTES) {
-        out = new ByteSink(64 << 10);
       }
     }
 

@@ -202,4 +202,30 @@ class SpanEncoderTest {
     return new SpanRecord(t, Spans.randomSpanId(), "", "", "op", SpanRecord.Kind.SERVER, 1, 2,
         SpanRecord.StatusCode.UNSET, "", resource, "scope", "1", Map.of(), List.of(), List.of(), 0);
   }
+
+  @Test
+  void aSmallRecordAfterAHugeOneIsFramedWhole() {
+    SpanCodec.Encoder e = new SpanCodec.Encoder();
+    String t = Spans.randomTraceId();
+    List<SpanRecord> big = new ArrayList<>();
+    for (int i = 0; i < 3; i++) { // ~6 MiB of incompressible bytes: past what the encoder keeps between records
+      byte[] noise = new byte[2 << 20];
+      rnd.nextBytes(noise);
+      big.add(new SpanRecord(t, Spans.randomSpanId(), "", "", "op", SpanRecord.Kind.SERVER, 1, 2,
+          SpanRecord.StatusCode.UNSET, "", Map.of(), "", "", Map.of("blob", noise), List.of(), List.of(), 0));
+    }
+    e.encode("t", 1, TraceBatch.of(Map.of(t, big)));
+    assertThat(e.frame().remaining()).isGreaterThan(6 << 20);
+    for (int round = 0; round < 2; round++) {
+      TraceBatch small = batch(resources(2), 3);
+      e.encode("t", 2, small);
+      ByteBuffer frame = e.frame();
+      byte[] payload = e.payload();
+      assertThat(frame.remaining()).isEqualTo(SegmentReader.FRAME_HEADER + payload.length);
+      assertThat(SpanCodec.decode(payload, "t", null)).hasSize(small.spanCount());
+      SpanCodec.Encoder fresh = new SpanCodec.Encoder();
+      fresh.encode("t", 2, small);
+      assertThat(payload).isEqualTo(fresh.payload());
+    }
+  }
 }
