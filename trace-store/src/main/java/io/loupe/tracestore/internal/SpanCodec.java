@@ -510,8 +510,32 @@ public final class SpanCodec {
       }
     }
 
+    // Top-level attribute maps are walked with forEach, which the OTLP receiver's maps (and LinkedHashMap) run
+    // without an entry object per attribute: entrySet iteration was ~15 % of the write path's samples in
+    // TraceEncodeBenchmark. Nested maps (rare) iterate their entries.
+    private ByteSink topOut;
+    private boolean inTop;
+    private final java.util.function.BiConsumer<String, Object> topWriter = (k, v) -> {
+      if (k == null) {
+        throw new InvalidInputException("attribute key: null (expected: a string)");
+      }
+      topOut.writeVarInt(ref(k));
+      value(topOut, k, v, 0);
+    };
+
     void attributes(ByteSink out, Map<String, Object> attrs, int depth) {
       out.writeVarInt(attrs.size());
+      if (depth == 0 && !inTop) {
+        inTop = true;
+        topOut = out;
+        try {
+          attrs.forEach(topWriter);
+        } finally {
+          inTop = false;
+          topOut = null;
+        }
+        return;
+      }
       for (Map.Entry<String, Object> a : attrs.entrySet()) {
         if (a.getKey() == null) {
           throw new InvalidInputException("attribute key: null (expected: a string)");
