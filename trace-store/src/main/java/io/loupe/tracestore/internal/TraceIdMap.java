@@ -294,13 +294,12 @@ public final class TraceIdMap implements Closeable {
 
   /** Puts the entries of segment {@code seq}, forces them and advances the generation's high-water mark. */
   private void record(long seq, SegmentIndex index) throws IOException {
-    Generation g;
     synchronized (this) {
       if (closed) {
         return;
       }
-      g = generationFor(seq, index.entryCount());
     }
+    Generation g = generationFor(seq, index.entryCount());
     // Unsynchronized: a long loop must not hold up dropBefore (under the shard's append lock). `g` is the newest
     // generation, which nothing else drops or closes but close(), and close() waits for this task.
     long t0 = System.nanoTime();
@@ -330,7 +329,10 @@ public final class TraceIdMap implements Closeable {
    * traces, so one that a busy segment filled gets a successor its size. An older segment (a rebuild at open) goes to
    * the generation whose range holds it.
    */
-  private synchronized Generation generationFor(long seq, long traces) throws IOException {
+  private Generation generationFor(long seq, long traces) {
+    // Not synchronized: creating a map file of millions of entries takes a while, and dropBefore (under the shard's
+    // append lock) must not wait for it. Only the recorder (or open, before it runs) adds generations; the new array
+    // is published under the monitor, onto whatever dropBefore left.
     Generation[] gens = generations;
     Generation last = gens[gens.length - 1];
     if (seq < last.firstSeq) {
@@ -338,36 +340,52 @@ public final class TraceIdMap implements Closeable {
     }
     long used = last.overflowed ? last.entries : last.map.longSize();
     boolean full = used + traces > last.entries;
+    long size = Math.max(options.entriesPerGeneration(), 2 * traces);
     if (used == 0 && full && last.highWater < last.firstSeq) {
       // Empty and too small: declare it again, larger (same first segment, no entries lost). The old map is closed
       // before its file is replaced: Chronicle shares one open file per path, so a map created while the old one is
-      // open would be the old one, at its old size.
+      // open would be the old one, at its old size. Meanwhile lookups in it answer "any segment".
       last.map.close();
-      Generation bigger = createGeneration(last.firstSeq, Math.max(options.entriesPerGeneration(), 2 * traces));
+      Generation bigger = createGeneration(last.firstSeq, size);
       if (bigger == null) {
         bigger = new Generation(last.firstSeq, last.entries, last.file, last.map, last.highWater, true);
         metrics.traceIdMapOverflows.increment(); // no map at all: "any segment" for its range
       }
-      Generation[] more = gens.clone();
-      more[gens.length - 1] = bigger;
-      generations = more;
+      publish(last, bigger);
       return bigger;
     }
     if (used > 0 && seq > last.firstSeq && (full || last.overflowed
         || seq - last.firstSeq >= options.segmentsPerGeneration())) {
-      Generation n = createGeneration(seq, Math.max(options.entriesPerGeneration(), 2 * traces));
+      Generation n = createGeneration(seq, size);
       if (n == null) {
         return last;
       }
-      Generation[] more = java.util.Arrays.copyOf(gens, gens.length + 1);
-      more[gens.length] = n;
-      generations = more; // published before any entry is put into it (lookups read pending first, then this)
+      publish(null, n); // before any entry is put into it (lookups read pending first, then the generations)
       log.debug("{}: trace id map generation {} started for {} traces ({} in the previous one)", dir, seq,
           n.entries, used);
       return n;
     }
     return last;
   }
+
+  /** Replaces {@code replaced} by {@code g} in the generations, or appends {@code g} when {@code replaced} is null. */
+  private synchronized void publish(Generation replaced, Generation g) {
+    Generation[] gens = generations;
+    Generation[] more;
+    if (replaced == null) {
+      more = java.util.Arrays.copyOf(gens, gens.length + 1);
+      more[gens.length] = g;
+    } else {
+      more = gens.clone();
+      for (int i = 0; i < more.length; i++) {
+        if (more[i] == replaced) {
+          more[i] = g;
+        }
+      }
+    }
+    generations = more;
+  }
+
 
   /** A new empty generation file, or null (logged) when it cannot be created: the caller keeps the current one. */
   private Generation createGeneration(long firstSeq, long entries) {
