@@ -25,6 +25,7 @@ import io.loupe.tracestore.internal.SegmentFiles;
 import io.loupe.tracestore.internal.Shard;
 import io.loupe.tracestore.internal.StoreMetrics;
 import io.loupe.tracestore.internal.TenantRateLimiter;
+import io.loupe.tracestore.internal.TraceBatch;
 import io.loupe.tracestore.internal.TraceIdMap;
 import io.loupe.tracestore.internal.TraceIdFilter;
 import io.loupe.tracestore.internal.TraceIds;
@@ -43,7 +44,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -213,9 +213,9 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     AppendResult.Builder result = new AppendResult.Builder();
     AttributeLimiter limiter = new AttributeLimiter(options.maxAttributeValueLength());
     String lastTraceId = null;
-    int shard = 0;
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    Map<String, List<SpanRecord>>[] byShard = new Map[shards.length];
+    TraceBatch batch = null;
+    int trace = 0;
+    TraceBatch[] byShard = new TraceBatch[shards.length];
     for (SpanRecord s : spans) {
       if (s == null) {
         result.reject(RejectReason.INVALID_SPAN, "span: null");
@@ -230,22 +230,26 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
         metrics.rejected(RejectReason.INVALID_SPAN).increment();
         continue;
       }
-      if (s.traceId() != lastTraceId) { // a trace's spans come one after another, sharing the decoder's id string
-        byte[] id = TraceIds.fromHex(s.traceId(), 16, "traceId");
-        lastTraceId = s.traceId();
-        shard = TraceIds.shardOf(TraceIds.high(id), TraceIds.low(id), shards.length);
+      // A trace's spans come in runs (one per resource of the request): parse the id when the run changes. The
+      // reference test catches a shared id string, equals (a vectorized compare) a copy of it.
+      if (s.traceId() != lastTraceId && !s.traceId().equals(lastTraceId)) {
+        String hex = s.traceId();
+        long hi = TraceIds.highOfHex(hex, "traceId");
+        long lo = TraceIds.parseHex64(hex, 16, "traceId");
+        int shard = TraceIds.shardOf(hi, lo, shards.length);
+        batch = byShard[shard];
+        if (batch == null) {
+          batch = byShard[shard] = new TraceBatch();
+        }
+        trace = batch.trace(hex, hi, lo);
+        lastTraceId = hex;
       }
-      if (byShard[shard] == null) {
-        byShard[shard] = new LinkedHashMap<>();
-      }
-      byShard[shard].computeIfAbsent(s.traceId(), k -> new ArrayList<>()).add(limited);
+      batch.add(trace, limited);
     }
     int routed = 0;
-    for (Map<String, List<SpanRecord>> m : byShard) {
-      if (m != null) {
-        for (List<SpanRecord> l : m.values()) {
-          routed += l.size();
-        }
+    for (TraceBatch b : byShard) {
+      if (b != null) {
+        routed += b.spanCount();
       }
     }
     if (rateLimiter != null && routed > 0) {

@@ -11,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +44,12 @@ public final class Shard {
   private TraceIdMap traceIds;
   // 32 MiB per shard of parsed records: ~500 writes of 1,000 spans
   private final RecordCache records = new RecordCache(32L << 20);
+  // Used under the append lock: its buffers and what it knows of resources carry over from write to write.
+  private final SpanCodec.Encoder encoder = new SpanCodec.Encoder();
+  // The traces of the segment sealed last (the per-trace limit's other segment), made when it is sealed; null after an
+  // open, when that segment's .idx is searched for every trace instead. Under the append lock.
+  private SegmentIndex.TraceFilter previousFilter;
+  private long previousFilterSeq = -1;
   private long nextSeq;
   private volatile long writtenSeq;
   private volatile long syncedSeq;
@@ -184,12 +188,11 @@ public final class Shard {
   }
 
   /**
-   * Appends the spans of {@code traces} (trace id → spans) of {@code tenant} to the active segment, refusing spans over
-   * the per-trace limit into {@code result}. Returns the write's sequence number for {@link #sync}, or 0 when nothing
-   * was written.
+   * Appends the spans of {@code traces} of {@code tenant} to the active segment, refusing spans over the per-trace
+   * limit into {@code result} (the batch is cut to what is accepted). Returns the write's sequence number for {@link
+   * #sync}, or 0 when nothing was written.
    */
-  public long append(String tenant, Map<String, List<SpanRecord>> traces, AppendResult.Builder result)
-      throws IOException {
+  public long append(String tenant, TraceBatch traces, AppendResult.Builder result) throws IOException {
     appendLock.lock();
     try {
       if (closed) {
@@ -201,94 +204,73 @@ public final class Shard {
         roll(now);
       }
       SealedSegment previous = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
-      Map<String, List<SpanRecord>> accepted = new LinkedHashMap<>();
-      List<TraceKey> fresh = new ArrayList<>(); // traces new in the active segment: the id map learns them
-      int spans = 0;
-      for (Map.Entry<String, List<SpanRecord>> t : traces.entrySet()) {
-        List<SpanRecord> list = t.getValue();
-        TraceKey key = TraceKey.of(tenant, TraceIds.fromHex(t.getKey(), 16, "traceId"));
+      if (previous != null && previous.seq() != previousFilterSeq) {
+        previousFilter = null; // not the segment the filter was made for (retention, a failed seal): search its .idx
+      }
+      SegmentIndex.Builder index = active.index();
+      int tenantId = index.tenantId(tenant);
+      int tenantHash = TraceIds.tenantHash(tenant);
+      boolean cut = false;
+      for (int t = 0; t < traces.size(); t++) {
+        List<SpanRecord> list = traces.spans(t);
+        long hi = traces.hi(t);
+        long lo = traces.lo(t);
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
-        int inActive = active.index().spanCountOrMinusOne(key); // one lookup for the count and "new here"
-        int have = Math.max(0, inActive) + (previous == null ? 0 : previous.index().spanCount(key));
+        int inActive = index.spanCountOrMinusOne(tenantId, hi, lo);
+        int have = Math.max(0, inActive) + (previous == null || (previousFilter != null
+            && !previousFilter.mightContain(tenantHash, hi, lo)) ? 0 : previous.index().spanCount(tenantHash, hi, lo));
         int room = Math.max(0, config.maxSpansPerTrace() - have);
         if (list.size() > room) {
           for (int i = room; i < list.size(); i++) {
-            result.reject(RejectReason.TRACE_TOO_LARGE, "span " + list.get(i).spanId() + " of trace " + t.getKey()
-                + ": trace has " + have + " spans stored (expected: at most " + config.maxSpansPerTrace() + ")");
+            result.reject(RejectReason.TRACE_TOO_LARGE, "span " + list.get(i).spanId() + " of trace "
+                + traces.hexId(t) + ": trace has " + have + " spans stored (expected: at most "
+                + config.maxSpansPerTrace() + ")");
             metrics.rejected(RejectReason.TRACE_TOO_LARGE).increment();
           }
-          list = list.subList(0, room);
-        }
-        if (!list.isEmpty()) {
-          accepted.put(t.getKey(), list);
-          spans += list.size();
-          if (inActive < 0) {
-            fresh.add(key);
-          }
+          traces.truncate(t, room);
+          cut |= room == 0;
         }
       }
-      if (accepted.isEmpty()) {
+      if (cut) {
+        traces.compact();
+      }
+      if (traces.isEmpty()) {
         return 0;
       }
-      appendLocked(tenant, now, accepted);
-      long seq = active.seq();
-      for (TraceKey k : fresh) {
-        traceIds.add(k, seq); // before the acknowledgement, so a lookup after it never skips this segment
-      }
-      result.accept(spans);
+      // The trace id map learns the segment's traces when it is sealed (TraceIdMap.sealed); until then lookups
+      // find them in the active segment's index.
+      appendLocked(tenant, now, traces);
+      result.accept(traces.spanCount());
       return ++writtenSeq;
     } finally {
       appendLock.unlock();
     }
   }
 
-  private void appendLocked(String tenant, long now, Map<String, List<SpanRecord>> traces) throws IOException {
-    byte[] payload = SpanCodec.encode(tenant, now, traces);
-    if (payload.length > SegmentReader.MAX_RECORD_BYTES) {
+  private void appendLocked(String tenant, long now, TraceBatch traces) throws IOException {
+    encoder.encode(tenant, now, traces);
+    if (encoder.payloadLength() > SegmentReader.MAX_RECORD_BYTES) {
       // Readers refuse records over the maximum (to tell a torn length from a real one): split the batch instead.
-      List<Map<String, List<SpanRecord>>> halves = split(traces);
+      List<TraceBatch> halves = traces.split();
       if (halves.size() < 2) {
-        throw new io.loupe.model.InvalidInputException("one span encodes to " + payload.length
+        throw new io.loupe.model.InvalidInputException("one span encodes to " + encoder.payloadLength()
             + " bytes (expected: at most " + SegmentReader.MAX_RECORD_BYTES + ")");
       }
-      for (Map<String, List<SpanRecord>> h : halves) {
+      for (TraceBatch h : halves) {
         appendLocked(tenant, now, h);
       }
       return;
     }
-    SpanCodec.Header header = SpanCodec.header(payload);
-    long offset = active.append(SegmentReader.frame(payload), header);
+    SpanCodec.Header header = encoder.header();
+    long offset = active.append(encoder.frame(), header);
     try {
-      List<SpanRecord> all = new ArrayList<>(header.spanCount());
-      for (List<SpanRecord> list : traces.values()) {
-        all.addAll(list);
-      }
-      active.search().addRecord(tenant, header.traceIds(), all, offset); // the whole record: one document
+      // the whole record: one document
+      active.search().addRecord(tenant, header.traceIds(), traces.allSpans(), offset);
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
       log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
     }
-  }
-
-  private static List<Map<String, List<SpanRecord>>> split(Map<String, List<SpanRecord>> traces) {
-    Map<String, List<SpanRecord>> a = new LinkedHashMap<>();
-    Map<String, List<SpanRecord>> b = new LinkedHashMap<>();
-    if (traces.size() > 1) {
-      int i = 0;
-      for (Map.Entry<String, List<SpanRecord>> e : traces.entrySet()) {
-        (i++ < traces.size() / 2 ? a : b).put(e.getKey(), e.getValue());
-      }
-    } else {
-      Map.Entry<String, List<SpanRecord>> e = traces.entrySet().iterator().next();
-      List<SpanRecord> l = e.getValue();
-      if (l.size() < 2) {
-        return List.of(traces);
-      }
-      a.put(e.getKey(), l.subList(0, l.size() / 2));
-      b.put(e.getKey(), l.subList(l.size() / 2, l.size()));
-    }
-    return List.of(a, b);
   }
 
   /** Returns once write {@code seq} is on disk; one fsync serves every writer waiting when it starts. */
@@ -366,13 +348,11 @@ public final class Shard {
         SealedSegment s = old.seal(); // forces the file before writing its index
         syncedSeq = target;
         if (s != null) {
+          previousFilter = old.index().traceFilter();
+          previousFilterSeq = s.seq();
           sealed.add(s);
-          try {
-            traceIds.sealed(s.seq(), next.seq());
-          } catch (IOException | RuntimeException e) {
-            // A hint: without the new mark the next open adds this segment's entries again from its index.
-            log.warn("shard {}: recording segment {} in the trace id map failed: {}", id, s.seq(), e.toString());
-          }
+          // Before the lock is released: a lookup that sees the segment sealed finds it in the map or pending.
+          traceIds.sealed(s.seq(), s.index());
         }
         log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
       } catch (IOException | RuntimeException e) {
@@ -748,7 +728,7 @@ public final class Shard {
         syncedSeq = writtenSeq;
         if (s != null) {
           s.close();
-          traceIds.sealed(s.seq(), -1);
+          traceIds.sealed(s.seq(), s.index());
         }
       } finally {
         syncLock.unlock();

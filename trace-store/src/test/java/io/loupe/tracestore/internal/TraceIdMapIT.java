@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,15 +22,33 @@ class TraceIdMapIT {
     return new TraceKey("t", i, i * 31L);
   }
 
+  /** A sealed segment's index holding {@code keys}, as the shard hands it to the map. */
+  private SegmentIndex index(long seq, TraceKey... keys) throws IOException {
+    SegmentIndex.Builder b = new SegmentIndex.Builder();
+    for (TraceKey k : keys) {
+      b.add(new SpanCodec.Header(1, 1, 2, k.tenant(), new byte[][] {TraceIds.toBytes(k.hi(), k.lo())},
+          new int[] {1}), 100);
+    }
+    Path file = dir.resolve("seg-" + seq + ".idx");
+    b.write(file, 200);
+    return SegmentIndex.open(file);
+  }
+
+  private SegmentIndex index(long seq, int from, int to) throws IOException {
+    return index(seq, IntStream.range(from, to).mapToObj(TraceIdMapIT::key).toArray(TraceKey[]::new));
+  }
+
+  private void seal(TraceIdMap m, long seq, TraceKey... keys) throws IOException {
+    m.sealed(seq, index(seq, keys));
+    m.awaitRecorded();
+  }
+
   @Test
   void namesOnlyTheSegmentsOfATraceAcrossReopenAndCrash() throws IOException {
     TraceIdMap m = TraceIdMap.open(dir, options, List.of(), 1, metrics);
-    m.add(key(1), 1);
-    m.add(key(2), 1);
-    m.sealed(1, 2);
-    m.add(key(3), 2);
-    m.sealed(2, 3);
-    m.add(key(1), 3);
+    seal(m, 1, key(1), key(2));
+    seal(m, 2, key(3));
+    seal(m, 3, key(1));
     assertThat(may(m, key(1))).containsExactly(1L, 3L);
     assertThat(may(m, key(2))).containsExactly(1L);
     assertThat(may(m, key(4))).isEmpty();
@@ -38,8 +57,8 @@ class TraceIdMapIT {
 
     m = TraceIdMap.open(dir, options, List.of(), 4, metrics);
     assertThat(may(m, key(1))).containsExactly(1L, 3L);
-    m.add(key(5), 4);
-    m.abandon(); // a crash: nothing forced, no clean mark
+    seal(m, 4, key(5)); // put, forced and marked
+    m.abandon(); // a crash: no clean mark
 
     m = TraceIdMap.open(dir, options, List.of(), 5, metrics); // Chronicle's recovery path
     assertThat(may(m, key(5))).containsExactly(4L);
@@ -49,38 +68,89 @@ class TraceIdMapIT {
   }
 
   @Test
-  void rotatesWhenHalfFullAndDropsGenerationsOfDeletedSegments() throws IOException {
+  void aSegmentNotYetRecordedIsAnsweredAsMayHold() throws Exception {
     TraceIdMap m = TraceIdMap.open(dir, options, List.of(), 1, metrics);
-    for (int i = 0; i < 600; i++) {
-      m.add(key(i), 1);
-    }
-    m.sealed(1, 2); // 600 of 1000: a new generation from segment 2
-    m.add(key(7), 2);
+    seal(m, 1, key(1));
+    // A segment handed over while the recorder is busy: until its entries are in, every lookup may find it there.
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    m.runOnRecorder(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    m.sealed(2, index(2, key(2)));
+    assertThat(may(m, key(7))).containsExactly(2L);
+    assertThat(may(m, key(1))).containsExactly(1L, 2L);
+    release.countDown();
+    m.awaitRecorded();
+    assertThat(may(m, key(7))).isEmpty();
+    assertThat(may(m, key(2))).containsExactly(2L);
+    m.close();
+  }
+
+  @Test
+  void aBusySegmentGetsAGenerationSizedForItAndOldGenerationsGoWithTheirSegments() throws IOException {
+    TraceIdMap m = TraceIdMap.open(dir, options, List.of(), 1, metrics);
+    m.sealed(1, index(1, 0, 600));
+    m.awaitRecorded();
+    m.sealed(2, index(2, 600, 3600)); // 3,000 more would not fit the 1,000 declared: a new one, for 6,000
+    m.awaitRecorded();
     assertThat(m.generationCount()).isEqualTo(2);
-    assertThat(mapFiles()).hasSize(2);
-    assertThat(may(m, key(7))).containsExactly(1L, 2L);
+    assertThat(mapFiles()).containsExactly(TraceIdMap.mapName(1), TraceIdMap.mapName(2));
+    assertThat(registry.get("loupe.tracestore.traceidmap.overflows").counter().count()).isZero();
+    assertThat(may(m, key(5))).containsExactly(1L);
+    assertThat(may(m, key(3000))).containsExactly(2L);
+    seal(m, 3, key(5));
+    assertThat(m.generationCount()).isEqualTo(2); // room left in the second
+    assertThat(may(m, key(5))).containsExactly(1L, 3L);
 
     m.dropBefore(2); // segment 1 is gone
     assertThat(m.generationCount()).isEqualTo(1);
     assertThat(mapFiles()).containsExactly(TraceIdMap.mapName(2));
-    assertThat(may(m, key(7))).containsExactly(1L, 2L); // 1 is older than the map now: "any", it is gone anyway
-    assertThat(may(m, key(8))).containsExactly(1L);
+    assertThat(may(m, key(5))).containsExactly(1L, 3L); // 1 is older than the map now: "any", it is gone anyway
+    m.close();
+
+    m = TraceIdMap.open(dir, options, List.of(), 4, metrics); // the sizes declared are kept in the meta file
+    assertThat(may(m, key(3000))).containsExactly(1L, 2L);
+    m.close();
+  }
+
+  @Test
+  void aFirstSegmentLargerThanDeclaredGetsItsGenerationDeclaredAgain() throws IOException {
+    TraceIdMap m = TraceIdMap.open(dir, options, List.of(), 1, metrics);
+    m.sealed(1, index(1, 0, 5000));
+    m.awaitRecorded();
+    assertThat(m.generationCount()).isEqualTo(1);
+    assertThat(registry.get("loupe.tracestore.traceidmap.overflows").counter().count()).isZero();
+    for (int i = 0; i < 5000; i += 97) {
+      assertThat(may(m, key(i))).containsExactly(1L);
+    }
     m.close();
   }
 
   @Test
   void aFullGenerationAnswersAnySegmentAndNeverMisses() throws IOException {
     TraceIdMap m = TraceIdMap.open(dir, options, List.of(), 1, metrics);
-    for (int i = 0; i < 40_000; i++) {
-      m.add(key(i), 1);
-    }
+    seal(m, 1, key(1));
+    m.sealed(2, index(2, 0, 3000)); // a generation of its own
+    m.awaitRecorded();
+    assertThat(m.generationCount()).isEqualTo(2);
+    m.close();
+    // Generation 1 is lost: at open it is recreated as declared (1,000) and its segment's entries are added again
+    // from the segment's index, 40,000 of them here: beyond Chronicle's room.
+    Files.delete(dir.resolve(TraceIdMap.mapName(1)));
+    Files.writeString(dir.resolve("seg"), "");
+    List<SealedSegment> segments = List.of(new SealedSegment(1, dir.resolve("seg"), null, index(1, 0, 40_000), null),
+        new SealedSegment(2, dir.resolve("seg"), null, index(2, 0, 3000), null));
+    m = TraceIdMap.open(dir, options, segments, 3, metrics);
     assertThat(registry.get("loupe.tracestore.traceidmap.overflows").counter().count()).isEqualTo(1);
     for (int i = 0; i < 40_000; i += 997) {
       assertThat(may(m, key(i))).contains(1L);
     }
-    m.sealed(1, 2); // and the next segment gets a fresh generation
-    m.add(key(1), 2);
-    assertThat(m.generationCount()).isEqualTo(2);
+    assertThat(may(m, key(2999))).containsExactly(1L, 2L);
+    assertThat(may(m, key(3000))).containsExactly(1L);
     m.close();
   }
 
