@@ -27,6 +27,15 @@ public final class FileHeader {
 
   /** Checks magic, name and version at the buffer's position (offset 0 of {@code file}) and advances past them. */
   public static void check(ByteBuffer b, Path file, String format, int version) throws CorruptFileException {
+    check(b, file, format, version, version);
+  }
+
+  /**
+   * As {@link #check(ByteBuffer, Path, String, int)} for a format whose readers read versions {@code minVersion} to
+   * {@code maxVersion}; returns the file's version.
+   */
+  public static int check(ByteBuffer b, Path file, String format, int minVersion, int maxVersion)
+      throws CorruptFileException {
     int start = b.position();
     if (b.remaining() < length(format)) {
       throw new CorruptFileException(file, 0,
@@ -48,9 +57,11 @@ public final class FileHeader {
       throw new CorruptFileException(file, 5, "format '" + got + "' (expected: " + format + ")");
     }
     int v = b.getShort() & 0xFFFF;
-    if (v != version) {
-      throw new CorruptFileException(file, 5 + n, "version " + v + " of " + format + " (expected: " + version + ")");
+    if (v < minVersion || v > maxVersion) {
+      throw new CorruptFileException(file, 5 + n, "version " + v + " of " + format + " (expected: "
+          + (minVersion == maxVersion ? String.valueOf(maxVersion) : minVersion + " to " + maxVersion) + ")");
     }
     assert b.position() - start == length(format);
+    return v;
   }
 }

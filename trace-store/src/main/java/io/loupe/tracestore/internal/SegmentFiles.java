@@ -11,7 +11,9 @@ import java.nio.file.StandardOpenOption;
 /** Every file name of the trace store, in one place. */
 public final class SegmentFiles {
   public static final String SEGMENT_FORMAT = "span-segment";
-  public static final int SEGMENT_VERSION = 1;
+  /** Version 2 may hold LZ4 record bodies (codec 2); version 1 segments, deflate or raw only, are still read. */
+  public static final int SEGMENT_VERSION = 2;
+  public static final int SEGMENT_MIN_VERSION = 1;
   public static final String INDEX_FORMAT = "span-index";
   public static final int INDEX_VERSION = 1;
   public static final String STORE_FORMAT = "trace-store";

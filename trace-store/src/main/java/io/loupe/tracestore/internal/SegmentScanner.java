@@ -41,7 +41,8 @@ public final class SegmentScanner {
       ByteBuffer hb = ByteBuffer.allocate((int) Math.min(size, headerLen));
       read(ch, hb, 0);
       hb.flip();
-      FileHeader.check(hb, file, SegmentFiles.SEGMENT_FORMAT, SegmentFiles.SEGMENT_VERSION);
+      FileHeader.check(hb, file, SegmentFiles.SEGMENT_FORMAT, SegmentFiles.SEGMENT_MIN_VERSION,
+          SegmentFiles.SEGMENT_VERSION);
       long pos = headerLen;
       ByteBuffer head = ByteBuffer.allocate(SegmentReader.FRAME_HEADER);
       CRC32C crc = new CRC32C();

@@ -13,20 +13,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 import java.util.zip.DataFormatException;
-import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
  * Encodes the spans of one write (one tenant, one shard) into a record payload and back. Layout in
  * docs/format/span-segment.md: an uncompressed header (tenant, times, trace directory) so recovery and index building
  * never inflate, then a body with a string dictionary, the distinct resource/scope groups and the spans grouped per
- * trace, deflated when that makes it smaller.
+ * trace, LZ4-compressed when that makes it smaller (deflated in segments of version 1).
  */
 public final class SpanCodec {
   public static final int TYPE_SPANS = 1;
   static final int CODEC_RAW = 0;
-  static final int CODEC_DEFLATE = 1;
-  // Below this a deflate stream's own overhead eats the gain.
+  static final int CODEC_DEFLATE = 1; // segments of version 1 (still read)
+  // An LZ4 block (Lucene's LZ4, already on the classpath): ~5x cheaper than deflate at its fastest level, for ~15 %
+  // more segment bytes; deflate was half of encoding a record.
+  static final int CODEC_LZ4 = 2;
+  // Below this a compressed block's own overhead eats the gain.
   private static final int MIN_COMPRESS = 256;
   private static final int MAX_DEPTH = 32;
 
@@ -79,8 +81,8 @@ public final class SpanCodec {
       throw new IllegalStateException("record type " + type + " (expected: " + TYPE_SPANS + ")");
     }
     int codec = in.readByte();
-    if (codec != CODEC_RAW && codec != CODEC_DEFLATE) {
-      throw new IllegalStateException("record codec " + codec + " (expected: 0 or 1)");
+    if (codec != CODEC_RAW && codec != CODEC_DEFLATE && codec != CODEC_LZ4) {
+      throw new IllegalStateException("record codec " + codec + " (expected: 0, 1 or 2)");
     }
     long written = in.readLong();
     long min = in.readLong();
@@ -224,6 +226,15 @@ public final class SpanCodec {
       } catch (DataFormatException ex) {
         throw new IllegalStateException("bad deflate stream: " + ex.getMessage(), ex);
       }
+    } else if (codec == CODEC_LZ4) {
+      body = new byte[rawLen];
+      try {
+        org.apache.lucene.util.compress.LZ4.decompress(
+            new org.apache.lucene.store.ByteArrayDataInput(payload, in.position(), in.remaining()), rawLen, body, 0);
+      } catch (java.io.IOException | RuntimeException ex) {
+        // the frame's CRC passed, so this is a bug or a file damaged before it was framed, not a torn write
+        throw new IllegalStateException("bad lz4 block: " + ex, ex);
+      }
     } else {
       body = in.readBytes(rawLen);
     }
@@ -258,7 +269,8 @@ public final class SpanCodec {
     private ByteSink resources = new ByteSink(8 << 10);
     private ByteSink body = new ByteSink(64 << 10);
     private ByteSink out = new ByteSink(64 << 10);
-    private final Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
+    private final org.apache.lucene.util.compress.LZ4.FastCompressionHashTable lz4 =
+        new org.apache.lucene.util.compress.LZ4.FastCompressionHashTable();
     private final CRC32C crc = new CRC32C();
     private final StringTable dict = new StringTable();
     private int[] traceEnds = new int[64];
@@ -353,7 +365,7 @@ public final class SpanCodec {
         ids[t] = TraceIds.toBytes(traces.hi(t), traces.lo(t));
       }
       out.writeVarInt(body.length());
-      if (!deflateBody(codecPos)) {
+      if (!compressBody(codecPos)) {
         out.writeBytes(body.array(), 0, body.length());
       }
       int len = out.length() - SegmentReader.FRAME_HEADER;
@@ -368,26 +380,27 @@ public final class SpanCodec {
       shrink();
     }
 
-    /** Deflates the body straight into {@code out} when that makes it smaller; false when it is to be stored raw. */
-    private boolean deflateBody(int codecPos) {
+    /** LZ4-compresses the body straight into {@code out} when that makes it smaller; false when it is stored raw. */
+    private boolean compressBody(int codecPos) {
       int raw = body.length();
       if (raw < MIN_COMPRESS) {
         return false;
       }
-      out.reserve(raw);
-      byte[] dst = out.array();
+      int bound = raw + raw / 255 + 16; // LZ4's worst case: incompressible input
+      out.reserve(bound);
       int at = out.length();
-      deflater.reset();
-      deflater.setInput(body.array(), 0, raw);
-      deflater.finish();
-      int k = 0;
-      while (!deflater.finished() && k < raw) {
-        k += deflater.deflate(dst, at + k, raw - k);
+      org.apache.lucene.store.ByteArrayDataOutput dst =
+          new org.apache.lucene.store.ByteArrayDataOutput(out.array(), at, bound);
+      try {
+        org.apache.lucene.util.compress.LZ4.compress(body.array(), 0, raw, dst, lz4);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e); // an in-memory output within its bound: does not happen
       }
-      if (!deflater.finished() || k >= raw) {
+      int k = dst.getPosition() - at;
+      if (k >= raw) {
         return false;
       }
-      dst[codecPos] = CODEC_DEFLATE;
+      out.array()[codecPos] = CODEC_LZ4;
       out.skip(k);
       return true;
     }

@@ -56,12 +56,12 @@ class SpanCodecTest {
     String t1 = Spans.randomTraceId();
     String t2 = Spans.randomTraceId();
     Map<String, List<SpanRecord>> traces = new LinkedHashMap<>();
-    for (int i = 0; i < 50; i++) { // large enough to be deflated
+    for (int i = 0; i < 50; i++) { // large enough to be compressed
       traces.computeIfAbsent(i % 2 == 0 ? t1 : t2, k -> new ArrayList<>())
           .add(Spans.span(i % 2 == 0 ? t1 : t2, "svc", "op" + i, i));
     }
     byte[] payload = SpanCodec.encode("a", 1, traces);
-    assertThat(payload[1]).isEqualTo((byte) SpanCodec.CODEC_DEFLATE);
+    assertThat(payload[1]).isEqualTo((byte) SpanCodec.CODEC_LZ4);
 
     assertThat(SpanCodec.decode(payload, "a", TraceIds.fromHex(t2, 16, "t")))
         .hasSize(25).allMatch(s -> s.traceId().equals(t2));
@@ -77,7 +77,7 @@ class SpanCodecTest {
       many.add(Spans.span(t, "svc", "op", 1_700_000_000_000_000_000L + i * 1000L));
     }
     byte[] payload = SpanCodec.encode("a", 1, Map.of(t, many));
-    // A span is ids, a few varints and dictionary refs; deflate removes most of the rest.
+    // A span is ids, a few varints and dictionary refs; compression removes most of the rest.
     assertThat(payload.length / 1000.0).isLessThan(20);
   }
 
