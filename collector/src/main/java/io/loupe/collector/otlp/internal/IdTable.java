@@ -9,12 +9,31 @@ final class IdTable {
   // Bounded: past this many ids of a kind, new ones are converted without being remembered.
   private static final int MAX_ENTRIES = 8192;
 
-  private long[] traceKeys = new long[2 * 256]; // hi, lo per slot
-  private String[] traceHex = new String[256];
+  private long[] traceKeys; // hi, lo per slot
+  private String[] traceHex;
   private int traces;
-  private long[] spanKeys = new long[1024];
-  private String[] spanHex = new String[1024];
+  private long[] spanKeys;
+  private String[] spanHex;
   private int spans;
+
+  /**
+   * A table with room for about {@code expectedSpans} span ids and a quarter as many trace ids before it grows (a
+   * request's tables grown from a fixed small size were ~4 % of a node's allocation).
+   */
+  IdTable(int expectedSpans) {
+    int spanSlots = slots(expectedSpans);
+    int traceSlots = slots(expectedSpans / 4);
+    traceKeys = new long[2 * traceSlots];
+    traceHex = new String[traceSlots];
+    spanKeys = new long[spanSlots];
+    spanHex = new String[spanSlots];
+  }
+
+  // a power of two at least twice n (the tables grow past half full), within 32 and 2 * MAX_ENTRIES
+  private static int slots(int n) {
+    int c = Math.max(16, Math.min(MAX_ENTRIES, n));
+    return Integer.highestOneBit(c * 2 - 1) * 2;
+  }
 
   /** The hex of the 16 bytes at {@code off}, which the caller has checked to be in bounds. */
   String traceId(byte[] buf, int off) {

@@ -7,10 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Strings decoded from UTF-8 bytes, each distinct short ASCII string made once per table: a batch of spans repeats
- * the same attribute keys, span names and many values (methods, routes, systems) hundreds of times, and one shared
- * instance costs no allocation after the first and keeps its cached {@code hashCode} for the maps downstream.
- * Non-ASCII and long strings are decoded each time. Not thread-safe: one per decoded request.
+ * Strings decoded from the UTF-8 bytes of one request body, each distinct short ASCII string made once per request: a
+ * batch of spans repeats the same attribute keys, span names and many values hundreds of times. A string the request
+ * has not had yet comes from the process-wide {@link StringCache}, so the common ones are the same instances in every
+ * request and keep their cached {@code hashCode} for the maps downstream. Non-ASCII and long strings are decoded each
+ * time. Not thread-safe: one per decoded request.
  */
 final class StringTable {
   static final int MAX_CACHED_BYTES = 64;
@@ -19,58 +20,57 @@ final class StringTable {
   private static final long HIGH_BITS = 0x8080808080808080L;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-  private String[] strings = new String[512];
-  private byte[][] bytes = new byte[512][]; // the ASCII bytes of strings[i], compared with a vectorized equals
-  private int[] hashes = new int[512];
+  private final byte[] buf;
+  private final StringCache shared;
+  // Open addressing; a slot holds the string and where its bytes are in buf (compared there: no copy of the bytes).
+  private String[] strings;
+  private int[] offsets;
+  private int[] hashes;
   private int count;
 
+  /** A table over the body {@code buf}, with room for about {@code expected} strings before it grows. */
+  StringTable(byte[] buf, StringCache shared, int expected) {
+    this.buf = buf;
+    this.shared = shared;
+    int slots = Integer.highestOneBit(Math.max(32, Math.min(MAX_ENTRIES, expected)) * 2 - 1) * 2;
+    strings = new String[slots];
+    offsets = new int[slots];
+    hashes = new int[slots];
+  }
+
   /**
-   * The string of {@code len} bytes at {@code off}, which the caller has checked to be in bounds.
+   * The string of the {@code len} bytes of the body at {@code off}, which the caller has checked to be in bounds.
    *
    * @throws IllegalArgumentException if the bytes are not valid UTF-8
    */
-  String get(byte[] buf, int off, int len) {
+  String get(int off, int len) {
     if (len == 0) {
       return "";
     }
     if (len > MAX_CACHED_BYTES) {
       return decode(buf, off, len);
     }
-    // The hash reads the first and last 8 bytes only (hashing and comparing byte by byte were over a third of the
-    // decoder's profile); equal hashes are settled by comparing all bytes. Up to 16 bytes, the two words also cover
-    // every byte for the ASCII check.
-    long first;
-    long last;
-    if (len >= 8) {
-      first = (long) LONGS.get(buf, off);
-      last = (long) LONGS.get(buf, off + len - 8);
-    } else {
-      first = 0;
-      for (int i = 0; i < len; i++) {
-        first |= (buf[off + i] & 0xffL) << (8 * i);
-      }
-      last = 0;
-    }
-    int h = mix(first * 0x9E3779B97F4A7C15L + last * 31 + len);
+    int h = hash(buf, off, len);
     int mask = strings.length - 1;
     int slot = h & mask;
     while (true) {
-      byte[] b = bytes[slot];
-      if (b == null) {
+      String s = strings[slot];
+      if (s == null) {
         break;
       }
-      if (hashes[slot] == h && b.length == len && Arrays.equals(b, 0, len, buf, off, off + len)) {
-        return strings[slot];
+      if (hashes[slot] == h && s.length() == len && Arrays.equals(buf, offsets[slot], offsets[slot] + len,
+          buf, off, off + len)) {
+        return s;
       }
       slot = (slot + 1) & mask;
     }
-    if (((first | last) & HIGH_BITS) != 0 || (len > 16 && !ascii(buf, off + 8, len - 16))) {
+    if (!ascii(buf, off, len)) {
       return decode(buf, off, len);
     }
-    String s = new String(buf, off, len, StandardCharsets.ISO_8859_1); // ASCII: Latin-1 is the fast, exact copy
+    String s = shared.get(buf, off, len, h);
     if (count < MAX_ENTRIES) {
       strings[slot] = s;
-      bytes[slot] = Arrays.copyOfRange(buf, off, off + len);
+      offsets[slot] = off;
       hashes[slot] = h;
       if (++count * 2 > strings.length) {
         grow();
@@ -79,27 +79,55 @@ final class StringTable {
     return s;
   }
 
-  private static boolean ascii(byte[] buf, int off, int len) {
-    for (int i = off; i < off + len; i++) {
-      if (buf[i] < 0) {
-        return false;
+  /**
+   * A hash of the {@code len} (1 to {@link #MAX_CACHED_BYTES}) bytes at {@code off}, read 8 at a time (hashing and
+   * comparing byte by byte were over a third of the decoder's profile); every byte counts, so values that differ only
+   * in the middle (ids, addresses) spread over the tables.
+   */
+  static int hash(byte[] buf, int off, int len) {
+    long h = len;
+    if (len < 8) {
+      long w = 0;
+      for (int i = 0; i < len; i++) {
+        w |= (buf[off + i] & 0xffL) << (8 * i);
       }
+      h = (h + w) * 0x9E3779B97F4A7C15L;
+    } else {
+      int end = off + len - 8;
+      for (int i = off; i < end; i += 8) {
+        h = (h + (long) LONGS.get(buf, i)) * 0x9E3779B97F4A7C15L;
+      }
+      h = (h + (long) LONGS.get(buf, end)) * 0x9E3779B97F4A7C15L; // the last 8, overlapping the word before
     }
-    return true;
-  }
-
-  private static int mix(long h) {
     h ^= h >>> 29;
     h *= 0xBF58476D1CE4E5B9L;
     return (int) (h ^ (h >>> 32));
   }
 
+  private static boolean ascii(byte[] buf, int off, int len) {
+    if (len < 8) {
+      for (int i = off; i < off + len; i++) {
+        if (buf[i] < 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+    long or = 0;
+    int end = off + len - 8;
+    for (int i = off; i < end; i += 8) {
+      or |= (long) LONGS.get(buf, i);
+    }
+    or |= (long) LONGS.get(buf, end);
+    return (or & HIGH_BITS) == 0;
+  }
+
   private void grow() {
     String[] os = strings;
-    byte[][] ob = bytes;
+    int[] oo = offsets;
     int[] oh = hashes;
     strings = new String[os.length * 2];
-    bytes = new byte[os.length * 2][];
+    offsets = new int[os.length * 2];
     hashes = new int[os.length * 2];
     int mask = strings.length - 1;
     for (int i = 0; i < os.length; i++) {
@@ -109,7 +137,7 @@ final class StringTable {
           slot = (slot + 1) & mask;
         }
         strings[slot] = os[i];
-        bytes[slot] = ob[i];
+        offsets[slot] = oo[i];
         hashes[slot] = oh[i];
       }
     }

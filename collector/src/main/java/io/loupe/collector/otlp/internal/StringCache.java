@@ -1,0 +1,124 @@
+package io.loupe.collector.otlp.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A process-wide, bounded, thread-safe cache of short ASCII strings by their bytes, so that the keys, span names and
+ * common values of every request decode to the same {@code String} instances, whose hash codes are computed once:
+ * with a new instance per request, every map downstream (span codec dictionaries, the search index, span metrics)
+ * hashed each string again ({@code StringLatin1.hashCode} was 10 % of a node's CPU samples).
+ *
+ * <p>Four-way set associative over a fixed number of immutable entries: a reader sees either an old entry or a new
+ * one, fully built (final fields), so a race between threads at worst loses an entry, never yields a wrong string.
+ * Memory is bounded by the entry count: each holds at most {@link StringTable#MAX_CACHED_BYTES} bytes twice (the key
+ * and the string), about 210 bytes with its objects.
+ *
+ * <p>Admission: a string that misses is cached only if its hash was already seen in a previous miss (a doorkeeper of
+ * hashes, each written to two slots so that two common strings rarely keep pushing each other out). A value that
+ * occurs once (ids, offsets, device keys, client addresses) only overwrites two ints of the doorkeeper, so it neither
+ * allocates an entry nor evicts the common strings; a string seen in two requests comes in on its second. Callers look
+ * a string up once per request (the request's {@link StringTable} answers the repeats), so "seen twice" means "seen in
+ * two requests".
+ */
+final class StringCache {
+  private static final int WAYS = 4;
+
+  /** The cache every decoder shares: 16,384 entries (at most ~3.4 MiB), a 32,768-int doorkeeper (128 KiB). */
+  static final StringCache SHARED = new StringCache(1 << 14, 1 << 15);
+
+  private final Entry[] entries;
+  private final int[] hashes; // the hash of entries[i], read first so that a miss touches no entry (racy: a filter)
+  private final int[] seen;
+  private int clock; // picks the way to replace in a full set; racy, any value will do
+
+  /** {@code slots} and {@code doorkeeper} are powers of two, {@code slots} at least 4 and {@code doorkeeper} 2. */
+  StringCache(int slots, int doorkeeper) {
+    if (slots < WAYS || Integer.bitCount(slots) != 1) {
+      throw new IllegalArgumentException("slots: " + slots + " (expected: a power of two >= " + WAYS + ")");
+    }
+    if (doorkeeper < 2 || Integer.bitCount(doorkeeper) != 1) {
+      throw new IllegalArgumentException("doorkeeper: " + doorkeeper + " (expected: a power of two >= 2)");
+    }
+    entries = new Entry[slots];
+    hashes = new int[slots];
+    seen = new int[doorkeeper];
+  }
+
+  /** An immutable cached string: its ASCII bytes, its {@link StringTable#hash} and the string itself. */
+  private static final class Entry {
+    final byte[] bytes;
+    final int hash;
+    final String string;
+
+    Entry(byte[] bytes, int hash, String string) {
+      this.bytes = bytes;
+      this.hash = hash;
+      this.string = string;
+    }
+  }
+
+  /**
+   * The cached string of the {@code len} ASCII bytes at {@code off} whose {@link StringTable#hash} is {@code hash};
+   * else a new string, cached if the doorkeeper admits it.
+   */
+  String get(byte[] buf, int off, int len, int hash) {
+    Entry[] es = entries;
+    int[] hs = hashes;
+    int set = hash & (es.length - WAYS);
+    int free = -1;
+    for (int i = set; i < set + WAYS; i++) {
+      if (hs[i] == hash) {
+        Entry e = es[i];
+        if (e != null && e.hash == hash && e.bytes.length == len
+            && Arrays.equals(e.bytes, 0, len, buf, off, off + len)) {
+          return e.string;
+        }
+      } else if (free < 0 && es[i] == null) {
+        free = i;
+      }
+    }
+    String s = new String(buf, off, len, StandardCharsets.ISO_8859_1); // ASCII: Latin-1 is the fast, exact copy
+    int mask = seen.length - 1;
+    int d1 = (hash ^ (hash >>> 16)) & mask;
+    int d2 = (hash * 0x9E3779B9 >>> 7) & mask;
+    if (seen[d1] != hash && seen[d2] != hash) {
+      seen[d1] = hash; // a first sighting: the hash is remembered, nothing else
+      seen[d2] = hash;
+      return s;
+    }
+    s.hashCode(); // computed before the string is shared, so no thread downstream computes it again
+    int slot = free >= 0 ? free : set + (clock++ & (WAYS - 1));
+    es[slot] = new Entry(Arrays.copyOfRange(buf, off, off + len), hash, s);
+    hs[slot] = hash;
+    return s;
+  }
+
+  /** Entries held now (for tests and the memory bound). */
+  int size() {
+    int n = 0;
+    for (Entry e : entries) {
+      n += e == null ? 0 : 1;
+    }
+    return n;
+  }
+
+  /** Bytes of string content held now. */
+  long bytes() {
+    long n = 0;
+    for (Entry e : entries) {
+      n += e == null ? 0 : e.bytes.length;
+    }
+    return n;
+  }
+
+  /** Whether the string of these bytes is cached (for tests). */
+  boolean contains(String s) {
+    for (Entry e : entries) {
+      if (e != null && e.string.equals(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
