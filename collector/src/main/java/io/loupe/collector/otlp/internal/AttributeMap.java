@@ -187,13 +187,21 @@ public final class AttributeMap extends AbstractMap<String, Object> {
       return size;
     }
 
+    /** Drops every reference the builder still holds; false if it grew large (then the caller drops it). */
+    boolean clear() {
+      Arrays.fill(kv, null);
+      size = 0;
+      index = null;
+      return kv.length <= 256;
+    }
+
     /** The map of what was put (the empty map when nothing was), and a reset builder. */
     public Map<String, Object> build() {
       if (size == 0) {
         return Map.of();
       }
       AttributeMap m = new AttributeMap(Arrays.copyOf(kv, 2 * size));
-      size = 0; // the stale references are overwritten by the next span's; a builder lives for one request
+      size = 0; // the stale references are overwritten by the next span's, and dropped by clear() at the end
 
       index = null;
       return m;

@@ -1,13 +1,17 @@
 package io.loupe.collector.otlp.internal;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
 /**
  * Lowercase hex of trace ids (16 bytes) and span ids (8 bytes), each distinct id converted once per table: in a
  * request a trace id repeats on every span of its trace and a span id comes back as its children's parent id. Not
- * thread-safe: one per decoded request.
+ * thread-safe: one decoding at a time, emptied between them.
  */
 final class IdTable {
   // Bounded: past this many ids of a kind, new ones are converted without being remembered.
   private static final int MAX_ENTRIES = 8192;
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private long[] traceKeys; // hi, lo per slot
   private String[] traceHex;
@@ -15,24 +19,31 @@ final class IdTable {
   private long[] spanKeys;
   private String[] spanHex;
   private int spans;
+  private final byte[] scratch = new byte[32];
 
-  /**
-   * A table with room for about {@code expectedSpans} span ids and a quarter as many trace ids before it grows (a
-   * request's tables grown from a fixed small size were ~4 % of a node's allocation).
-   */
-  IdTable(int expectedSpans) {
-    int spanSlots = slots(expectedSpans);
-    int traceSlots = slots(expectedSpans / 4);
-    traceKeys = new long[2 * traceSlots];
-    traceHex = new String[traceSlots];
-    spanKeys = new long[spanSlots];
-    spanHex = new String[spanSlots];
+  // Room for a request of ~1,000 spans (~250 traces) before the tables grow: a table is reused request after request
+  // (SpanDecoder.Scratch), and one grown larger is dropped after its request.
+  private static final int SPAN_SLOTS = 2048;
+  private static final int TRACE_SLOTS = 512;
+
+  IdTable() {
+    traceKeys = new long[2 * TRACE_SLOTS];
+    traceHex = new String[TRACE_SLOTS];
+    spanKeys = new long[SPAN_SLOTS];
+    spanHex = new String[SPAN_SLOTS];
   }
 
-  // a power of two at least twice n (the tables grow past half full), within 32 and 2 * MAX_ENTRIES
-  private static int slots(int n) {
-    int c = Math.max(16, Math.min(MAX_ENTRIES, n));
-    return Integer.highestOneBit(c * 2 - 1) * 2;
+  /** Forgets every id; false if the table grew past its first size (then the caller drops it). */
+  boolean clear() {
+    if (traces > 0) {
+      Arrays.fill(traceHex, null);
+      traces = 0;
+    }
+    if (spans > 0) {
+      Arrays.fill(spanHex, null);
+      spans = 0;
+    }
+    return traceHex.length == TRACE_SLOTS && spanHex.length == SPAN_SLOTS;
   }
 
   /** The hex of the 16 bytes at {@code off}, which the caller has checked to be in bounds. */
@@ -51,7 +62,9 @@ final class IdTable {
       }
       slot = (slot + 1) & mask;
     }
-    String s = SpanDecoder.hex(buf, off, 16);
+    hex(hi, 0);
+    hex(lo, 16);
+    String s = new String(scratch, 0, 32, StandardCharsets.ISO_8859_1);
     if (traces < MAX_ENTRIES) {
       traceHex[slot] = s;
       traceKeys[2 * slot] = hi;
@@ -78,7 +91,8 @@ final class IdTable {
       }
       slot = (slot + 1) & mask;
     }
-    String s = SpanDecoder.hex(buf, off, 8);
+    hex(k, 0);
+    String s = new String(scratch, 0, 16, StandardCharsets.ISO_8859_1);
     if (spans < MAX_ENTRIES) {
       spanHex[slot] = s;
       spanKeys[slot] = k;
@@ -87,6 +101,16 @@ final class IdTable {
       }
     }
     return s;
+  }
+
+  // The hex digits of v into scratch at {@code at}: the string then copies them once (a byte[] per id, then the
+  // string's own copy of it, were a fifth of the decoder's allocation).
+  private void hex(long v, int at) {
+    byte[] out = scratch;
+    for (int i = 15; i >= 0; i--) {
+      out[at + i] = HEX[(int) v & 0xf];
+      v >>>= 4;
+    }
   }
 
   private static long bigEndian(byte[] b, int off) {

@@ -11,7 +11,7 @@ import java.util.Arrays;
  * batch of spans repeats the same attribute keys, span names and many values hundreds of times. A string the request
  * has not had yet comes from the process-wide {@link StringCache}, so the common ones are the same instances in every
  * request and keep their cached {@code hashCode} for the maps downstream. Non-ASCII and long strings are decoded each
- * time. Not thread-safe: one per decoded request.
+ * time. Not thread-safe: one decoding at a time, emptied between them.
  */
 final class StringTable {
   static final int MAX_CACHED_BYTES = 64;
@@ -20,22 +20,38 @@ final class StringTable {
   private static final long HIGH_BITS = 0x8080808080808080L;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-  private final byte[] buf;
-  private final StringCache shared;
+  // Room for ~500 distinct strings before the table grows; one grown past 4x that is dropped after its request.
+  private static final int SLOTS = 1024;
+
+  private byte[] buf;
+  private StringCache shared;
   // Open addressing; a slot holds the string and where its bytes are in buf (compared there: no copy of the bytes).
   private String[] strings;
   private int[] offsets;
   private int[] hashes;
   private int count;
 
-  /** A table over the body {@code buf}, with room for about {@code expected} strings before it grows. */
-  StringTable(byte[] buf, StringCache shared, int expected) {
+  StringTable() {
+    strings = new String[SLOTS];
+    offsets = new int[SLOTS];
+    hashes = new int[SLOTS];
+  }
+
+  /** Starts the strings of the body {@code buf}, new ones from {@code shared}; the table must be empty. */
+  void reset(byte[] buf, StringCache shared) {
     this.buf = buf;
     this.shared = shared;
-    int slots = Integer.highestOneBit(Math.max(32, Math.min(MAX_ENTRIES, expected)) * 2 - 1) * 2;
-    strings = new String[slots];
-    offsets = new int[slots];
-    hashes = new int[slots];
+  }
+
+  /** Forgets the strings and the body; false if the table grew past 4x its first size (then the caller drops it). */
+  boolean clear() {
+    buf = null;
+    shared = null;
+    if (count > 0) {
+      Arrays.fill(strings, null);
+      count = 0;
+    }
+    return strings.length <= 4 * SLOTS;
   }
 
   /**
@@ -50,7 +66,22 @@ final class StringTable {
     if (len > MAX_CACHED_BYTES) {
       return decode(buf, off, len);
     }
-    int h = hash(buf, off, len);
+    // The table's hash reads the first and last 8 bytes only (hashing and comparing byte by byte were over a third of
+    // the decoder's profile, and hashing every word a fifth); equal hashes are settled by comparing all bytes. Up to
+    // 16 bytes, the two words also cover every byte for the ASCII check.
+    long first;
+    long last;
+    if (len >= 8) {
+      first = (long) LONGS.get(buf, off);
+      last = (long) LONGS.get(buf, off + len - 8);
+    } else {
+      first = 0;
+      for (int i = 0; i < len; i++) {
+        first |= (buf[off + i] & 0xffL) << (8 * i);
+      }
+      last = 0;
+    }
+    int h = mix(first * 0x9E3779B97F4A7C15L + last * 31 + len);
     int mask = strings.length - 1;
     int slot = h & mask;
     while (true) {
@@ -64,10 +95,12 @@ final class StringTable {
       }
       slot = (slot + 1) & mask;
     }
-    if (!ascii(buf, off, len)) {
+    if (((first | last) & HIGH_BITS) != 0 || (len > 16 && !ascii(buf, off + 8, len - 16))) {
       return decode(buf, off, len);
     }
-    String s = shared.get(buf, off, len, h);
+    // the shared cache holds strings of every request: its hash covers every byte, so that values alike at both ends
+    // (ids, addresses) spread over its sets
+    String s = shared.get(buf, off, len, hash(buf, off, len));
     if (count < MAX_ENTRIES) {
       strings[slot] = s;
       offsets[slot] = off;
@@ -79,11 +112,7 @@ final class StringTable {
     return s;
   }
 
-  /**
-   * A hash of the {@code len} (1 to {@link #MAX_CACHED_BYTES}) bytes at {@code off}, read 8 at a time (hashing and
-   * comparing byte by byte were over a third of the decoder's profile); every byte counts, so values that differ only
-   * in the middle (ids, addresses) spread over the tables.
-   */
+  /** A hash of the {@code len} (1 to {@link #MAX_CACHED_BYTES}) bytes at {@code off}, every byte, 8 at a time. */
   static int hash(byte[] buf, int off, int len) {
     long h = len;
     if (len < 8) {
@@ -105,21 +134,18 @@ final class StringTable {
   }
 
   private static boolean ascii(byte[] buf, int off, int len) {
-    if (len < 8) {
-      for (int i = off; i < off + len; i++) {
-        if (buf[i] < 0) {
-          return false;
-        }
+    for (int i = off; i < off + len; i++) {
+      if (buf[i] < 0) {
+        return false;
       }
-      return true;
     }
-    long or = 0;
-    int end = off + len - 8;
-    for (int i = off; i < end; i += 8) {
-      or |= (long) LONGS.get(buf, i);
-    }
-    or |= (long) LONGS.get(buf, end);
-    return (or & HIGH_BITS) == 0;
+    return true;
+  }
+
+  private static int mix(long h) {
+    h ^= h >>> 29;
+    h *= 0xBF58476D1CE4E5B9L;
+    return (int) (h ^ (h >>> 32));
   }
 
   private void grow() {

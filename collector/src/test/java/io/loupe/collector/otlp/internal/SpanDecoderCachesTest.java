@@ -207,6 +207,23 @@ class SpanDecoderCachesTest {
     assertThat(strings.size()).isLessThanOrEqualTo(256);
   }
 
+  @Test
+  void reusedTablesForgetTheirLastRequestWhateverItsSizeOrEnd() {
+    StringCache strings = new StringCache(1024, 2048);
+    ResourceCache resources = new ResourceCache(64);
+    byte[] small = request(List.of(resource("svc", "h")), 3).toByteArray();
+    byte[] large = request(List.of(resource("svc", "h"), resource("svc", "h2")), 3_000).toByteArray(); // tables grow
+    byte[] truncated = java.util.Arrays.copyOf(large, large.length / 2); // fails half way
+    for (int i = 0; i < 3; i++) {
+      decodeChecked(small, strings, resources);
+      assertThat(decodeChecked(large, strings, resources)).hasSize(6_000);
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+          () -> SpanDecoder.decode(truncated, new AppendResult.Builder(), strings, resources))
+          .isInstanceOf(io.loupe.model.InvalidInputException.class);
+      decodeChecked(small, strings, resources);
+    }
+  }
+
   // ---- helpers ----
 
   /** Decodes {@code body} with the given caches and checks the spans against the generated classes' reading. */
