@@ -62,8 +62,7 @@ final class IdTable {
       }
       slot = (slot + 1) & mask;
     }
-    hex(hi, 0);
-    hex(lo, 16);
+    hex(buf, off, 16);
     String s = new String(scratch, 0, 32, StandardCharsets.ISO_8859_1);
     if (traces < MAX_ENTRIES) {
       traceHex[slot] = s;
@@ -91,7 +90,7 @@ final class IdTable {
       }
       slot = (slot + 1) & mask;
     }
-    hex(k, 0);
+    hex(buf, off, 8);
     String s = new String(scratch, 0, 16, StandardCharsets.ISO_8859_1);
     if (spans < MAX_ENTRIES) {
       spanHex[slot] = s;
@@ -103,13 +102,14 @@ final class IdTable {
     return s;
   }
 
-  // The hex digits of v into scratch at {@code at}: the string then copies them once (a byte[] per id, then the
+  // The hex digits of the len bytes at off into scratch: the string then copies them once (a byte[] per id, then the
   // string's own copy of it, were a fifth of the decoder's allocation).
-  private void hex(long v, int at) {
+  private void hex(byte[] buf, int off, int len) {
     byte[] out = scratch;
-    for (int i = 15; i >= 0; i--) {
-      out[at + i] = HEX[(int) v & 0xf];
-      v >>>= 4;
+    for (int i = 0; i < len; i++) {
+      int v = buf[off + i] & 0xff;
+      out[2 * i] = HEX[v >>> 4];
+      out[2 * i + 1] = HEX[v & 0xf];
     }
   }
 

@@ -12,7 +12,7 @@ import java.util.Arrays;
  * <p>Four-way set associative over a fixed number of immutable entries: a reader sees either an old entry or a new
  * one, fully built (final fields), so a race between threads at worst loses an entry, never yields a wrong string.
  * Memory is bounded by the entry count: each holds at most {@link StringTable#MAX_CACHED_BYTES} bytes twice (the key
- * and the string), about 210 bytes with its objects.
+ * and the string), under 220 bytes with its objects.
  *
  * <p>Admission: a string that misses is cached only if its hash was already seen in a previous miss (a doorkeeper of
  * hashes, each written to two slots so that two common strings rarely keep pushing each other out). A value that
@@ -45,16 +45,31 @@ final class StringCache {
     seen = new int[doorkeeper];
   }
 
-  /** An immutable cached string: its ASCII bytes, its {@link StringTable#hash} and the string itself. */
+  /**
+   * An immutable cached string: its {@link StringTable#hash}, its first and last 8 bytes (every byte up to 16: most
+   * strings compare without a second object, and the entries were the slow part of a lookup), the bytes between
+   * them when longer, and the string itself.
+   */
   private static final class Entry {
-    final byte[] bytes;
     final int hash;
+    final int length;
+    final long first;
+    final long last;
+    final byte[] middle; // bytes 8 to length - 8, for strings longer than 16 bytes; else null
     final String string;
 
-    Entry(byte[] bytes, int hash, String string) {
-      this.bytes = bytes;
+    Entry(int hash, int length, long first, long last, byte[] middle, String string) {
       this.hash = hash;
+      this.length = length;
+      this.first = first;
+      this.last = last;
+      this.middle = middle;
       this.string = string;
+    }
+
+    boolean matches(int h, byte[] buf, int off, int len, long f, long l) {
+      return hash == h && length == len && first == f && last == l
+          && (middle == null || Arrays.equals(middle, 0, middle.length, buf, off + 8, off + len - 8));
     }
   }
 
@@ -63,6 +78,8 @@ final class StringCache {
    * else a new string, cached if the doorkeeper admits it.
    */
   String get(byte[] buf, int off, int len, int hash) {
+    long first = StringTable.first(buf, off, len);
+    long last = StringTable.last(buf, off, len);
     Entry[] es = entries;
     int[] hs = hashes;
     int set = hash & (es.length - WAYS);
@@ -70,8 +87,7 @@ final class StringCache {
     for (int i = set; i < set + WAYS; i++) {
       if (hs[i] == hash) {
         Entry e = es[i];
-        if (e != null && e.hash == hash && e.bytes.length == len
-            && Arrays.equals(e.bytes, 0, len, buf, off, off + len)) {
+        if (e != null && e.matches(hash, buf, off, len, first, last)) {
           return e.string;
         }
       } else if (free < 0 && es[i] == null) {
@@ -89,7 +105,7 @@ final class StringCache {
     }
     s.hashCode(); // computed before the string is shared, so no thread downstream computes it again
     int slot = free >= 0 ? free : set + (clock++ & (WAYS - 1));
-    es[slot] = new Entry(Arrays.copyOfRange(buf, off, off + len), hash, s);
+    es[slot] = new Entry(hash, len, first, last, len > 16 ? Arrays.copyOfRange(buf, off + 8, off + len - 8) : null, s);
     hs[slot] = hash;
     return s;
   }
@@ -107,7 +123,7 @@ final class StringCache {
   long bytes() {
     long n = 0;
     for (Entry e : entries) {
-      n += e == null ? 0 : e.bytes.length;
+      n += e == null ? 0 : e.length;
     }
     return n;
   }

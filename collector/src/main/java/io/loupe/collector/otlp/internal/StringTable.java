@@ -29,12 +29,14 @@ final class StringTable {
   private String[] strings;
   private int[] offsets;
   private int[] hashes;
+  private long[] words; // the first and the last 8 bytes of strings[i] at 2i and 2i + 1
   private int count;
 
   StringTable() {
     strings = new String[SLOTS];
     offsets = new int[SLOTS];
     hashes = new int[SLOTS];
+    words = new long[2 * SLOTS];
   }
 
   /** Starts the strings of the body {@code buf}, new ones from {@code shared}; the table must be empty. */
@@ -69,18 +71,8 @@ final class StringTable {
     // The table's hash reads the first and last 8 bytes only (hashing and comparing byte by byte were over a third of
     // the decoder's profile, and hashing every word a fifth); equal hashes are settled by comparing all bytes. Up to
     // 16 bytes, the two words also cover every byte for the ASCII check.
-    long first;
-    long last;
-    if (len >= 8) {
-      first = (long) LONGS.get(buf, off);
-      last = (long) LONGS.get(buf, off + len - 8);
-    } else {
-      first = 0;
-      for (int i = 0; i < len; i++) {
-        first |= (buf[off + i] & 0xffL) << (8 * i);
-      }
-      last = 0;
-    }
+    long first = first(buf, off, len);
+    long last = last(buf, off, len);
     int h = mix(first * 0x9E3779B97F4A7C15L + last * 31 + len);
     int mask = strings.length - 1;
     int slot = h & mask;
@@ -89,8 +81,10 @@ final class StringTable {
       if (s == null) {
         break;
       }
-      if (hashes[slot] == h && s.length() == len && Arrays.equals(buf, offsets[slot], offsets[slot] + len,
-          buf, off, off + len)) {
+      // The two words are every byte up to 16 (most values); longer strings compare the bytes between them.
+      if (hashes[slot] == h && words[2 * slot] == first && words[2 * slot + 1] == last && s.length() == len
+          && (len <= 16 || Arrays.equals(buf, offsets[slot] + 8, offsets[slot] + len - 8, buf, off + 8,
+          off + len - 8))) {
         return s;
       }
       slot = (slot + 1) & mask;
@@ -105,6 +99,8 @@ final class StringTable {
       strings[slot] = s;
       offsets[slot] = off;
       hashes[slot] = h;
+      words[2 * slot] = first;
+      words[2 * slot + 1] = last;
       if (++count * 2 > strings.length) {
         grow();
       }
@@ -133,6 +129,23 @@ final class StringTable {
     return (int) (h ^ (h >>> 32));
   }
 
+  /** The first 8 of the {@code len} bytes at {@code off}, little-endian; fewer, zero-padded, if {@code len < 8}. */
+  static long first(byte[] buf, int off, int len) {
+    if (len >= 8) {
+      return (long) LONGS.get(buf, off);
+    }
+    long w = 0;
+    for (int i = 0; i < len; i++) {
+      w |= (buf[off + i] & 0xffL) << (8 * i);
+    }
+    return w;
+  }
+
+  /** The last 8 of the {@code len} bytes at {@code off}; 0 if {@code len < 8} ({@link #first} holds them all). */
+  static long last(byte[] buf, int off, int len) {
+    return len >= 8 ? (long) LONGS.get(buf, off + len - 8) : 0;
+  }
+
   private static boolean ascii(byte[] buf, int off, int len) {
     for (int i = off; i < off + len; i++) {
       if (buf[i] < 0) {
@@ -152,9 +165,11 @@ final class StringTable {
     String[] os = strings;
     int[] oo = offsets;
     int[] oh = hashes;
+    long[] ow = words;
     strings = new String[os.length * 2];
     offsets = new int[os.length * 2];
     hashes = new int[os.length * 2];
+    words = new long[ow.length * 2];
     int mask = strings.length - 1;
     for (int i = 0; i < os.length; i++) {
       if (os[i] != null) {
@@ -165,6 +180,8 @@ final class StringTable {
         strings[slot] = os[i];
         offsets[slot] = oo[i];
         hashes[slot] = oh[i];
+        words[2 * slot] = ow[2 * i];
+        words[2 * slot + 1] = ow[2 * i + 1];
       }
     }
   }
