@@ -81,7 +81,6 @@ public final class SpanDecoder {
   private int pos;
   private final AppendResult.Builder result;
   private final ResourceCache resources;
-  private final Scratch scratch;
   private final StringTable strings;
   private final IdTable ids;
   // The attributes of the resource, then of each span in turn (a resource is complete before its spans are decoded).
@@ -113,7 +112,6 @@ public final class SpanDecoder {
     this.buf = buf;
     this.result = result;
     this.resources = resources;
-    this.scratch = scratch;
     this.strings = scratch.strings;
     this.strings.reset(buf, strings);
     this.ids = scratch.ids;
