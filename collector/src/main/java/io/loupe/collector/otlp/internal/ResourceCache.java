@@ -16,7 +16,8 @@ import java.util.Map;
  * <p>Two-way set associative over a fixed number of immutable entries; a race at worst loses an entry. Only resources
  * of at most {@link #MAX_BYTES} bytes and {@link #MAX_ATTRIBUTES} attributes whose values are strings, booleans, longs
  * or doubles are cached (no arrays or byte arrays, which a consumer could change): an entry holds at most 1 KiB of key,
- * its map (64 pairs) and strings of at most 1 KiB of content.
+ * its map (64 pairs) and strings of at most 1 KiB of content, under 9 KiB with their objects, so the shared cache's
+ * 2,048 entries stay under 18 MiB in the worst case (the pipeline workload's 150 resources of ~250 bytes hold ~150 KB).
  */
 final class ResourceCache {
   static final int MAX_BYTES = 1024;
