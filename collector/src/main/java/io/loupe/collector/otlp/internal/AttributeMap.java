@@ -109,6 +109,17 @@ public final class AttributeMap extends AbstractMap<String, Object> {
     return e;
   }
 
+  /** This map with its string keys and values replaced by the JVM's interned instances (for maps kept long). */
+  AttributeMap interned() {
+    Object[] out = kv.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] instanceof String str) {
+        out[i] = str.intern();
+      }
+    }
+    return new AttributeMap(out);
+  }
+
   @Override
   public int hashCode() {
     int h = hash;

@@ -79,17 +79,27 @@ final class ResourceCache {
     return null;
   }
 
-  /** Caches {@code map}, decoded from the {@code len} bytes at {@code off}, if it may be shared. */
-  void put(byte[] buf, int off, int len, int hash, Map<String, Object> map) {
-    if (len > MAX_BYTES || !(map instanceof AttributeMap m) || m.size() > MAX_ATTRIBUTES || !scalars(m)) {
-      return;
+  /**
+   * Caches {@code map}, decoded from the {@code len} bytes at {@code off}, if it may be shared; returns the map to use:
+   * the cached one, whose strings are the JVM's interned instances (a resource is decoded on its first sight, when its
+   * strings are not yet shared ones, and the cached map lives long), or {@code map} itself.
+   */
+  Map<String, Object> put(byte[] buf, int off, int len, int hash, Map<String, Object> map) {
+    if (len > MAX_BYTES || !(map instanceof AttributeMap a) || a.size() > MAX_ATTRIBUTES || !scalars(a)) {
+      return map;
     }
+    AttributeMap known = get(buf, off, len, hash); // another thread's, decoded at the same time
+    if (known != null) {
+      return known;
+    }
+    AttributeMap m = a.interned();
     m.hashCode(); // computed before the map is shared
     Entry e = new Entry(Arrays.copyOfRange(buf, off, off + len), hash, m);
     Entry[] es = entries;
     int set = hash & (es.length - 2);
     int way = es[set] == null ? 0 : es[set + 1] == null ? 1 : (hash >>> 31);
     es[set + way] = e;
+    return m;
   }
 
   private static boolean scalars(AttributeMap m) {

@@ -283,7 +283,7 @@ public final class SpanDecoder {
       pos = off;
       resource(end);
       m = attrs.build();
-      resources.put(buf, off, len, h, m);
+      m = resources.put(buf, off, len, h, m);
     }
     return m;
   }

@@ -103,6 +103,10 @@ final class StringCache {
       seen[d2] = hash;
       return s;
     }
+    // The JVM's own instance, so that a decoded key is the very literal the code downstream looks it up with
+    // (SpanRecord.SERVICE_NAME, the span metrics' keys): AttributeMap.get then matches on identity. Only admitted
+    // strings are interned, and an evicted one is collected as any other.
+    s = s.intern();
     s.hashCode(); // computed before the string is shared, so no thread downstream computes it again
     int slot = free >= 0 ? free : set + (clock++ & (WAYS - 1));
     es[slot] = new Entry(hash, len, first, last, len > 16 ? Arrays.copyOfRange(buf, off + 8, off + len - 8) : null, s);
