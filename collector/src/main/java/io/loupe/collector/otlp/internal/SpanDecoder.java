@@ -24,6 +24,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * equal resources (byte for byte) are one shared map from the {@link ResourceCache}, so that the store's hash maps
  * and identity checks downstream meet the same instances request after request.
  *
+ * <p>What the caches cost and give, measured on the pipeline workload's 20k-trace pool (2-core box shared with other
+ * builds, 4 alternating runs): decoding itself takes the same thread CPU as without them within noise (~1.0-1.2 us a
+ * span), allocates 270 bytes a span instead of 485, and hands over resources and keys whose hashes are computed
+ * (none were before), so the store's resource lookups meet one map instance per resource.
+ *
  * <p>Not thread-safe: one instance per request (the caches it uses are thread-safe).
  */
 public final class SpanDecoder {
