@@ -24,6 +24,7 @@ import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -106,12 +107,40 @@ public final class OtlpGrpcServices {
     @Override
     public byte[] parse(InputStream in) {
       try {
-        return in.readAllBytes();
+        return readMessage(in);
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("reading the request message: " + e).withCause(e).asRuntimeException();
       }
     }
   };
+
+  /**
+   * The bytes of {@code in}, read into one array of their exact size when the stream says how many there are.
+   * Armeria hands an uncompressed message over as a {@code ByteBufInputStream}, whose {@code available()} is the
+   * message's size: {@code readAllBytes} read a 150 KB request through 8 KiB chunks and copied it once more (26 % of
+   * a node's allocation). A decompressing stream says 1 (or 0) until its end and takes the general path.
+   */
+  static byte[] readMessage(InputStream in) throws IOException {
+    int n = in.available();
+    if (n <= 1) {
+      return in.readAllBytes();
+    }
+    byte[] b = new byte[n];
+    int read = in.readNBytes(b, 0, n);
+    if (read < n) {
+      return Arrays.copyOf(b, read);
+    }
+    int next = in.read();
+    if (next < 0) {
+      return b;
+    }
+    // more than available() said: a stream that guessed low
+    byte[] rest = in.readAllBytes();
+    byte[] all = Arrays.copyOf(b, n + 1 + rest.length);
+    all[n] = (byte) next;
+    System.arraycopy(rest, 0, all, n + 1, rest.length);
+    return all;
+  }
 
   /** One export: reserve the request's bytes, ingest, answer with the partial success or the mapped failure. */
   private <Q, R> void export(IngestMeters.Signal signal, Q request, int requestBytes, StreamObserver<R> observer,

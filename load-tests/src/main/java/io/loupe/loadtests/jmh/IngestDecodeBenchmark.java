@@ -8,17 +8,24 @@ import io.loupe.loadtests.internal.NodeExporterWorkload;
 import io.loupe.loadtests.internal.OtlpMetricsWorkload;
 import io.loupe.loadtests.internal.OtlpTraceWorkload;
 import io.loupe.loadtests.internal.Prepared;
+import io.loupe.loadtests.internal.TraceIdRewriter;
 import io.loupe.loadtests.internal.Workload;
 import io.loupe.model.AppendResult;
 import io.loupe.model.IngestLimits;
 import io.loupe.model.SpanRecord;
 import io.loupe.model.SpanWriter;
 import io.loupe.model.Tenant;
+import io.loupe.tracestore.FsyncPolicy;
+import io.loupe.tracestore.TraceStore;
+import io.loupe.tracestore.TraceStoreOptions;
 import io.loupe.tracestore.metrics.SpanMetricsOptions;
 import io.loupe.tracestore.metrics.SpanMetricsWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -32,6 +39,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
@@ -40,7 +48,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * to a no-op appender. The {@code samples} secondary result is samples (or spans) per second.
  *
  * <p>Spans: {@code spanDecodeTranslate*} is one OTLP trace request of the pipeline workload (~500 spans) decoded into
- * {@code SpanRecord}s; {@code spanMetrics} is one such batch, already decoded, through {@code SpanMetricsWriter} over a
+ * {@code SpanRecord}s, cycling through the 250 requests of 20,000 traces, as {@code OtlpLoad --traces 20k --repeat}
+ * sends them to a node: the decoder's process-wide caches (resources, strings) see what a node's see, ~250 resources
+ * and common strings again in every request, device keys and client addresses coming back only a pool later (trace
+ * ids, which the load generator changes per round, are not cached across requests, so repeating them changes
+ * nothing). {@code spanMetrics} is one such batch, already decoded, through {@code SpanMetricsWriter} over a
  * span writer and a metrics appender that store nothing (span metrics, service graph, and every 15 s the emission).
  *
  * <p>On a shared machine the scores say little by themselves (the benchmark thread gets what the neighbours leave);
@@ -67,7 +79,7 @@ public class IngestDecodeBenchmark {
     byte[][] remoteWrite; // snappy-compressed prometheus.WriteRequest, 2,000 samples each
     byte[][] otlp; // bare ExportMetricsServiceRequest
     byte[][] traces; // bare ExportTraceServiceRequest, ~500 spans each
-    List<SpanRecord>[] spans; // the same requests, decoded by OtlpSpans.decode
+    List<SpanRecord>[] spans; // the first 50 requests, decoded by OtlpSpans.decode
 
     @Setup(Level.Trial)
     public void setup() {
@@ -75,11 +87,12 @@ public class IngestDecodeBenchmark {
       remoteWrite = bodies(NodeExporterWorkload.build(10_000, 4, 3, 2_000, 1_700_000_000_000L, 42));
       // 20 hosts of instrumented services, 3 export rounds, 1 resource per request.
       otlp = bodies(OtlpMetricsWorkload.build(20, 1, 3, 1, 1_700_000_000_000_000_000L, 42, false));
-      // 4,000 pipeline traces over 50 hosts, 80 per request (OtlpLoad's defaults but fewer): 50 bodies.
-      traces = bodies(OtlpTraceWorkload.build(4_000, 80, 50, 1_700_000_000_000_000_000L, 60_000_000_000L, 42, false));
+      // 20,000 pipeline traces over 50 hosts, 80 per request (the lead's OtlpLoad run): 250 bodies, ~37 MB.
+      traces = bodies(OtlpTraceWorkload.build(20_000, 80, 50, 1_700_000_000_000_000_000L, 60_000_000_000L, 42,
+          false));
       @SuppressWarnings("unchecked")
-      List<SpanRecord>[] decoded = new List[traces.length];
-      for (int i = 0; i < traces.length; i++) {
+      List<SpanRecord>[] decoded = new List[50];
+      for (int i = 0; i < decoded.length; i++) {
         decoded[i] = OtlpSpans.decode(traces[i], new AppendResult.Builder()); // as the receivers hand them on
       }
       spans = decoded;
@@ -99,6 +112,7 @@ public class IngestDecodeBenchmark {
   @State(Scope.Thread)
   public static class Cursor {
     int next;
+    long round = 1; // spanDecodeWrite: the TraceIdRewriter round of the bodies (round 0 would be the bodies as built)
     OtlpMetricsTranslator translator;
     SpanMetricsWriter spanMetrics;
 
@@ -174,6 +188,53 @@ public class IngestDecodeBenchmark {
     List<SpanRecord> out = OtlpSpans.toSpanRecords(req, new AppendResult.Builder());
     samples.samples += out.size();
     return out;
+  }
+
+  /**
+   * A node's trace ingest after the gRPC read, on one thread: each op is a request of the 20,000-trace pool with its
+   * trace ids changed per round (as {@code OtlpLoad --repeat} does: the copy stands for the read of the request),
+   * decoded, then written through span metrics (into a no-op appender) to a real trace store in a temp dir (fsync
+   * every second). Shows what the decoder's output costs downstream: resources and strings shared across requests hit
+   * the store's identity paths and cached hashes. Scores: requests (and {@code samples}: spans) per second.
+   */
+  @Benchmark
+  public AppendResult spanDecodeWrite(Bodies bodies, Store store, Cursor cursor, Samples samples) {
+    int i = cursor.next;
+    if (++cursor.next == store.rewriters.length) {
+      cursor.next = 0;
+      cursor.round++;
+    }
+    List<SpanRecord> spans = OtlpSpans.decode(store.rewriters[i].round(cursor.round), new AppendResult.Builder());
+    samples.samples += spans.size();
+    return store.writer.write(TENANT, spans);
+  }
+
+  /** A trace store in a temp dir behind span metrics, for {@link #spanDecodeWrite}. */
+  @State(Scope.Benchmark)
+  public static class Store {
+    Path dir;
+    TraceStore store;
+    SpanMetricsWriter writer;
+    TraceIdRewriter[] rewriters;
+
+    @Setup(Level.Trial)
+    public void setup(Bodies bodies, Blackhole bh) throws IOException {
+      dir = TempDirs.create("loupe-jmh-decode-write");
+      store = TraceStore.open(TraceStoreOptions.defaults(dir).withFsync(FsyncPolicy.every(Duration.ofSeconds(1))),
+          new SimpleMeterRegistry());
+      writer = new SpanMetricsWriter(store, tenant -> new NoopAppender(bh), SpanMetricsOptions.defaults(),
+          new SimpleMeterRegistry());
+      rewriters = new TraceIdRewriter[bodies.traces.length];
+      for (int i = 0; i < rewriters.length; i++) {
+        rewriters[i] = TraceIdRewriter.of(bodies.traces[i], false);
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+      store.close();
+      TempDirs.delete(dir);
+    }
   }
 
   @Benchmark

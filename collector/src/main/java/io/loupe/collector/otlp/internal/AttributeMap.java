@@ -109,6 +109,17 @@ public final class AttributeMap extends AbstractMap<String, Object> {
     return e;
   }
 
+  /** This map with its string keys and values replaced by the JVM's interned instances (for maps kept long). */
+  AttributeMap interned() {
+    Object[] out = kv.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] instanceof String str) {
+        out[i] = str.intern();
+      }
+    }
+    return new AttributeMap(out);
+  }
+
   @Override
   public int hashCode() {
     int h = hash;
@@ -187,13 +198,21 @@ public final class AttributeMap extends AbstractMap<String, Object> {
       return size;
     }
 
+    /** Drops every reference the builder still holds; false if it grew large (then the caller drops it). */
+    boolean clear() {
+      Arrays.fill(kv, null);
+      size = 0;
+      index = null;
+      return kv.length <= 256;
+    }
+
     /** The map of what was put (the empty map when nothing was), and a reset builder. */
     public Map<String, Object> build() {
       if (size == 0) {
         return Map.of();
       }
       AttributeMap m = new AttributeMap(Arrays.copyOf(kv, 2 * size));
-      size = 0; // the stale references are overwritten by the next span's; a builder lives for one request
+      size = 0; // the stale references are overwritten by the next span's, and dropped by clear() at the end
 
       index = null;
       return m;

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Decodes the protobuf bytes of an OTLP {@code ExportTraceServiceRequest} straight into {@link SpanRecord}s, without
@@ -18,10 +19,17 @@ import java.util.Map;
  * <p>It follows protobuf's own reading rules, so it accepts exactly what {@code ExportTraceServiceRequest.parseFrom}
  * accepts and yields the same spans as {@code OtlpSpans.toSpanRecords} of the parsed message: fields in any order,
  * a field repeated keeps its last value (an embedded message repeated is merged, a repeated field appended), unknown
- * fields and fields of an unexpected wire type skipped, strings strictly UTF-8. Within one request, equal ids, keys and
- * short ASCII values decode to one shared {@code String}.
+ * fields and fields of an unexpected wire type skipped, strings strictly UTF-8. Within one request, equal ids decode to
+ * one shared {@code String}; across requests, short ASCII strings come from the process-wide {@link StringCache} and
+ * equal resources (byte for byte) are one shared map from the {@link ResourceCache}, so that the store's hash maps
+ * and identity checks downstream meet the same instances request after request.
  *
- * <p>Not thread-safe: one instance per request.
+ * <p>What the caches cost and give, measured on the pipeline workload's 20k-trace pool (2-core box shared with other
+ * builds, 4 alternating runs): decoding itself takes the same thread CPU as without them within noise (~1.0-1.2 us a
+ * span), allocates 270 bytes a span instead of 485, and hands over resources and keys whose hashes are computed
+ * (none were before), so the store's resource lookups meet one map instance per resource.
+ *
+ * <p>Not thread-safe: one instance per request (the caches it uses are thread-safe).
  */
 public final class SpanDecoder {
   // Field tags: field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
@@ -77,13 +85,14 @@ public final class SpanDecoder {
   private final byte[] buf;
   private int pos;
   private final AppendResult.Builder result;
-  private final StringTable strings = new StringTable();
-  private final IdTable ids = new IdTable();
+  private final ResourceCache resources;
+  private final StringTable strings;
+  private final IdTable ids;
   // The attributes of the resource, then of each span in turn (a resource is complete before its spans are decoded).
-  private final AttributeMap.Builder attrs = new AttributeMap.Builder();
+  private final AttributeMap.Builder attrs;
   // Offsets and lengths of the scope spans of one resource and of the spans of one scope, reused.
-  private int[] scopeRanges = new int[16];
-  private int[] spanRanges = new int[1024];
+  private int[] scopeRanges;
+  private int[] spanRanges;
 
   // The span being decoded.
   private int traceIdOff;
@@ -103,9 +112,60 @@ public final class SpanDecoder {
   private List<SpanRecord.Event> events;
   private List<LinkParts> links;
 
-  private SpanDecoder(byte[] buf, AppendResult.Builder result) {
+  private SpanDecoder(byte[] buf, AppendResult.Builder result, StringCache strings, ResourceCache resources,
+      Scratch scratch) {
     this.buf = buf;
     this.result = result;
+    this.resources = resources;
+    this.strings = scratch.strings;
+    this.strings.reset(buf, strings);
+    this.ids = scratch.ids;
+    this.attrs = scratch.attrs;
+    this.scopeRanges = scratch.scopeRanges;
+    this.spanRanges = scratch.spanRanges;
+  }
+
+  /**
+   * The tables and buffers of one decoding, reused by the next: made per request, the id and string tables were
+   * about a quarter of the decoder's allocation (~50 KB per request of 500 spans). Emptied when given back, so that
+   * they keep no string or body alive, and dropped if a large request grew them.
+   */
+  static final class Scratch {
+    final StringTable strings = new StringTable();
+    final IdTable ids = new IdTable();
+    final AttributeMap.Builder attrs = new AttributeMap.Builder();
+    int[] scopeRanges = new int[16];
+    int[] spanRanges = new int[1024];
+
+    /** Empties this for the next decoding; false if it grew too large to keep. */
+    boolean clear() {
+      boolean keep = strings.clear() & ids.clear() & attrs.clear();
+      return keep && scopeRanges.length <= 64 && spanRanges.length <= 4096;
+    }
+  }
+
+  // A few scratches for the decoders running at once (requests on the blocking executor); more decode with new ones.
+  private static final AtomicReferenceArray<Scratch> POOL = new AtomicReferenceArray<>(8);
+
+  private static Scratch acquire() {
+    for (int i = 0; i < POOL.length(); i++) {
+      Scratch s = POOL.get(i);
+      if (s != null && POOL.compareAndSet(i, s, null)) {
+        return s;
+      }
+    }
+    return new Scratch();
+  }
+
+  private static void release(Scratch s) {
+    if (!s.clear()) {
+      return;
+    }
+    for (int i = 0; i < POOL.length(); i++) {
+      if (POOL.get(i) == null && POOL.compareAndSet(i, null, s)) {
+        return;
+      }
+    }
   }
 
   /**
@@ -115,7 +175,22 @@ public final class SpanDecoder {
    * @throws InvalidInputException if the bytes are not a well-formed message
    */
   public static List<SpanRecord> decode(byte[] body, AppendResult.Builder result) {
-    return new SpanDecoder(body, result).request();
+    return decode(body, result, StringCache.SHARED, ResourceCache.SHARED);
+  }
+
+  /** As {@link #decode(byte[], AppendResult.Builder)}, with caches of the caller's (tests). */
+  static List<SpanRecord> decode(byte[] body, AppendResult.Builder result, StringCache strings,
+      ResourceCache resources) {
+    Scratch scratch = acquire();
+    try {
+      SpanDecoder d = new SpanDecoder(body, result, strings, resources, scratch);
+      List<SpanRecord> out = d.request();
+      scratch.scopeRanges = d.scopeRanges;
+      scratch.spanRanges = d.spanRanges;
+      return out;
+    } finally {
+      release(scratch);
+    }
   }
 
   private List<SpanRecord> request() {
@@ -136,19 +211,29 @@ public final class SpanDecoder {
   }
 
   private void resourceSpans(int end, List<SpanRecord> out) {
-    AttributeMap.Builder resource = attrs;
+    // The resource's bytes are kept and decoded after this loop, through the cache, unless the field comes more than
+    // once: protobuf merges the occurrences (attributes appended), which is decoded in order, uncached.
+    int resourceOff = -1;
+    int resourceEnd = -1;
+    boolean merged = false;
     int scopes = 0;
     while (pos < end) {
       int tag = tag(end);
       if (tag == RS_RESOURCE) {
         int e = length(end);
-        while (pos < e) {
-          int t = tag(e);
-          if (t == RESOURCE_ATTRIBUTES) {
-            keyValue(length(e), resource, 3);
-          } else {
-            skip(t, e);
+        if (resourceOff < 0 && !merged) {
+          resourceOff = pos;
+          resourceEnd = e;
+          pos = e;
+        } else {
+          if (!merged) {
+            int p = pos;
+            pos = resourceOff;
+            resource(resourceEnd);
+            pos = p;
+            merged = true;
           }
+          resource(e);
         }
       } else if (tag == RS_SCOPE_SPANS) {
         int e = length(end);
@@ -164,12 +249,48 @@ public final class SpanDecoder {
       }
     }
     // the resource may follow its scope spans on the wire: spans are built once it is complete
-    Map<String, Object> attrs = resource.build(); // one map shared by every span of the resource
+    Map<String, Object> attrs; // one map shared by every span of the resource
+    if (merged || resourceOff < 0) {
+      attrs = this.attrs.build();
+    } else {
+      attrs = cachedResource(resourceOff, resourceEnd);
+    }
     for (int i = 0; i < scopes; i++) {
       pos = scopeRanges[2 * i];
       scopeSpans(scopeRanges[2 * i + 1], attrs, out);
     }
     pos = end;
+  }
+
+  /** The attributes of one {@code Resource} message, from {@code pos} to {@code end}, into {@link #attrs}. */
+  private void resource(int end) {
+    while (pos < end) {
+      int t = tag(end);
+      if (t == RESOURCE_ATTRIBUTES) {
+        keyValue(length(end), attrs, 3);
+      } else {
+        skip(t, end);
+      }
+    }
+  }
+
+  /** The resource whose message is the bytes from {@code off} to {@code end}: the shared map, decoded on a miss. */
+  private Map<String, Object> cachedResource(int off, int end) {
+    int len = end - off;
+    if (len > ResourceCache.MAX_BYTES) {
+      pos = off;
+      resource(end);
+      return attrs.build();
+    }
+    int h = ResourceCache.hash(buf, off, len);
+    Map<String, Object> m = resources.get(buf, off, len, h);
+    if (m == null) {
+      pos = off;
+      resource(end);
+      m = attrs.build();
+      m = resources.put(buf, off, len, h, m);
+    }
+    return m;
   }
 
   private void scopeSpans(int end, Map<String, Object> resource, List<SpanRecord> out) {
@@ -601,7 +722,7 @@ public final class SpanDecoder {
     int off = pos;
     pos = e;
     try {
-      return strings.get(buf, off, e - off);
+      return strings.get(off, e - off);
     } catch (IllegalArgumentException ex) {
       pos = off;
       throw malformed("a string field is not valid UTF-8");
