@@ -14,13 +14,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The v1 sample written by an earlier build still reads, span for span. */
+/**
+ * The samples written by earlier builds still read, span for span: v1 (segments of deflated records) and v2 (LZ4
+ * records).
+ */
 class FrozenFormatIT {
   @TempDir Path dir;
 
-  @Test
-  void readsTheFrozenV1Sample() throws IOException, URISyntaxException {
-    Path src = Path.of(getClass().getResource("/testdata/trace-store/v1/trace-store.meta").toURI()).getParent();
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"v1, 1, 1", "v2, 2, 2"})
+  void readsTheFrozenSample(String sample, int segmentVersion, int codec) throws IOException, URISyntaxException {
+    Path src = Path.of(getClass().getResource("/testdata/trace-store/" + sample + "/trace-store.meta").toURI())
+        .getParent();
+    byte[] seg = Files.readAllBytes(src.resolve("shard-000/00000000000000000001.spans"));
+    int header = 4 + 1 + "span-segment".length() + 2;
+    assertThat(((seg[header - 2] & 0xFF) << 8) | (seg[header - 1] & 0xFF)).as("segment version")
+        .isEqualTo(segmentVersion);
+    assertThat(seg[header + 8 + 1]).as("codec of the first record (after length, CRC and type)")
+        .isEqualTo((byte) codec);
     try (Stream<Path> s = Files.walk(src)) {
       for (Path p : s.toList()) {
         Path to = dir.resolve(src.relativize(p).toString());
