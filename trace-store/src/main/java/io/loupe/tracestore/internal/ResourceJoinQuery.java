@@ -3,6 +3,8 @@ package io.loupe.tracestore.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
@@ -12,11 +14,13 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.QueryVisitor;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SimpleCollector;
+import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * The trace documents whose spans have a resource matching {@code onResources}: rewritten, on the searcher of one
  * segment's index, into the set of that index's matching resource ids ({@link SearchIndex#RESOURCE_ID}) looked up in
- * the trace documents' {@link SearchIndex#RESOURCE_REF} points. Resource ids are local to an index, which is why the
+ * the trace documents' {@link SearchIndex#RESOURCE_REF} field. Resource ids are local to an index, which is why the
  * join happens at rewrite time, per searcher. Resource documents are few (one per distinct resource), so the inner
  * search is cheap next to the trace query it feeds.
  */
@@ -29,8 +33,7 @@ final class ResourceJoinQuery extends Query {
 
   @Override
   public Query rewrite(IndexSearcher searcher) throws IOException {
-    int[][] ids = {new int[16]};
-    int[] count = {0};
+    List<BytesRef> ids = new ArrayList<>();
     searcher.search(onResources, new SimpleCollector() {
       private NumericDocValues values;
 
@@ -42,10 +45,7 @@ final class ResourceJoinQuery extends Query {
       @Override
       public void collect(int doc) throws IOException {
         if (values.advanceExact(doc)) {
-          if (count[0] == ids[0].length) {
-            ids[0] = java.util.Arrays.copyOf(ids[0], count[0] * 2);
-          }
-          ids[0][count[0]++] = (int) values.longValue();
+          ids.add(SearchIndex.resourceTerm((int) values.longValue()));
         }
       }
 
@@ -54,11 +54,10 @@ final class ResourceJoinQuery extends Query {
         return ScoreMode.COMPLETE_NO_SCORES;
       }
     });
-    if (count[0] == 0) {
+    if (ids.isEmpty()) {
       return new MatchNoDocsQuery("no resource matches " + onResources);
     }
-    return org.apache.lucene.document.IntPoint.newSetQuery(SearchIndex.RESOURCE_REF,
-        java.util.Arrays.copyOf(ids[0], count[0]));
+    return new TermInSetQuery(SearchIndex.RESOURCE_REF, ids);
   }
 
   @Override

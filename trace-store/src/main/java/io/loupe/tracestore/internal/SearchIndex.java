@@ -75,12 +75,12 @@ public final class SearchIndex implements Closeable {
   public static final String DURATION = "duration";
   public static final String RESOURCE_PREFIX = "r.";
   /**
-   * Trace documents: the ids (in this index) of the resources of their spans, one 1-D int point each. The resource
-   * attributes themselves are indexed once per distinct resource, in a resource document ({@link #RESOURCE_ID},
-   * {@code r.*} fields, no tenant field) that resource conditions find first and join through this field ({@link
-   * ResourceJoinQuery}). Points rather than 4-byte terms (layout 3): a record of the OTLP pipeline workload refers to
-   * ~120 resources, a quarter of its terms, and a point costs less to add than a term to invert (addRecord thread CPU
-   * ~5 % lower, in-process A/B); the set query over them is as cheap as the term set was.
+   * Trace documents: the ids (in this index) of the resources of their spans. The resource attributes themselves are
+   * indexed once per distinct resource, in a resource document ({@link #RESOURCE_ID}, {@code r.*} fields, no tenant
+   * field) that resource conditions find first and join through this field ({@link ResourceJoinQuery}). Terms, not
+   * int points: points were ~5 % cheaper to add (a pipeline record refers to ~120 resources), but a point-set query
+   * matching most records builds a doc id set where postings are iterated, and a {@code { a } && { resource.x = y }}
+   * pre-filter over a 1 M-span store went from 21-22 to 27-28 ms CPU.
    */
   public static final String RESOURCE_REF = "res";
   /** Resource documents: their id, as doc values. */
@@ -95,12 +95,12 @@ public final class SearchIndex implements Closeable {
   static final int MAX_KEYWORD_CHARS = 1024;
   static final char SEP = '\u0000';
   /**
-   * The document layout, kept in the commit's user data: 4 = one document per record and one per distinct resource,
-   * resource references as int points; 3 had them as terms; 2 was one document per (trace, record) with the resource
-   * attributes in it, 1 one document per span. An index of another layout is rebuilt from its segment at open.
+   * The document layout, kept in the commit's user data: 3 = one document per record and one per distinct resource;
+   * 2 was one document per (trace, record) with the resource attributes in it, 1 one document per span. An index of
+   * another layout is rebuilt from its segment at open.
    */
   static final String LAYOUT_KEY = "loupe.layout";
-  static final String LAYOUT = "4";
+  static final String LAYOUT = "3";
   // 64 MiB instead of 16: a segment of an hour holds a few hundred MiB of terms, and each flush is one more Lucene
   // segment to merge; one write thread per shard, so this is also the most the buffer holds per shard.
   private static final double RAM_BUFFER_MB = 64;
@@ -206,6 +206,7 @@ public final class SearchIndex implements Closeable {
       final String longs;
       final String doubles;
       final int hash; // for Seen: identity decides, this only spreads
+      final TermStream terms = new TermStream(); // the keyword terms of the record document being built
 
       AttributeFields(String keyword, String longs, String doubles, int hash) {
         this.keyword = keyword;
@@ -214,6 +215,11 @@ public final class SearchIndex implements Closeable {
         this.hash = hash;
       }
     }
+
+    /** Attribute fields with keyword terms in the record document being built. */
+    private final List<AttributeFields> withTerms = new ArrayList<>();
+    /** The record document's resource references, one field of many terms as the attributes' keywords. */
+    private final TermStream resourceRefs = new TermStream();
 
     // Tags of the intrinsic fields in Seen; attribute values are tagged by their AttributeFields.
     private static final Object SERVICES = new Object();
@@ -259,6 +265,11 @@ public final class SearchIndex implements Closeable {
       used = 0;
       docNumber++;
       seen.clear();
+      for (AttributeFields f : withTerms) { // emptied when IndexWriter closed their streams, unless it failed first
+        f.terms.clear();
+      }
+      resourceRefs.clear();
+      withTerms.clear();
       kinds = 0;
       statuses = 0;
       newResources.clear();
@@ -290,7 +301,10 @@ public final class SearchIndex implements Closeable {
         last = r;
         if (r.doc != docNumber) { // a resource new in this document
           r.doc = docNumber;
-          d.add(r.ref);
+          if (resourceRefs.size == 0) {
+            d.add(new Field(RESOURCE_REF, resourceRefs, TermStream.TYPE));
+          }
+          resourceRefs.add(r.ref);
           if (seen.add(SERVICES, 1, r.service)) {
             d.add(new StringField(SERVICE, term(r.service, null), Field.Store.NO));
           }
@@ -313,6 +327,9 @@ public final class SearchIndex implements Closeable {
           d.add(new StringField(STATUS, STATUSES[st], Field.Store.NO));
         }
         attributes(d, s.attributes(), spanFields, seen);
+      }
+      for (AttributeFields f : withTerms) {
+        d.add(new Field(f.keyword, f.terms, TermStream.TYPE));
       }
       d.add(new LongPoint(START, maxStart));
       d.add(new NumericDocValuesField(START, maxStart));
@@ -376,22 +393,22 @@ public final class SearchIndex implements Closeable {
     private void value(List<IndexableField> d, Seen seen, AttributeFields f, Object v, boolean allowList) {
       if (v instanceof String str) {
         if (str.length() <= MAX_KEYWORD_CHARS && seen.add(f, f.hash, str)) {
-          d.add(new StringField(f.keyword, term(str, null), Field.Store.NO));
+          keyword(d, seen, f, term(str, null));
         }
       } else if (v instanceof Long || v instanceof Integer) {
         long l = ((Number) v).longValue();
         if (seen.add(f, f.hash, Seen.LONG, l)) {
-          d.add(new StringField(f.keyword, term(Long.toString(l), null), Field.Store.NO));
+          keyword(d, seen, f, term(Long.toString(l), null));
           d.add(new LongPoint(f.longs, l));
         }
       } else if (v instanceof Boolean b) {
         if (seen.add(f, f.hash, Seen.BOOLEAN, b ? 1 : 0)) {
-          d.add(new StringField(f.keyword, term(b.toString(), null), Field.Store.NO));
+          keyword(d, seen, f, term(b.toString(), null));
         }
       } else if (v instanceof Double dbl) {
         // The bits, not the value: -0.0 and 0.0 print apart, and NaN equals itself here as Double.equals has it.
         if (seen.add(f, f.hash, Seen.DOUBLE, Double.doubleToLongBits(dbl))) {
-          d.add(new StringField(f.keyword, term(String.valueOf(dbl), null), Field.Store.NO));
+          keyword(d, seen, f, term(String.valueOf(dbl), null));
           d.add(new DoublePoint(f.doubles, dbl));
         }
       } else if (v instanceof List<?> list && allowList) {
@@ -402,6 +419,22 @@ public final class SearchIndex implements Closeable {
         }
       }
       // byte[], maps, nested lists, null: stored in the segment, not searchable
+    }
+
+    /**
+     * Adds a keyword term: to a resource document at once, to the record document through {@code f}'s terms, which
+     * become one field of many terms when the document is done. A field per term was ~350 fields per pipeline record,
+     * and Lucene's work per field (schema checks, starting the inversion, its per-field writers) was paid for each.
+     */
+    private void keyword(List<IndexableField> d, Seen seen, AttributeFields f, BytesRef term) {
+      if (seen != this.seen) {
+        d.add(new StringField(f.keyword, term, Field.Store.NO));
+        return;
+      }
+      if (f.terms.size == 0) {
+        withTerms.add(f);
+      }
+      f.terms.add(term);
     }
 
     /** {@code tenant \0 a} or {@code tenant \0 a \0 b} in UTF-8, in the arena. */
@@ -420,6 +453,63 @@ public final class SearchIndex implements Closeable {
       }
       used = end;
       return new BytesRef(arena, start, end - start);
+    }
+  }
+
+  /**
+   * The keyword terms of one field of a document as one token stream: indexed exactly as that many {@link
+   * StringField}s would be (docs only, no norms), for one field's worth of Lucene's per-field work. Emptied as
+   * IndexWriter reads it (it ends, then resets for the next document).
+   */
+  static final class TermStream extends org.apache.lucene.analysis.TokenStream {
+    static final org.apache.lucene.document.FieldType TYPE = new org.apache.lucene.document.FieldType();
+
+    static {
+      TYPE.setTokenized(true); // more than one term; each is taken as is, no analyzer runs
+      TYPE.setOmitNorms(true);
+      TYPE.setIndexOptions(org.apache.lucene.index.IndexOptions.DOCS);
+      TYPE.freeze();
+    }
+
+    private final org.apache.lucene.analysis.tokenattributes.BytesTermAttribute bytes =
+        addAttribute(org.apache.lucene.analysis.tokenattributes.BytesTermAttribute.class);
+    private BytesRef[] terms = new BytesRef[8];
+    int size;
+    private int next;
+
+    void add(BytesRef term) {
+      if (size == terms.length) {
+        terms = Arrays.copyOf(terms, size * 2);
+      }
+      terms[size++] = term;
+    }
+
+    @Override
+    public boolean incrementToken() {
+      if (next == size) {
+        return false;
+      }
+      clearAttributes();
+      bytes.setBytesRef(terms[next++]);
+      return true;
+    }
+
+    @Override
+    public void reset() throws IOException {
+      super.reset();
+      next = 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+      super.close();
+      clear();
+    }
+
+    void clear() {
+      Arrays.fill(terms, 0, size, null); // the arena's bytes are the next document's
+      size = 0;
+      next = 0;
     }
   }
 
@@ -628,14 +718,13 @@ public final class SearchIndex implements Closeable {
   /** A resource with a document in this index. */
   static final class Resource {
     final ResourceKey key;
-    // Its RESOURCE_REF field, one instance added to every document that refers to it (Lucene copies the value).
-    final org.apache.lucene.document.IntPoint ref;
+    final BytesRef ref; // its RESOURCE_REF term (Lucene copies it: shared by every document)
     final String service;
     int doc; // the last trace document that refers to it
 
     Resource(ResourceKey key, int id, String service) {
       this.key = key;
-      this.ref = new org.apache.lucene.document.IntPoint(RESOURCE_REF, id);
+      this.ref = resourceTerm(id);
       this.service = service;
     }
   }
@@ -714,6 +803,11 @@ public final class SearchIndex implements Closeable {
 
   /** Distinct resources an active index remembers (about 1-2 KiB each, the attribute maps they hold). */
   private static final int MAX_RESOURCES = 10_000;
+
+  /** The {@link #RESOURCE_REF} term of resource {@code id}: 4 bytes, big-endian. */
+  static BytesRef resourceTerm(int id) {
+    return new BytesRef(new byte[] {(byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id});
+  }
 
   private static final BytesRef[] KINDS = names(SpanRecord.Kind.values());
   private static final BytesRef[] STATUSES = names(SpanRecord.StatusCode.values());
