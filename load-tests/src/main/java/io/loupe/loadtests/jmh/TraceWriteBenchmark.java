@@ -192,14 +192,19 @@ public class TraceWriteBenchmark {
       if (next == 0) {
         round++;
       }
-      List<SpanRecord> spans = OtlpSpans.decode(bodies[i].round(round), new AppendResult.Builder());
+      load(i, round);
+    }
+
+    /** Decodes request {@code i} of round {@code r} into {@link #batch} and {@link #traceIds}. */
+    void load(int i, long r) {
+      List<SpanRecord> spans = OtlpSpans.decode(bodies[i].round(r), new AppendResult.Builder());
       Map<String, List<SpanRecord>> byTrace = new LinkedHashMap<>();
       for (SpanRecord s : spans) {
         if (canonical) {
-          Map<String, Object> r = resources.computeIfAbsent(s.resourceAttributes(), k -> k);
-          if (r != s.resourceAttributes()) {
+          Map<String, Object> first = resources.computeIfAbsent(s.resourceAttributes(), k -> k);
+          if (first != s.resourceAttributes()) {
             s = new SpanRecord(s.traceId(), s.spanId(), s.parentSpanId(), s.traceState(), s.name(), s.kind(),
-                s.startEpochNanos(), s.endEpochNanos(), s.statusCode(), s.statusMessage(), r, s.scopeName(),
+                s.startEpochNanos(), s.endEpochNanos(), s.statusCode(), s.statusMessage(), first, s.scopeName(),
                 s.scopeVersion(), s.attributes(), s.events(), s.links(), s.flags());
           }
         }
@@ -290,5 +295,112 @@ public class TraceWriteBenchmark {
     idx.index.addRecord(TENANT.id(), p.traceIds, p.batch, idx.offset);
     spans.end(t0, p.batch.size());
     return idx.offset++;
+  }
+
+  /**
+   * An in-process A/B of {@code SearchIndex.addRecord} builds, for figures a shared machine does not blur: each
+   * version's trace-store classes (a {@code target/classes} directory, or the {@code io/loupe/tracestore} tree unzipped
+   * from a jar) are loaded child-first into a loader of their own, every pipeline request is decoded anew and indexed
+   * by each version in turn (the order rotating), and the benchmark thread's CPU per span is summed per version.
+   * Versions that ran in the same seconds suffered the same neighbours: their ratio holds where JMH's scores spread by
+   * half. With the fork flags of this class on the command line:
+   *
+   * <pre>
+   * java [Chronicle flags] -cp load-tests/target/loupe-load-tests.jar \
+   *     'io.loupe.loadtests.jmh.TraceWriteBenchmark$IndexAb' &lt;dir0,dir1,...&gt; [rounds=100] [canonical=true] [every=20]
+   * </pre>
+   */
+  public static final class IndexAb {
+    private IndexAb() {}
+
+    /** Loads {@code io.loupe.tracestore.*} from a directory of classes, everything else from its parent. */
+    private static final class ChildFirst extends ClassLoader {
+      private final Path root;
+
+      ChildFirst(Path root, ClassLoader parent) {
+        super(parent);
+        this.root = root;
+      }
+
+      @Override
+      protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (!name.startsWith("io.loupe.tracestore.")) {
+          return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+          Class<?> c = findLoadedClass(name);
+          if (c == null) {
+            try {
+              byte[] b = java.nio.file.Files.readAllBytes(root.resolve(name.replace('.', '/') + ".class"));
+              c = defineClass(name, b, 0, b.length);
+            } catch (IOException e) {
+              throw new ClassNotFoundException(name, e);
+            }
+          }
+          return c;
+        }
+      }
+    }
+
+    public static void main(String[] args) throws Exception {
+      String[] dirs = args[0].split(",");
+      int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+      boolean canonical = args.length <= 2 || Boolean.parseBoolean(args[2]);
+      int every = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+      int n = dirs.length;
+      Object[] indexes = new Object[n];
+      java.lang.reflect.Method[] add = new java.lang.reflect.Method[n];
+      Path tmp = TempDirs.create("loupe-index-ab");
+      try {
+        for (int v = 0; v < n; v++) {
+          Class<?> c = new ChildFirst(Path.of(dirs[v]), IndexAb.class.getClassLoader())
+              .loadClass("io.loupe.tracestore.internal.SearchIndex");
+          indexes[v] = c.getMethod("create", Path.class).invoke(null, tmp.resolve("v" + v));
+          add[v] = c.getMethod("addRecord", String.class, byte[][].class, Iterable.class, long.class);
+        }
+        Pipeline p = new Pipeline();
+        p.canonical = canonical;
+        p.setup();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long[] cpu = new long[n];
+        long spans = 0;
+        long offset = 0;
+        int perRound = p.bodies.length;
+        for (int r = 1; r <= rounds; r++) {
+          for (int i = 0; i < perRound; i++) {
+            for (int k = 0; k < n; k++) {
+              int v = (k + i + r) % n; // each version goes first as often as the others
+              p.load(i, r); // decoded anew for every version: fresh in the cache for each, as in a node
+              long t0 = threads.getCurrentThreadCpuTime();
+              add[v].invoke(indexes[v], TENANT.id(), p.traceIds, p.batch, offset);
+              cpu[v] += threads.getCurrentThreadCpuTime() - t0;
+              if (k == n - 1) {
+                spans += p.batch.size();
+              }
+            }
+            offset++;
+          }
+          if (r % every == 0) {
+            StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "round %d, %,d spans:", r, spans));
+            for (int v = 0; v < n; v++) {
+              sb.append(String.format(java.util.Locale.ROOT, " v%d %.3f us/span", v, cpu[v] / 1e3 / spans));
+            }
+            for (int v = 1; v < n; v++) {
+              sb.append(String.format(java.util.Locale.ROOT, ", v%d/v0 %.3f", v, cpu[v] / (double) cpu[0]));
+            }
+            System.out.println(sb);
+            java.util.Arrays.fill(cpu, 0);
+            spans = 0;
+          }
+        }
+      } finally {
+        for (Object index : indexes) {
+          if (index != null) {
+            ((java.io.Closeable) index).close();
+          }
+        }
+        TempDirs.delete(tmp);
+      }
+    }
   }
 }
