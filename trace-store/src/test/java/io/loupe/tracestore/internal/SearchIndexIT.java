@@ -206,4 +206,33 @@ class SearchIndexIT {
       index.close();
     }
   }
+
+  @Test
+  void attributeKeysBeyondTheFieldCacheAreIndexedToo() throws IOException {
+    SearchIndex index = SearchIndex.create(dir);
+    try {
+      String t1 = "00000000000000000000000000000001";
+      Map<String, Object> res = resource("api", "h1", 10);
+      List<SpanRecord> spans = new ArrayList<>();
+      for (int i = 0; i < 10_100; i += 50) { // 10,100 keys: past the 10,000 the builder caches field names for
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        for (int k = i; k < i + 50; k++) {
+          attrs.put("key" + k, "v" + (k % 7));
+          attrs.put("again" + (k % 3), "w"); // a few keys in every span: one term each per record
+        }
+        spans.add(new SpanRecord(t1, String.format("%016x", i + 1), "", "", "op", SpanRecord.Kind.SERVER, T0 + i,
+            T0 + i + 1000, SpanRecord.StatusCode.UNSET, "", res, "", "", attrs, List.of(), List.of(), 0));
+      }
+      add(index, "a", 10, spans);
+      add(index, "a", 20, spans.subList(0, 1)); // the builder starts the next record clean
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key10099", "v5"))).containsExactly(10L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key0", "v0"))).containsExactly(10L, 20L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key10099", "v4"))).isEmpty();
+      List<String> values = new ArrayList<>();
+      index.terms(SearchIndex.SPAN_PREFIX + "again2", SearchIndex.key("a", ""), 10, values);
+      assertThat(values).containsExactly("w");
+    } finally {
+      index.close();
+    }
+  }
 }
