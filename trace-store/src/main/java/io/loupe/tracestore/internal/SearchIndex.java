@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.lucene.document.BinaryDocValuesField;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.LongPoint;
@@ -26,6 +25,7 @@ import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.MultiTerms;
 import org.apache.lucene.index.ReaderUtil;
@@ -77,7 +77,9 @@ public final class SearchIndex implements Closeable {
   /**
    * Trace documents: the ids (in this index) of the resources of their spans. The resource attributes themselves are
    * indexed once per distinct resource, in a resource document ({@link #RESOURCE_ID}, {@code r.*} fields, no tenant
-   * field) that resource conditions find first and join through this field ({@link ResourceJoinQuery}).
+   * field) that resource conditions find first and join through this field ({@link ResourceJoinQuery}). Terms, not
+   * int points: points were ~5 % cheaper to add than a field per term (a pipeline record refers to ~120 resources),
+   * but handing the terms over as one field of many terms did as well without changing the index format.
    */
   public static final String RESOURCE_REF = "res";
   /** Resource documents: their id, as doc values. */
@@ -179,8 +181,8 @@ public final class SearchIndex implements Closeable {
    */
   public synchronized void addRecord(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset)
       throws IOException {
-    Document d = builder.build(tenant, traceIds, spans, offset);
-    for (Document r : builder.newResources) {
+    List<IndexableField> d = builder.build(tenant, traceIds, spans, offset);
+    for (List<IndexableField> r : builder.newResources) {
       writer.addDocument(r);
     }
     writer.addDocument(d);
@@ -189,98 +191,68 @@ public final class SearchIndex implements Closeable {
   /**
    * Builds documents with terms encoded straight into one byte arena per document (no {@code tenant + value} strings)
    * and each (field, value) pair added once per document.
+   *
+   * <p>Hand-tuned for the ingest path (the document was ~18 % of a node's samples, more than Lucene's own inversion of
+   * it in TraceWriteBenchmark.pipelineIndex): the once-per-document checks go through one open-addressing table
+   * stamped per document ({@link Seen}: no boxing, no clearing, no record per operation), attribute keys find their
+   * field names through a direct-mapped identity cache before the map, and resources through an identity table that
+   * lives across documents before the content-keyed one.
    */
   private static final class DocBuilder {
-    /** The field names of one attribute key, built once, and the values it already added to the current document. */
+    /** The field names of one attribute key, built once. */
     private static final class AttributeFields {
       final String keyword;
       final String longs;
       final String doubles;
-      final java.util.HashSet<Object> values = new java.util.HashSet<>();
-      int doc = -1;
+      final int hash; // for Seen: identity decides, this only spreads
+      final TermStream terms = new TermStream(); // the keyword terms of the record document being built
 
-      AttributeFields(String keyword, String longs, String doubles) {
+      AttributeFields(String keyword, String longs, String doubles, int hash) {
         this.keyword = keyword;
         this.longs = longs;
         this.doubles = doubles;
-      }
-
-      /** Whether {@code v} is new in document {@code d}. */
-      boolean add(int d, Object v) {
-        if (doc != d) {
-          doc = d;
-          values.clear();
-        }
-        return values.add(v);
+        this.hash = hash;
       }
     }
 
-    private final java.util.HashSet<String> services = new java.util.HashSet<>();
-    private final java.util.HashSet<String> names = new java.util.HashSet<>();
-    private final java.util.HashSet<Operation> operations = new java.util.HashSet<>();
+    /** Attribute fields with keyword terms in the record document being built. */
+    private final List<AttributeFields> withTerms = new ArrayList<>();
+    /** The record document's resource references, one field of many terms as the attributes' keywords. */
+    private final TermStream resourceRefs = new TermStream();
+
+    // Tags of the intrinsic fields in Seen; attribute values are tagged by their AttributeFields.
+    private static final Object SERVICES = new Object();
+    private static final Object NAMES = new Object();
+    private static final Object OPERATIONS = new Object();
+
+    private final Seen seen = new Seen();
+    private final Seen resourceSeen = new Seen(); // a resource document's own, built amid a trace document
     private int kinds;
     private int statuses;
-    /** The resources of the current document by map identity, with their service name. */
-    private final java.util.IdentityHashMap<Map<String, Object>, String> resources =
-        new java.util.IdentityHashMap<>();
-    /** Resources with a document in this index, by content: the id their trace documents refer to. */
-    private final Map<ResourceKey, Integer> resourceIds = new java.util.HashMap<>();
+    private final Resources resources = new Resources();
     private int nextResourceId;
-    private int resourceDocNumber = -1; // counts down: apart from trace documents' numbers
     /** Resource documents the last {@link #build} created, to add to the index before its trace document. */
-    final List<Document> newResources = new ArrayList<>();
-    private final Map<String, AttributeFields> resourceFields = new java.util.HashMap<>();
-    private final Map<String, AttributeFields> spanFields = new java.util.HashMap<>();
+    final List<List<IndexableField>> newResources = new ArrayList<>();
+    private final ArrayList<IndexableField> fields = new ArrayList<>(1024);
+    private final FieldCache resourceFields = new FieldCache(RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX,
+        RESOURCE_DOUBLE_PREFIX);
+    private final FieldCache spanFields = new FieldCache(SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX);
     private int docNumber;
     private String tenant = "";
     private byte[] tenantPrefix = {SEP};
     private byte[] arena = new byte[4096];
     private int used;
-
-    private record Operation(String service, String name) {}
-
-    /**
-     * A resource by tenant and content, so that one resource sent in many requests is one document. The hash mixes
-     * each entry before summing (still independent of order): {@code Map.hashCode} sums {@code key ^ value} hashes,
-     * and resources that differ only in a host number then collide often enough that the equality checks were 5% of
-     * a node's ingest profile.
-     */
-    private static final class ResourceKey {
-      final String tenant;
-      final Map<String, Object> attributes;
-      final int hash;
-
-      ResourceKey(String tenant, Map<String, Object> attributes) {
-        this.tenant = tenant;
-        this.attributes = attributes;
-        int h = tenant.hashCode();
-        for (Map.Entry<String, Object> e : attributes.entrySet()) {
-          h += mix(e.getKey().hashCode() * 31 + java.util.Objects.hashCode(e.getValue()));
-        }
-        this.hash = h;
+    // The target of attributes(): a reused consumer, so that iterating a map allocates no entry per attribute.
+    private List<IndexableField> target;
+    private FieldCache targetFields;
+    private Seen targetSeen;
+    private final java.util.function.BiConsumer<String, Object> addAttribute = (k, v) -> {
+      if (v != null) {
+        value(target, targetSeen, targetFields.get(k), v, true);
       }
+    };
 
-      private static int mix(int x) {
-        x ^= x >>> 16;
-        x *= 0x85ebca6b;
-        x ^= x >>> 13;
-        x *= 0xc2b2ae35;
-        return x ^ (x >>> 16);
-      }
-
-      @Override
-      public int hashCode() {
-        return hash;
-      }
-
-      @Override
-      public boolean equals(Object o) {
-        return o instanceof ResourceKey k && k.hash == hash && k.tenant.equals(tenant)
-            && k.attributes.equals(attributes);
-      }
-    }
-
-    Document build(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset) {
+    List<IndexableField> build(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset) {
       if (!tenant.equals(this.tenant)) {
         this.tenant = tenant;
         byte[] t = tenant.getBytes(StandardCharsets.UTF_8);
@@ -291,14 +263,19 @@ public final class SearchIndex implements Closeable {
       // each document over before building the next.
       used = 0;
       docNumber++;
-      services.clear();
-      names.clear();
-      operations.clear();
+      seen.clear();
+      for (AttributeFields f : withTerms) { // emptied when IndexWriter closed their streams, unless it failed first
+        f.terms.clear();
+      }
+      resourceRefs.clear();
+      withTerms.clear();
       kinds = 0;
       statuses = 0;
-      resources.clear();
       newResources.clear();
-      Document d = new Document();
+      // One list for every trace document, its capacity kept: growing a Document's list to ~500 fields was 3 % of
+      // addRecord. IndexWriter reads it within addDocument only.
+      List<IndexableField> d = fields;
+      d.clear();
       d.add(new StringField(TENANT, tenant, Field.Store.NO));
       byte[] ids = new byte[traceIds.length * 16];
       for (int i = 0; i < traceIds.length; i++) {
@@ -310,26 +287,33 @@ public final class SearchIndex implements Closeable {
       long maxStart = Long.MIN_VALUE;
       long minDuration = Long.MAX_VALUE;
       long maxDuration = Long.MIN_VALUE;
+      Map<String, Object> lastAttrs = null;
+      Resource last = null;
       for (SpanRecord s : spans) {
         minStart = Math.min(minStart, s.startEpochNanos());
         maxStart = Math.max(maxStart, s.startEpochNanos());
         minDuration = Math.min(minDuration, s.durationNanos());
         maxDuration = Math.max(maxDuration, s.durationNanos());
-        String service = resources.get(s.resourceAttributes());
-        if (service == null) { // a resource new in this document: its service and its resource document's id
-          service = s.serviceName();
-          resources.put(s.resourceAttributes(), service);
-          d.add(new StringField(RESOURCE_REF, resourceTerm(resourceId(tenant, s.resourceAttributes())),
-              Field.Store.NO));
+        Map<String, Object> ra = s.resourceAttributes();
+        Resource r = ra == lastAttrs ? last : resource(tenant, ra);
+        lastAttrs = ra;
+        last = r;
+        if (r.doc != docNumber) { // a resource new in this document
+          r.doc = docNumber;
+          if (resourceRefs.size == 0) {
+            d.add(new Field(RESOURCE_REF, resourceRefs, TermStream.TYPE));
+          }
+          resourceRefs.add(r.ref);
+          if (seen.add(SERVICES, 1, r.service)) {
+            d.add(new StringField(SERVICE, term(r.service, null), Field.Store.NO));
+          }
         }
-        if (services.add(service)) {
-          d.add(new StringField(SERVICE, term(service, null), Field.Store.NO));
-        }
-        if (operations.add(new Operation(service, s.name()))) {
-          d.add(new StringField(OPERATION, term(service, s.name()), Field.Store.NO));
-        }
-        if (names.add(s.name())) {
-          d.add(new StringField(NAME, term(s.name(), null), Field.Store.NO));
+        String name = s.name();
+        if (seen.add(OPERATIONS, 3, r.service, name)) {
+          d.add(new StringField(OPERATION, term(r.service, name), Field.Store.NO));
+          if (seen.add(NAMES, 2, name)) {
+            d.add(new StringField(NAME, term(name, null), Field.Store.NO));
+          }
         }
         int k = s.kind().ordinal();
         if ((kinds & (1 << k)) == 0) {
@@ -341,82 +325,115 @@ public final class SearchIndex implements Closeable {
           statuses |= 1 << st;
           d.add(new StringField(STATUS, STATUSES[st], Field.Store.NO));
         }
-        attributes(d, s.attributes(), spanFields, SPAN_PREFIX, SPAN_NUMERIC_PREFIX, SPAN_DOUBLE_PREFIX, docNumber);
+        attributes(d, s.attributes(), spanFields, seen);
+      }
+      for (AttributeFields f : withTerms) {
+        d.add(new Field(f.keyword, f.terms, TermStream.TYPE));
       }
       d.add(new LongPoint(START, maxStart));
       d.add(new NumericDocValuesField(START, maxStart));
       d.add(new LongPoint(START_MIN, minStart));
       d.add(new LongPoint(DURATION, minDuration, maxDuration));
+      target = null;
       return d;
     }
 
     /**
-     * The id of the resource document of {@code attrs}, creating it (into {@link #newResources}) when this index has
-     * none. On the OTLP pipeline workload resource attributes were 27 of the ~70 terms of a trace document, and
-     * a few hundred distinct resources stand behind millions of spans.
+     * The resource of {@code attrs}, with the id of its resource document, creating that document (into {@link
+     * #newResources}) when this index has none. On the OTLP pipeline workload resource attributes were 27 of the ~70
+     * terms of a trace document, and a few hundred distinct resources stand behind millions of spans.
      */
-    private int resourceId(String tenant, Map<String, Object> attrs) {
+    private Resource resource(String tenant, Map<String, Object> attrs) {
+      Resource r = resources.byIdentity(tenant, attrs, docNumber);
+      if (r != null) {
+        return r;
+      }
+      boolean immutable = IMMUTABLE.get(attrs.getClass());
       ResourceKey key = new ResourceKey(tenant, attrs);
-      Integer id = resourceIds.get(key);
-      if (id != null) {
-        return id;
-      }
-      // The key keeps a copy: a map its caller changed later must not stand for content it no longer has.
-      key = new ResourceKey(tenant, new java.util.LinkedHashMap<>(attrs));
-      if (resourceIds.size() >= MAX_RESOURCES) {
-        // Bounds the memory: a resource seen again after this gets a second document, which costs terms, not results.
-        resourceIds.clear();
-      }
-      int n = nextResourceId++;
-      resourceIds.put(key, n);
-      Document r = new Document();
-      r.add(new NumericDocValuesField(RESOURCE_ID, n));
-      attributes(r, attrs, resourceFields, RESOURCE_PREFIX, RESOURCE_NUMERIC_PREFIX, RESOURCE_DOUBLE_PREFIX,
-          resourceDocNumber--);
-      newResources.add(r);
-      return n;
-    }
-
-    private void attributes(Document d, Map<String, Object> attrs, Map<String, AttributeFields> cache,
-        String prefix, String numericPrefix, String doublePrefix, int doc) {
-      for (Map.Entry<String, Object> a : attrs.entrySet()) {
-        AttributeFields f = cache.get(a.getKey());
-        if (f == null) {
-          f = new AttributeFields(prefix + a.getKey(), numericPrefix + a.getKey(), doublePrefix + a.getKey());
-          if (cache.size() < MAX_CACHED_KEYS) {
-            cache.put(a.getKey(), f);
-          }
+      r = resources.byContent(key);
+      if (r == null) {
+        if (resources.size() >= MAX_RESOURCES) {
+          // Bounds the memory: a resource seen again after this gets a second document, which costs terms, not
+          // results.
+          resources.clear();
         }
-        value(d, f, a.getValue(), true, doc);
+        // The key keeps a copy of a map its caller may change later: it must not stand for content it no longer has.
+        if (!immutable) {
+          key = new ResourceKey(tenant, new java.util.LinkedHashMap<>(attrs), key.hash);
+        }
+        int n = nextResourceId++;
+        r = new Resource(key, n, serviceName(attrs));
+        resources.put(r);
+        List<IndexableField> doc = new ArrayList<>();
+        doc.add(new NumericDocValuesField(RESOURCE_ID, n));
+        resourceSeen.clear();
+        attributes(doc, attrs, resourceFields, resourceSeen);
+        newResources.add(doc);
       }
+      resources.remember(attrs, r, immutable, docNumber);
+      return r;
     }
 
-    private void value(Document d, AttributeFields f, Object v, boolean allowList, int doc) {
+    private static String serviceName(Map<String, Object> attrs) {
+      Object s = attrs.get(SpanRecord.SERVICE_NAME);
+      return s instanceof String str && !str.isEmpty() ? str : "unknown_service"; // as SpanRecord.serviceName()
+    }
+
+    private void attributes(List<IndexableField> d, Map<String, Object> attrs, FieldCache fields, Seen seen) {
+      if (attrs.isEmpty()) {
+        return;
+      }
+      target = d;
+      targetFields = fields;
+      targetSeen = seen;
+      attrs.forEach(addAttribute);
+    }
+
+    private void value(List<IndexableField> d, Seen seen, AttributeFields f, Object v, boolean allowList) {
       if (v instanceof String str) {
-        if (str.length() <= MAX_KEYWORD_CHARS && f.add(doc, str)) {
-          d.add(new StringField(f.keyword, term(str, null), Field.Store.NO));
-        }
-      } else if (v instanceof Boolean) {
-        if (f.add(doc, v)) {
-          d.add(new StringField(f.keyword, term(v.toString(), null), Field.Store.NO));
+        if (str.length() <= MAX_KEYWORD_CHARS && seen.add(f, f.hash, str)) {
+          keyword(d, seen, f, term(str, null));
         }
       } else if (v instanceof Long || v instanceof Integer) {
         long l = ((Number) v).longValue();
-        if (f.add(doc, l)) {
-          d.add(new StringField(f.keyword, term(Long.toString(l), null), Field.Store.NO));
+        if (seen.add(f, f.hash, Seen.LONG, l)) {
+          keyword(d, seen, f, term(Long.toString(l), null));
           d.add(new LongPoint(f.longs, l));
         }
+      } else if (v instanceof Boolean b) {
+        if (seen.add(f, f.hash, Seen.BOOLEAN, b ? 1 : 0)) {
+          keyword(d, seen, f, term(b.toString(), null));
+        }
       } else if (v instanceof Double dbl) {
-        if (f.add(doc, dbl)) {
-          d.add(new StringField(f.keyword, term(String.valueOf(dbl), null), Field.Store.NO));
+        // The bits, not the value: -0.0 and 0.0 print apart, and NaN equals itself here as Double.equals has it.
+        if (seen.add(f, f.hash, Seen.DOUBLE, Double.doubleToLongBits(dbl))) {
+          keyword(d, seen, f, term(String.valueOf(dbl), null));
           d.add(new DoublePoint(f.doubles, dbl));
         }
       } else if (v instanceof List<?> list && allowList) {
         for (Object o : list) {
-          value(d, f, o, false, doc);
+          if (o != null) {
+            value(d, seen, f, o, false);
+          }
         }
       }
       // byte[], maps, nested lists, null: stored in the segment, not searchable
+    }
+
+    /**
+     * Adds a keyword term: to a resource document at once, to the record document through {@code f}'s terms, which
+     * become one field of many terms when the document is done. A field per term was ~350 fields per pipeline record,
+     * and Lucene's work per field (schema checks, starting the inversion, its per-field writers) was paid for each.
+     */
+    private void keyword(List<IndexableField> d, Seen seen, AttributeFields f, BytesRef term) {
+      if (seen != this.seen) {
+        d.add(new StringField(f.keyword, term, Field.Store.NO));
+        return;
+      }
+      if (f.terms.size == 0) {
+        withTerms.add(f);
+      }
+      f.terms.add(term);
     }
 
     /** {@code tenant \0 a} or {@code tenant \0 a \0 b} in UTF-8, in the arena. */
@@ -435,6 +452,351 @@ public final class SearchIndex implements Closeable {
       }
       used = end;
       return new BytesRef(arena, start, end - start);
+    }
+  }
+
+  /**
+   * The keyword terms of one field of a document as one token stream: indexed exactly as that many {@link
+   * StringField}s would be (docs only, no norms), for one field's worth of Lucene's per-field work. Emptied as
+   * IndexWriter reads it (it ends, then resets for the next document).
+   */
+  static final class TermStream extends org.apache.lucene.analysis.TokenStream {
+    static final org.apache.lucene.document.FieldType TYPE = new org.apache.lucene.document.FieldType();
+
+    static {
+      TYPE.setTokenized(true); // more than one term; each is taken as is, no analyzer runs
+      TYPE.setOmitNorms(true);
+      TYPE.setIndexOptions(org.apache.lucene.index.IndexOptions.DOCS);
+      TYPE.freeze();
+    }
+
+    private final org.apache.lucene.analysis.tokenattributes.BytesTermAttribute bytes =
+        addAttribute(org.apache.lucene.analysis.tokenattributes.BytesTermAttribute.class);
+    private BytesRef[] terms = new BytesRef[8];
+    int size;
+    private int next;
+
+    void add(BytesRef term) {
+      if (size == terms.length) {
+        terms = Arrays.copyOf(terms, size * 2);
+      }
+      terms[size++] = term;
+    }
+
+    @Override
+    public boolean incrementToken() {
+      if (next == size) {
+        return false;
+      }
+      clearAttributes();
+      bytes.setBytesRef(terms[next++]);
+      return true;
+    }
+
+    @Override
+    public void reset() throws IOException {
+      super.reset();
+      next = 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+      super.close();
+      clear();
+    }
+
+    void clear() {
+      Arrays.fill(terms, 0, size, null); // the arena's bytes are the next document's
+      size = 0;
+      next = 0;
+    }
+  }
+
+  /**
+   * Attribute key to field names: a map, with a direct-mapped cache of the last key instance per slot in front of it
+   * (a request's keys are one instance each, and a decoder with canonical strings gives the same instance across
+   * requests, so most lookups are one hash read and one reference comparison).
+   */
+  private static final class FieldCache {
+    private static final int SLOTS = 256;
+    private final String prefix;
+    private final String numericPrefix;
+    private final String doublePrefix;
+    private final Map<String, DocBuilder.AttributeFields> byKey = new java.util.HashMap<>();
+    private final String[] keys = new String[SLOTS];
+    private final DocBuilder.AttributeFields[] fields = new DocBuilder.AttributeFields[SLOTS];
+
+    FieldCache(String prefix, String numericPrefix, String doublePrefix) {
+      this.prefix = prefix;
+      this.numericPrefix = numericPrefix;
+      this.doublePrefix = doublePrefix;
+    }
+
+    DocBuilder.AttributeFields get(String key) {
+      int h = key.hashCode();
+      int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
+      if (keys[slot] == key) {
+        return fields[slot];
+      }
+      DocBuilder.AttributeFields f = byKey.get(key);
+      if (f == null) {
+        f = new DocBuilder.AttributeFields(prefix + key, numericPrefix + key, doublePrefix + key, h);
+        if (byKey.size() < MAX_CACHED_KEYS) {
+          byKey.put(key, f);
+        }
+      }
+      keys[slot] = key;
+      fields[slot] = f;
+      return f;
+    }
+  }
+
+  /**
+   * The (field, value) pairs a document already has: open addressing, each slot stamped with the document it belongs
+   * to, so that starting a document is one increment. A field is a tag object compared by identity; values are
+   * strings (compared by identity, then hash and content), pairs of strings, or 64-bit numbers of a type. Replaced a
+   * {@code HashSet<Object>} per attribute key (boxing, a node per value) and a {@code HashSet<Operation>} (a record
+   * per span).
+   */
+  static final class Seen {
+    // Numbers are told apart by type through a marker object in the second reference of their slot.
+    static final Object LONG = new Object();
+    static final Object DOUBLE = new Object();
+    static final Object BOOLEAN = new Object();
+
+    // Per slot: meta = stamp << 32 | hash (one load decides free or candidate), then three references (tag, first,
+    // second) side by side and a number: a hit reads two or three cache lines, not one per field.
+    private long[] meta = new long[1024];
+    private Object[] refs = new Object[3 * 1024];
+    private long[] numbers = new long[1024];
+    private long stamp = 1;
+    private int size;
+
+    /** Forgets every pair. */
+    void clear() {
+      size = 0;
+      if (++stamp == 1L << 31) { // stamps stay positive ints: slots of 2^31 documents ago would look current
+        Arrays.fill(meta, 0);
+        stamp = 1;
+      }
+    }
+
+    /** Whether the string {@code v} is new for {@code tag} (whose hash is {@code tagHash}); adds it. */
+    boolean add(Object tag, int tagHash, String v) {
+      return add(tag, tagHash, v, null, 0, v.hashCode());
+    }
+
+    /** Whether the pair ({@code a}, {@code b}) is new for {@code tag}; adds it. */
+    boolean add(Object tag, int tagHash, String a, String b) {
+      return add(tag, tagHash, a, b, 0, a.hashCode() * 31 + b.hashCode());
+    }
+
+    /** Whether the number {@code v} of {@code type} ({@link #LONG}, {@link #DOUBLE}, {@link #BOOLEAN}) is new. */
+    boolean add(Object tag, int tagHash, Object type, long v) {
+      return add(tag, tagHash, null, type, v, Long.hashCode(v) * 31 + (type == LONG ? 1 : type == DOUBLE ? 2 : 3));
+    }
+
+    // The tag is compared by identity; its hash only spreads (two tags of one hash stay apart).
+    private boolean add(Object tag, int tagHash, Object a, Object b, long n, int valueHash) {
+      int h = mix(tagHash * 0x9e3779b9 + valueHash);
+      long m = stamp << 32 | (h & 0xffffffffL);
+      int mask = meta.length - 1;
+      for (int i = h & mask; ; i = (i + 1) & mask) {
+        long x = meta[i];
+        if (x >>> 32 != stamp) { // free in this document
+          meta[i] = m;
+          refs[3 * i] = tag;
+          refs[3 * i + 1] = a;
+          refs[3 * i + 2] = b;
+          numbers[i] = n;
+          if (++size * 2 > meta.length) {
+            grow();
+          }
+          return true;
+        }
+        if (x == m && refs[3 * i] == tag && numbers[i] == n && same(refs[3 * i + 1], a)
+            && same(refs[3 * i + 2], b)) {
+          return false;
+        }
+      }
+    }
+
+    private static boolean same(Object x, Object y) {
+      return x == y || (x != null && x.equals(y));
+    }
+
+    private void grow() {
+      long[] oldMeta = meta;
+      Object[] oldRefs = refs;
+      long[] oldNumbers = numbers;
+      int n = oldMeta.length * 2;
+      meta = new long[n];
+      refs = new Object[3 * n];
+      numbers = new long[n];
+      for (int j = 0; j < oldMeta.length; j++) {
+        if (oldMeta[j] >>> 32 != stamp) {
+          continue;
+        }
+        int i = (int) oldMeta[j] & (n - 1);
+        while (meta[i] >>> 32 == stamp) {
+          i = (i + 1) & (n - 1);
+        }
+        meta[i] = oldMeta[j];
+        System.arraycopy(oldRefs, 3 * j, refs, 3 * i, 3);
+        numbers[i] = oldNumbers[j];
+      }
+    }
+  }
+
+  static int mix(int x) {
+    x ^= x >>> 16;
+    x *= 0x85ebca6b;
+    x ^= x >>> 13;
+    x *= 0xc2b2ae35;
+    return x ^ (x >>> 16);
+  }
+
+  /**
+   * Map classes whose instances never change, so that one instance stands for the same content in every document:
+   * the collector's decoded attribute map (named rather than imported: trace-store does not depend on collector) and
+   * the JDK's immutable maps. Any other map is trusted only within the document it was checked in, and copied when it
+   * becomes a resource key.
+   */
+  private static final ClassValue<Boolean> IMMUTABLE = new ClassValue<>() {
+    @Override
+    protected Boolean computeValue(Class<?> c) {
+      return c.getName().equals("io.loupe.collector.otlp.internal.AttributeMap")
+          || c == Map.of().getClass() || c == Map.of("k", "v").getClass()
+          || c == Map.of("k", "v", "l", "w").getClass();
+    }
+  };
+
+  /**
+   * A resource by tenant and content, so that one resource sent in many requests is one document. The hash mixes
+   * each entry before summing (still independent of order): {@code Map.hashCode} sums {@code key ^ value} hashes, and
+   * resources that differ only in a host number then collide often enough that the equality checks were 5% of a
+   * node's ingest profile.
+   */
+  static final class ResourceKey implements java.util.function.BiConsumer<String, Object> {
+    final String tenant;
+    final Map<String, Object> attributes;
+    final int hash;
+    private int sum; // forEach's accumulator, only while hashing
+
+    ResourceKey(String tenant, Map<String, Object> attributes) {
+      this.tenant = tenant;
+      this.attributes = attributes;
+      sum = tenant.hashCode();
+      attributes.forEach(this); // no entry objects, unlike entrySet() over the collector's map
+      this.hash = sum;
+    }
+
+    ResourceKey(String tenant, Map<String, Object> attributes, int hash) {
+      this.tenant = tenant;
+      this.attributes = attributes;
+      this.hash = hash;
+    }
+
+    @Override
+    public void accept(String k, Object v) {
+      sum += mix(k.hashCode() * 31 + java.util.Objects.hashCode(v));
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ResourceKey k && k.hash == hash && k.tenant.equals(tenant)
+          && (k.attributes == attributes || k.attributes.equals(attributes));
+    }
+  }
+
+  /** A resource with a document in this index. */
+  static final class Resource {
+    final ResourceKey key;
+    final BytesRef ref; // its RESOURCE_REF term (Lucene copies it: shared by every document)
+    final String service;
+    int doc; // the last trace document that refers to it
+
+    Resource(ResourceKey key, int id, String service) {
+      this.key = key;
+      this.ref = resourceTerm(id);
+      this.service = service;
+    }
+  }
+
+  /**
+   * The resources an active index remembers: by content (the rule), and by map identity in front of it (a hint that
+   * saves hashing and comparing a resource's attributes once per document, or once per request when the collector
+   * hands the same map instance over for equal resources). An identity entry of a map that may change is only
+   * trusted in the document that checked its content.
+   */
+  static final class Resources {
+    private static final int IDENTITY_SLOTS = 1 << 14; // at most half full: 8,192 maps
+    private final Map<ResourceKey, Resource> byContent = new java.util.HashMap<>();
+    private final Object[] maps = new Object[IDENTITY_SLOTS];
+    private final Resource[] resources = new Resource[IDENTITY_SLOTS];
+    private final boolean[] immutable = new boolean[IDENTITY_SLOTS];
+    private final int[] checkedIn = new int[IDENTITY_SLOTS];
+    private int identities;
+
+    /** The resource {@code attrs} was found to be, if that still holds for {@code tenant} in document {@code doc}. */
+    Resource byIdentity(String tenant, Map<String, Object> attrs, int doc) {
+      for (int i = slot(attrs); ; i = (i + 1) & (IDENTITY_SLOTS - 1)) {
+        Object m = maps[i];
+        if (m == null) {
+          return null;
+        }
+        if (m == attrs) {
+          Resource r = resources[i];
+          return (immutable[i] || checkedIn[i] == doc) && r.key.tenant.equals(tenant) ? r : null;
+        }
+      }
+    }
+
+    Resource byContent(ResourceKey key) {
+      return byContent.get(key);
+    }
+
+    int size() {
+      return byContent.size();
+    }
+
+    void put(Resource r) {
+      byContent.put(r.key, r);
+    }
+
+    void remember(Map<String, Object> attrs, Resource r, boolean isImmutable, int doc) {
+      if (identities * 2 >= IDENTITY_SLOTS) {
+        Arrays.fill(maps, null);
+        Arrays.fill(resources, null);
+        identities = 0;
+      }
+      int i = slot(attrs);
+      while (maps[i] != null && maps[i] != attrs) {
+        i = (i + 1) & (IDENTITY_SLOTS - 1);
+      }
+      if (maps[i] == null) {
+        identities++;
+      }
+      maps[i] = attrs;
+      resources[i] = r;
+      immutable[i] = isImmutable;
+      checkedIn[i] = doc;
+    }
+
+    void clear() {
+      byContent.clear();
+      Arrays.fill(maps, null);
+      Arrays.fill(resources, null);
+      identities = 0;
+    }
+
+    private static int slot(Object m) {
+      return mix(System.identityHashCode(m)) & (IDENTITY_SLOTS - 1);
     }
   }
 

@@ -139,4 +139,100 @@ class SearchIndexIT {
       index.close();
     }
   }
+
+  @Test
+  void aResourceMapChangedBetweenRecordsIsIndexedWithItsNewContent() throws IOException {
+    SearchIndex index = SearchIndex.create(dir);
+    try {
+      String t1 = "00000000000000000000000000000001";
+      Map<String, Object> mutable = resource("api", "h1", 10);
+      add(index, "a", 10, List.of(span(t1, 1, mutable), span(t1, 2, mutable)));
+      mutable.put("host.name", "h2"); // the same instance, other content: identity must not stand for content here
+      add(index, "a", 20, List.of(span(t1, 3, mutable)));
+      // Immutable maps: equal ones and the same one stand for one resource across records.
+      Map<String, Object> fixed = Map.of(SpanRecord.SERVICE_NAME, "db", "host.name", "h3");
+      add(index, "a", 30, List.of(span(t1, 4, fixed)));
+      add(index, "a", 40, List.of(span(t1, 5, fixed), span(t1, 6, Map.copyOf(fixed))));
+      add(index, "b", 50, List.of(span(t1, 7, fixed))); // another tenant: its own resource
+
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", "h1")))
+          .containsExactly(10L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", "h2")))
+          .containsExactly(20L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.RESOURCE, "host.name", "h3")))
+          .containsExactly(30L, 40L);
+      assertThat(records(index, "b", new AttributeCondition(TagScope.RESOURCE, "host.name", "h3")))
+          .containsExactly(50L);
+      List<String> services = new ArrayList<>();
+      index.terms(SearchIndex.SERVICE, SearchIndex.key("b", ""), 10, services);
+      assertThat(services).containsExactly("db");
+
+      index.seal();
+      try (org.apache.lucene.index.DirectoryReader r = org.apache.lucene.index.DirectoryReader.open(
+          FSDirectory.open(dir))) {
+        assertThat(r.numDocs()).isEqualTo(5 + 4); // resources: a's h1, h2 and h3, b's h3
+      }
+    } finally {
+      index.close();
+    }
+  }
+
+  @Test
+  void valuesOfEveryTypeAreIndexedOncePerRecordAndFoundByTheirStringForm() throws IOException {
+    SearchIndex index = SearchIndex.create(dir);
+    try {
+      String t1 = "00000000000000000000000000000001";
+      Map<String, Object> res = resource("api", "h1", 10);
+      List<SpanRecord> spans = new ArrayList<>();
+      Object[] values = {5L, "5", 5, 2.5, -0.0, 0.0, true, List.of("l1", 7L), "5", 5L};
+      for (int i = 0; i < values.length; i++) {
+        spans.add(new SpanRecord(t1, String.format("%016x", i + 1), "", "", "op" + (i % 2),
+            SpanRecord.Kind.SERVER, T0 + i, T0 + i + 1000, SpanRecord.StatusCode.UNSET, "", res, "", "",
+            Map.of("k", values[i]), List.of(), List.of(), 0));
+      }
+      add(index, "a", 10, spans);
+      List<String> terms = new ArrayList<>();
+      index.terms(SearchIndex.SPAN_PREFIX + "k", SearchIndex.key("a", ""), 100, terms);
+      assertThat(terms).containsExactly("-0.0", "0.0", "2.5", "5", "7", "l1", "true");
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "k", CompareOp.GT, "6")))
+          .containsExactly(10L); // 7 in the list
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "k", CompareOp.LT, "3")))
+          .containsExactly(10L); // 2.5 and the zeros
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "k", CompareOp.GT, "7"))).isEmpty();
+      List<String> ops = new ArrayList<>();
+      index.terms(SearchIndex.OPERATION, SearchIndex.key("a", "api" + SearchIndex.SEP), 10, ops);
+      assertThat(ops).containsExactly("op0", "op1");
+    } finally {
+      index.close();
+    }
+  }
+
+  @Test
+  void attributeKeysBeyondTheFieldCacheAreIndexedToo() throws IOException {
+    SearchIndex index = SearchIndex.create(dir);
+    try {
+      String t1 = "00000000000000000000000000000001";
+      Map<String, Object> res = resource("api", "h1", 10);
+      List<SpanRecord> spans = new ArrayList<>();
+      for (int i = 0; i < 10_100; i += 50) { // 10,100 keys: past the 10,000 the builder caches field names for
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        for (int k = i; k < i + 50; k++) {
+          attrs.put("key" + k, "v" + (k % 7));
+          attrs.put("again" + (k % 3), "w"); // a few keys in every span: one term each per record
+        }
+        spans.add(new SpanRecord(t1, String.format("%016x", i + 1), "", "", "op", SpanRecord.Kind.SERVER, T0 + i,
+            T0 + i + 1000, SpanRecord.StatusCode.UNSET, "", res, "", "", attrs, List.of(), List.of(), 0));
+      }
+      add(index, "a", 10, spans);
+      add(index, "a", 20, spans.subList(0, 1)); // the builder starts the next record clean
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key10099", "v5"))).containsExactly(10L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key0", "v0"))).containsExactly(10L, 20L);
+      assertThat(records(index, "a", new AttributeCondition(TagScope.SPAN, "key10099", "v4"))).isEmpty();
+      List<String> values = new ArrayList<>();
+      index.terms(SearchIndex.SPAN_PREFIX + "again2", SearchIndex.key("a", ""), 10, values);
+      assertThat(values).containsExactly("w");
+    } finally {
+      index.close();
+    }
+  }
 }
