@@ -658,14 +658,14 @@ public final class SearchIndex implements Closeable {
 
   /**
    * Map classes whose instances never change, so that one instance stands for the same content in every document:
-   * the collector's decoded attribute map (named rather than imported: trace-store does not depend on collector) and
-   * the JDK's immutable maps. Any other map is trusted only within the document it was checked in, and copied when it
+   * those marked {@link io.loupe.model.FixedAttributes} (the collector's decoded attribute maps) and the JDK's
+   * immutable maps. Any other map is trusted only within the document it was checked in, and copied when it
    * becomes a resource key.
    */
   private static final ClassValue<Boolean> IMMUTABLE = new ClassValue<>() {
     @Override
     protected Boolean computeValue(Class<?> c) {
-      return c.getName().equals("io.loupe.collector.otlp.internal.AttributeMap")
+      return io.loupe.model.FixedAttributes.class.isAssignableFrom(c)
           || c == Map.of().getClass() || c == Map.of("k", "v").getClass()
           || c == Map.of("k", "v", "l", "w").getClass();
     }

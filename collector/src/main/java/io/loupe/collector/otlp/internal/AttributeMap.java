@@ -19,7 +19,7 @@ import java.util.function.BiConsumer;
  * again for every span of the resource where the store keys resources by their attributes, which this map answers
  * from its cached hash after the first time.
  */
-public final class AttributeMap extends AbstractMap<String, Object> {
+public final class AttributeMap extends AbstractMap<String, Object> implements io.loupe.model.FixedAttributes {
   private final Object[] kv; // key0, value0, key1, value1, ...; keys unique, values non-null
   private int hash; // 0: not computed yet (a computed 0 is recomputed, harmlessly)
   private Set<Map.Entry<String, Object>> entries;
