@@ -474,21 +474,28 @@ public final class Shard {
     return null;
   }
 
+  /** The active segment and the sealed ones, oldest first, as one moment saw them. */
+  private record View(ActiveSegment active, List<SealedSegment> sealed) {}
+
+  /** One consistent view: a roll moves the active segment into the sealed list under the append lock. */
+  private View view() {
+    appendLock.lock();
+    try {
+      return new View(active, List.copyOf(sealed));
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
   /**
    * Opens, into {@code out}, a cursor over {@code q} on every segment with spans started within {@code [startNanos,
    * endNanos]}; the caller closes them.
    */
   public void cursors(String tenant, org.apache.lucene.search.Query q, long startNanos, long endNanos,
       List<SearchIndex.Cursor> out) throws IOException {
-    ActiveSegment a;
-    List<SealedSegment> sealedNow;
-    appendLock.lock();
-    try {
-      a = active;
-      sealedNow = List.copyOf(sealed);
-    } finally {
-      appendLock.unlock();
-    }
+    View v = view();
+    ActiveSegment a = v.active();
+    List<SealedSegment> sealedNow = v.sealed();
     for (SealedSegment s : sealedNow) {
       SegmentIndex.Meta m = s.index().meta();
       if (m.maxEndNanos() < startNanos || m.minStartNanos() > endNanos) {
@@ -523,15 +530,9 @@ public final class Shard {
    * spans outside them is not ruled out by it ({@link #onlyWithin}).
    */
   public Reach reach(long startNanos, long endNanos) {
-    ActiveSegment a;
-    List<SealedSegment> sealedNow;
-    appendLock.lock();
-    try {
-      a = active;
-      sealedNow = List.copyOf(sealed);
-    } finally {
-      appendLock.unlock();
-    }
+    View v = view();
+    ActiveSegment a = v.active();
+    List<SealedSegment> sealedNow = v.sealed();
     long lo = Long.MAX_VALUE;
     long hi = Long.MIN_VALUE;
     for (SealedSegment s : sealedNow) {
@@ -552,15 +553,9 @@ public final class Shard {
    */
   public boolean collectTraceIds(org.apache.lucene.search.Query q, Reach reach, int max, TraceIdFilter out)
       throws IOException {
-    ActiveSegment a;
-    List<SealedSegment> sealedNow;
-    appendLock.lock();
-    try {
-      a = active;
-      sealedNow = List.copyOf(sealed);
-    } finally {
-      appendLock.unlock();
-    }
+    View v = view();
+    ActiveSegment a = v.active();
+    List<SealedSegment> sealedNow = v.sealed();
     for (SealedSegment s : sealedNow) {
       if ((s.seq() < reach.lo() || s.seq() > reach.hi()) && s.seq() != reach.active()) {
         continue;
