@@ -79,7 +79,7 @@ public final class NodeProcess implements AutoCloseable {
       node.otlpHttpPort = v[2];
       return node;
     } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-      node.close();
+      node.close(false); // its node.log says why: kept
       throw new IOException("node pid " + p.pid() + " did not log 'Loupe ready' within " + readyTimeout
           + " (alive: " + p.isAlive() + "); see " + log, e);
     }
@@ -167,6 +167,10 @@ public final class NodeProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    close(true);
+  }
+
+  private void close(boolean withLog) {
     stop();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
@@ -174,7 +178,8 @@ public final class NodeProcess implements AutoCloseable {
       // already shutting down: the hook runs (or ran) stop() itself
     }
     if (deleteDataDir) {
-      try (Stream<Path> s = Files.walk(dataDir)) {
+      // the whole temp directory, node.log included, unless the node failed: runs left one per run behind
+      try (Stream<Path> s = Files.walk(withLog ? dataDir.getParent() : dataDir)) {
         s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       } catch (IOException e) {
         // best effort: a temp directory

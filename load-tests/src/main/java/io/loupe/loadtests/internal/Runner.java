@@ -25,7 +25,7 @@ public final class Runner {
         .bool("start-node", "start the node from --node-jar on a fresh temp data dir, measure it, stop it at the end")
         .flag("node-jar", "server/target/loupe.jar", "the node's runnable jar, for --start-node")
         .flag("node-jvm-args", "-Xmx2g", "JVM flags for the node started by --start-node, space-separated")
-        .bool("keep-data", "keep the data dir of the node started by --start-node")
+        .bool("keep-data", "keep the data dir and node.log of the node started by --start-node (else both are deleted)")
         .flag("duration", "60s", "stop sending after this long, even if requests remain")
         .flag("warmup", "0s", "report only what follows this first part of the run: its data and the node's CPU in"
             + " it are not counted (JIT compilation, first segments)")

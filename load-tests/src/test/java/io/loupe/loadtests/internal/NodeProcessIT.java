@@ -57,6 +57,7 @@ class NodeProcessIT {
     }
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(node.dataDir()).doesNotExist();
+    assertThat(node.log()).doesNotExist(); // the whole temp directory goes
   }
 
   @Test
@@ -73,7 +74,14 @@ class NodeProcessIT {
         false))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("did not log 'Loupe ready'")
-        .hasMessageContaining("node.log");
+        .hasMessageContaining("node.log")
+        .satisfies(e -> { // the log it names is kept, to read why; the test removes it
+          java.nio.file.Path log = java.nio.file.Path.of(e.getMessage().substring(e.getMessage().indexOf("see ") + 4));
+          assertThat(log).exists();
+          try (java.util.stream.Stream<java.nio.file.Path> s = Files.walk(log.getParent())) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+          }
+        });
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
   }
 
