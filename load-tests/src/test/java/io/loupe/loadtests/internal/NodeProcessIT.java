@@ -65,6 +65,11 @@ class NodeProcessIT {
     NodeProcess node = NodeProcess.start(fakeJar(), List.of(), Duration.ofSeconds(60), true);
     node.close();
     assertThat(node.dataDir().resolve("wal-000001")).exists();
+    assertThat(node.log()).exists();
+    // kept as asked: the test removes it
+    try (java.util.stream.Stream<java.nio.file.Path> s = Files.walk(node.dataDir().getParent())) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
   }
 
   @Test
