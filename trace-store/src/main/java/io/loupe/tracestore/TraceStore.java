@@ -152,6 +152,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     TraceStore store = new TraceStore(options.withShards(shardCount), clock, metrics, shards, lock);
     Gauge.builder("loupe.tracestore.segments", store, TraceStore::segmentCount)
         .description("Segments on disk, active ones included").register(registry);
+    Gauge.builder("loupe.tracestore.segments.sealing", store, TraceStore::sealingCount)
+        .description("Segments rolled and being sealed in the background").register(registry);
     long period = options.fsync().isBeforeAck() ? 1000
         : Math.max(1, Math.min(1000, options.fsync().interval().toMillis()));
     store.maintenance.scheduleWithFixedDelay(store::maintainQuietly, period, period, TimeUnit.MILLISECONDS);
@@ -596,6 +598,28 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
       }
     } catch (IOException | RuntimeException e) {
       log.warn("trace store maintenance failed: {}", e.toString());
+    }
+  }
+
+  private double sealingCount() {
+    int n = 0;
+    for (Shard s : shards) {
+      n += s.sealingCount();
+    }
+    return n;
+  }
+
+  /** Runs {@code r} on every shard's sealer thread, after the seals handed over so far. For tests. */
+  void runOnSealers(Runnable r) {
+    for (Shard s : shards) {
+      s.runOnSealer(r);
+    }
+  }
+
+  /** Returns once every segment rolled so far is sealed: rolls by age and size seal in the background. For tests. */
+  void awaitSeals() {
+    for (Shard s : shards) {
+      s.awaitSeals();
     }
   }
 

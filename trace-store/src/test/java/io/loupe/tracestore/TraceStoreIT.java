@@ -10,6 +10,7 @@ import io.loupe.model.RejectReason;
 import io.loupe.model.SpanRecord;
 import io.loupe.model.StorageUnavailableException;
 import io.loupe.model.Tenant;
+import io.loupe.model.TraceSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -403,6 +404,94 @@ class TraceStoreIT {
     assertThat(totalBytes()).isLessThanOrEqualTo(limit);
   }
 
+  /** Writes noise until the active segment of a one-shard store rolls (the segment count grows by one). */
+  private void writeUntilRoll(TraceStore store, String service) {
+    double before = registry.get("loupe.tracestore.segments").gauge().value();
+    for (int i = 0; registry.get("loupe.tracestore.segments").gauge().value() == before; i++) {
+      assertThat(i).as("writes before the segment rolled").isLessThan(1000);
+      store.write(A, List.of(Spans.span(Spans.randomTraceId(), service, "noise-" + i, i)));
+    }
+  }
+
+  @Test
+  void aSegmentBeingSealedIsReadLikeTheActiveOne() throws Exception {
+    TraceStore store = open(options().withShards(1).withSegmentMaxBytes(4096).withMaxSpansPerTrace(30));
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    store.runOnSealers(() -> { // holds the seal of the segment rolled below
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    try {
+      String t = Spans.randomTraceId();
+      List<String> ids = new ArrayList<>();
+      List<SpanRecord> first = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        first.add(Spans.span(t, "sealing-svc", "op" + i, 1_000 + i));
+      }
+      first.forEach(sp -> ids.add(sp.spanId()));
+      store.write(A, first);
+      writeUntilRoll(store, "noise-svc");
+      assertThat(registry.get("loupe.tracestore.segments.sealing").gauge().value()).isEqualTo(1);
+      assertThat(listFiles(".idx")).isEmpty();
+
+      // the limit counts the trace's spans in the segment being sealed: 20 there, room for 10 more
+      List<SpanRecord> more = new ArrayList<>();
+      for (int i = 0; i < 15; i++) {
+        more.add(Spans.span(t, "sealing-svc", "late" + i, 2_000 + i));
+      }
+      AppendResult r = store.write(A, more);
+      assertThat(r.accepted()).isEqualTo(10);
+      assertThat(r.rejectedCount()).isEqualTo(5);
+      more.subList(0, 10).forEach(sp -> ids.add(sp.spanId()));
+
+      assertThat(store.trace(A, t)).extracting(SpanRecord::spanId).containsExactlyElementsOf(ids);
+      assertThat(store.search(A, TraceQuery.between(0, 1_000_000_000L, 20).withService("sealing-svc")))
+          .extracting(TraceSummary::traceId).containsExactly(t);
+      assertThat(store.services(A)).contains("sealing-svc", "noise-svc");
+      assertThat(store.operations(A, "sealing-svc")).contains("op0", "late9");
+    } finally {
+      release.countDown();
+    }
+    store.awaitSeals();
+    assertThat(registry.get("loupe.tracestore.segments.sealing").gauge().value()).isZero();
+    assertThat(listFiles(".idx")).hasSize(1);
+    assertThat(store.search(A, TraceQuery.between(0, 1_000_000_000L, 20).withService("sealing-svc")))
+        .extracting(TraceSummary::traceId).hasSize(1);
+  }
+
+  @Test
+  void writesWaitWhileTooManySegmentsAreSealing() throws Exception {
+    TraceStore store = open(options().withShards(1).withSegmentMaxBytes(4096));
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    store.runOnSealers(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      writeUntilRoll(store, "a");
+      writeUntilRoll(store, "b");
+      assertThat(registry.get("loupe.tracestore.segments.sealing").gauge().value()).isEqualTo(2);
+      String t = Spans.randomTraceId();
+      Future<AppendResult> blocked = writer.submit(() -> store.write(A, List.of(Spans.span(t, "c", "op", 1))));
+      Thread.sleep(300);
+      assertThat(blocked).as("a write while two segments wait for their seal").isNotDone();
+      release.countDown();
+      assertThat(blocked.get(30, java.util.concurrent.TimeUnit.SECONDS).accepted()).isEqualTo(1);
+      assertThat(store.trace(A, t)).hasSize(1);
+      assertThat(registry.get("loupe.tracestore.seal.wait").timer().count()).isEqualTo(1);
+    } finally {
+      release.countDown();
+      writer.shutdown();
+    }
+  }
+
   @Test
   void timeRollSealsAnIdleActiveSegment() throws IOException {
     TraceStore store = open(options().withShards(1).withSegmentDuration(Duration.ofMinutes(10)));
@@ -411,6 +500,7 @@ class TraceStoreIT {
     assertThat(listFiles(".idx")).isEmpty();
     clock.advance(Duration.ofMinutes(11));
     store.runMaintenance();
+    store.awaitSeals(); // the roll seals it in the background
     assertThat(listFiles(".idx")).hasSize(1);
     assertThat(store.trace(A, t)).hasSize(1);
   }

@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The segment a shard appends to, with its in-memory trace index. Appends and seals happen under the shard's append
- * lock; {@link #force} may run concurrently with appends (group commit).
+ * The segment a shard appends to, with its in-memory trace index. Appends happen under the shard's append lock;
+ * {@link #force} may run concurrently with appends (group commit). Once rolled, it takes no more appends and is sealed
+ * on the shard's sealer thread while lookups read its in-memory index, which nothing changes any more.
  */
 public final class ActiveSegment {
   private final long seq;
@@ -152,6 +153,14 @@ public final class ActiveSegment {
     search.seal();
     index.write(indexPath, size);
     return new SealedSegment(seq, path, reader, SegmentIndex.open(indexPath), search);
+  }
+
+  /** Closes and deletes a segment nothing was written to (a roll that could not complete). */
+  public void discard() throws IOException {
+    if (!index.isEmpty()) {
+      throw new IllegalStateException("segment " + seq + " holds spans: seal it instead");
+    }
+    seal();
   }
 
   /** Closes without sealing: what a crash leaves behind. For tests of recovery. */

@@ -948,9 +948,8 @@ public final class SearchIndex implements Closeable {
    * partly filled, once {@code out} would exceed {@code max} entries.
    */
   public boolean collectTraceIds(Query q, int max, TraceIdFilter out) throws IOException {
-    SearcherManager m = searchers;
-    refresh(m);
-    IndexSearcher s = m.acquire();
+    Acquired a = acquire();
+    IndexSearcher s = a.searcher();
     try {
       // One weight to count and to collect: rewriting and weighing the query twice per segment was ~5 % of a
       // { a } && { b } search's CPU.
@@ -997,7 +996,7 @@ public final class SearchIndex implements Closeable {
       }
       return true;
     } finally {
-      m.release(s);
+      a.release();
     }
   }
 
@@ -1006,22 +1005,11 @@ public final class SearchIndex implements Closeable {
    * start below it can match (the query's own range says so; here it bounds the walk back in time).
    */
   public Cursor cursor(Query q, long floor) throws IOException {
-    SearcherManager m = searchers;
-    IndexSearcher s;
+    Acquired a = acquire();
     try {
-      refresh(m);
-      s = m.acquire();
-    } catch (AlreadyClosedException e) {
-      if (m == searchers) {
-        throw e;
-      }
-      m = searchers; // sealed meanwhile: the read-only manager replaced it
-      s = m.acquire();
-    }
-    try {
-      return new Cursor(m, s, q, floor);
+      return new Cursor(a.manager(), a.searcher(), q, floor);
     } catch (IOException | RuntimeException e) {
-      m.release(s);
+      a.release();
       throw e;
     }
   }
@@ -1031,9 +1019,8 @@ public final class SearchIndex implements Closeable {
    * prefix}, without the prefix.
    */
   public void terms(String field, String prefix, int limit, java.util.Collection<String> out) throws IOException {
-    SearcherManager m = searchers;
-    refresh(m);
-    IndexSearcher s = m.acquire();
+    Acquired a = acquire();
+    IndexSearcher s = a.searcher();
     try {
       IndexReader r = s.getIndexReader();
       Terms terms = MultiTerms.getTerms(r, field);
@@ -1054,7 +1041,7 @@ public final class SearchIndex implements Closeable {
         out.add(str.substring(prefix.length()));
       }
     } finally {
-      m.release(s);
+      a.release();
     }
   }
 
@@ -1063,9 +1050,8 @@ public final class SearchIndex implements Closeable {
    * #SPAN_PREFIX}): the keyword fields with a term of the tenant. A field name alone would show keys of every tenant.
    */
   public void tagNames(String tenant, String prefix, java.util.Collection<String> out) throws IOException {
-    SearcherManager m = searchers;
-    refresh(m);
-    IndexSearcher s = m.acquire();
+    Acquired a = acquire();
+    IndexSearcher s = a.searcher();
     try {
       BytesRef p = new BytesRef(key(tenant, ""));
       for (org.apache.lucene.index.FieldInfo fi : org.apache.lucene.index.FieldInfos.getMergedFieldInfos(
@@ -1084,12 +1070,44 @@ public final class SearchIndex implements Closeable {
         }
       }
     } finally {
-      m.release(s);
+      a.release();
     }
   }
 
-  /** Commits and turns read-only. */
+  /**
+   * A searcher of the newest reader, refreshed first if the index is writable. A seal swaps the manager: a caller that
+   * meets the old one closed takes the new one, so that searching a segment while it seals does not fail; one racing
+   * a close of the index (retention, shutdown) gets {@link AlreadyClosedException}.
+   */
+  private Acquired acquire() throws IOException {
+    SearcherManager m = searchers;
+    try {
+      refresh(m);
+      return new Acquired(m, m.acquire());
+    } catch (AlreadyClosedException e) {
+      if (m == searchers) {
+        throw e;
+      }
+      m = searchers; // sealed meanwhile: the read-only manager replaced it
+      return new Acquired(m, m.acquire());
+    }
+  }
+
+  /** A searcher and the manager to release it to. */
+  private record Acquired(SearcherManager manager, IndexSearcher searcher) {
+    void release() throws IOException {
+      manager.release(searcher);
+    }
+  }
+
+  /**
+   * Commits and turns read-only. Called when no more documents come (the segment rolled); searches go on meanwhile:
+   * the documents are flushed into a near-real-time reader first (the costly part, done while the old reader still
+   * answers), and the commit after it only syncs the files.
+   */
   public void seal() throws IOException {
+    searchers.maybeRefreshBlocking();
+    live = false; // nothing changes any more: searches stop asking for a refresh
     writer.setLiveCommitData(Map.of(LAYOUT_KEY, LAYOUT).entrySet());
     writer.commit();
     SearcherManager old = searchers;

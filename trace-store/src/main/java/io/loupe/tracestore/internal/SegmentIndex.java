@@ -252,6 +252,11 @@ public final class SegmentIndex {
       return tenantCount++;
     }
 
+    /** The number of {@code tenant} in this index, or -1 when it has no spans here (nothing is registered). */
+    public int tenantIdOrMinusOne(String tenant) {
+      return tenantIndex(tenant);
+    }
+
     private int tenantIndex(String tenant) {
       for (int i = 0; i < tenantCount; i++) {
         if (tenants[i] == tenant || tenants[i].equals(tenant)) {

@@ -23,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * One shard of the trace store: a directory of segments, one of them active. Writers serialize on the append lock
  * (limit check, encode, write); fsyncs run outside it, and one fsync covers every record written before it started, so
  * concurrent writers share them (group commit).
+ *
+ * <p>A full (or old) active segment is <b>rolled</b> under the append lock: its unsynced tail is forced, a new active
+ * segment takes the writes, and the old one is handed to this shard's sealer thread, which flushes and commits its
+ * search index and writes its {@code .idx} (seconds for a segment of 256 MiB) while writers go on. Until it is
+ * sealed, lookups and searches read it as they read the active segment (its in-memory trace index, its near-real-time
+ * search reader); once sealed it joins the sealed list under the append lock, so every reader sees it exactly once.
+ * Sealing in line used to stop the shard's ingest for ~9 s per roll at 150k spans/s.
  */
 public final class Shard {
   private static final Logger log = LoggerFactory.getLogger(Shard.class);
@@ -37,23 +44,34 @@ public final class Shard {
   private final Clock clock;
   private final StoreMetrics metrics;
 
+  /**
+   * Segments rolled but not sealed yet, being sealed one after another, oldest first: more than this many and writers
+   * wait (a disk slower than ingest must not pile up segments in memory).
+   */
+  static final int MAX_SEALING = 2;
+
   private final ReentrantLock appendLock = new ReentrantLock();
   private final ReentrantLock syncLock = new ReentrantLock();
   private volatile ActiveSegment active;
+  // Rolled segments waiting for or in their seal, oldest first. Replaced (never changed in place) under the append
+  // lock, so a reader's view under that lock is one moment's.
+  private volatile List<ActiveSegment> sealing = List.of();
+  private final Object sealingChanged = new Object(); // notified when a segment leaves `sealing`
+  private final java.util.concurrent.ExecutorService sealer;
   private final CopyOnWriteArrayList<SealedSegment> sealed = new CopyOnWriteArrayList<>();
   private TraceIdMap traceIds;
   // 32 MiB per shard of parsed records: ~500 writes of 1,000 spans
   private final RecordCache records = new RecordCache(32L << 20);
   // Used under the append lock: its buffers and what it knows of resources carry over from write to write.
   private final SpanCodec.Encoder encoder = new SpanCodec.Encoder();
-  // The traces of the segment sealed last (the per-trace limit's other segment), made when it is sealed; null after an
-  // open, when that segment's .idx is searched for every trace instead. Under the append lock.
+  // The traces of the segment sealed last (the per-trace limit's other segment when none is sealing), made when it is
+  // sealed; null after an open, when that segment's .idx is searched for every trace instead. Under the append lock.
   private SegmentIndex.TraceFilter previousFilter;
   private long previousFilterSeq = -1;
   private long nextSeq;
   private volatile long writtenSeq;
   private volatile long syncedSeq;
-  private boolean closed;
+  private volatile boolean closed;
 
   private Shard(int id, Path dir, Config config, Clock clock, StoreMetrics metrics) {
     this.id = id;
@@ -61,6 +79,11 @@ public final class Shard {
     this.config = config;
     this.clock = clock;
     this.metrics = metrics;
+    this.sealer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "loupe-tracestore-seal-" + id);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /**
@@ -70,7 +93,12 @@ public final class Shard {
   public static Shard open(int id, Path dir, Config config, Clock clock, StoreMetrics metrics) throws IOException {
     Files.createDirectories(dir);
     Shard s = new Shard(id, dir, config, clock, metrics);
-    s.recover();
+    try {
+      s.recover();
+    } catch (IOException | RuntimeException e) {
+      s.sealer.shutdown();
+      throw e;
+    }
     return s;
   }
 
@@ -193,6 +221,7 @@ public final class Shard {
    * #sync}, or 0 when nothing was written.
    */
   public long append(String tenant, TraceBatch traces, AppendResult.Builder result) throws IOException {
+    awaitSealingBelow(MAX_SEALING);
     appendLock.lock();
     try {
       if (closed) {
@@ -203,7 +232,11 @@ public final class Shard {
           || now - active.createdMs() >= config.segmentDurationMs())) {
         roll(now);
       }
-      SealedSegment previous = sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
+      // The segment before the active one: still sealing (its in-memory index counts exactly) or sealed.
+      List<ActiveSegment> rolled = sealing;
+      SegmentIndex.Builder unsealed = rolled.isEmpty() ? null : rolled.get(rolled.size() - 1).index();
+      int unsealedTenant = unsealed == null ? -1 : unsealed.tenantIdOrMinusOne(tenant);
+      SealedSegment previous = unsealed != null || sealed.isEmpty() ? null : sealed.get(sealed.size() - 1);
       if (previous != null && previous.seq() != previousFilterSeq) {
         previousFilter = null; // not the segment the filter was made for (retention, a failed seal): search its .idx
       }
@@ -218,8 +251,15 @@ public final class Shard {
         // The limit counts the trace's spans in the active segment and the one before it: the window in which
         // a live trace keeps arriving, without a lookup in every segment on the write path.
         int inActive = index.spanCountOrMinusOne(tenantId, hi, lo);
-        int have = Math.max(0, inActive) + (previous == null || (previousFilter != null
-            && !previousFilter.mightContain(tenantHash, hi, lo)) ? 0 : previous.index().spanCount(tenantHash, hi, lo));
+        int inPrevious;
+        if (unsealed != null) {
+          inPrevious = Math.max(0, unsealed.spanCountOrMinusOne(unsealedTenant, hi, lo));
+        } else if (previous == null || (previousFilter != null && !previousFilter.mightContain(tenantHash, hi, lo))) {
+          inPrevious = 0;
+        } else {
+          inPrevious = previous.index().spanCount(tenantHash, hi, lo);
+        }
+        int have = Math.max(0, inActive) + inPrevious;
         int room = Math.max(0, config.maxSpansPerTrace() - have);
         if (list.size() > room) {
           for (int i = room; i < list.size(); i++) {
@@ -311,7 +351,7 @@ public final class Shard {
     syncedSeq = target;
   }
 
-  /** Seals the active segment if it is older than the segment duration. */
+  /** Rolls the active segment if it is older than the segment duration; it is sealed in the background. */
   public void rollIfDue() throws IOException {
     appendLock.lock();
     try {
@@ -324,49 +364,173 @@ public final class Shard {
     }
   }
 
-  /** Seals the active segment now if it holds anything. */
+  /**
+   * Rolls the active segment now if it holds anything, and returns once it and every segment rolled before it are
+   * sealed.
+   *
+   * @throws IOException if sealing the segment failed (its spans stay on disk and are indexed at the next open)
+   */
   public void roll() throws IOException {
+    java.util.concurrent.Future<?> sealing = null;
     appendLock.lock();
     try {
       if (!closed && !active.isEmpty()) {
-        roll(clock.millis());
+        sealing = roll(clock.millis());
       }
     } finally {
       appendLock.unlock();
     }
+    if (sealing == null) {
+      awaitSeals();
+      return;
+    }
+    try {
+      sealing.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while segment was sealing");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("sealing a segment of shard " + id + " failed", e.getCause());
+    }
   }
 
-  private void roll(long now) throws IOException {
+  /** Runs {@code r} on the sealer thread, after the seals handed over so far. For tests. */
+  public void runOnSealer(Runnable r) {
+    sealer.execute(r);
+  }
+
+  /** Returns once every segment rolled so far is sealed (or its seal failed). */
+  public void awaitSeals() {
+    try {
+      sealer.submit(() -> { }).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+      // closed: nothing is sealing any more
+    }
+  }
+
+  /**
+   * Under the append lock: forces what was written to the active segment, makes a new one active and hands the old
+   * one to the sealer. Returns the seal's future.
+   */
+  private java.util.concurrent.Future<?> roll(long now) throws IOException {
+    // The next segment first: if it cannot be created (disk full) the current one stays active and writable.
+    ActiveSegment next = ActiveSegment.create(dir, nextSeq++, now);
+    ActiveSegment old = active;
     syncLock.lock();
     try {
-      // The next segment first: if it cannot be created (disk full) the current one stays active and writable.
-      ActiveSegment next = ActiveSegment.create(dir, nextSeq++, now);
-      ActiveSegment old = active;
+      // sync() forces the active segment only: the old one's writes are made durable here, before it stops being
+      // active. Most are already (group commit); this is the tail since the last fsync.
       long target = writtenSeq;
-      active = next;
       try {
-        SealedSegment s = old.seal(); // forces the file before writing its index
-        syncedSeq = target;
-        if (s != null) {
-          previousFilter = old.index().traceFilter();
-          previousFilterSeq = s.seq();
-          sealed.add(s);
-          // Before the lock is released: a lookup that sees the segment sealed finds it in the map or pending.
-          traceIds.sealed(s.seq(), s.index());
-        }
-        log.debug("shard {}: sealed segment {} ({} bytes)", id, old.seq(), old.size());
+        old.force();
       } catch (IOException | RuntimeException e) {
-        // Its records stay on disk unsealed: the next open scans and seals it. Until then they are not found.
-        log.error("shard {}: sealing segment {} failed; it is re-indexed at the next open", id, old.seq(), e);
         try {
-          old.abandon();
+          next.discard();
         } catch (IOException e2) {
           e.addSuppressed(e2);
         }
         throw e;
       }
+      syncedSeq = target;
+      active = next;
     } finally {
       syncLock.unlock();
+    }
+    List<ActiveSegment> s = new ArrayList<>(sealing);
+    s.add(old);
+    sealing = List.copyOf(s);
+    return sealer.submit(() -> {
+      seal(old);
+      return null;
+    });
+  }
+
+  /** On the sealer thread: seals {@code old} and moves it from the sealing list to the sealed one. */
+  private void seal(ActiveSegment old) throws IOException {
+    SealedSegment s;
+    SegmentIndex.TraceFilter filter;
+    long t0 = System.nanoTime();
+    try {
+      s = old.seal(); // forces the file, commits the search index, then writes the .idx
+      filter = s == null ? null : old.index().traceFilter();
+    } catch (IOException | RuntimeException e) {
+      // Its records stay on disk without an index: the next open scans and seals it. Until then they are not found.
+      log.error("shard {}: sealing segment {} failed; it is re-indexed at the next open", id, old.seq(), e);
+      try {
+        old.abandon();
+      } catch (IOException e2) {
+        e.addSuppressed(e2);
+      }
+      publish(old, null, null);
+      throw e;
+    }
+    publish(old, s, filter);
+    log.debug("shard {}: sealed segment {} ({} bytes) in {} ms", id, old.seq(), old.size(),
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Replaces {@code old} in the sealing list by {@code s} in the sealed one (none when null), in one step. */
+  private void publish(ActiveSegment old, SealedSegment s, SegmentIndex.TraceFilter filter) {
+    appendLock.lock();
+    try {
+      if (s != null) {
+        sealed.add(s);
+        previousFilter = filter;
+        previousFilterSeq = s.seq();
+        // Before the lock is released: a lookup that sees the segment sealed finds it in the map or pending.
+        traceIds.sealed(s.seq(), s.index());
+      }
+      List<ActiveSegment> rest = new ArrayList<>(sealing);
+      rest.remove(old);
+      sealing = List.copyOf(rest);
+    } finally {
+      appendLock.unlock();
+    }
+    synchronized (sealingChanged) {
+      sealingChanged.notifyAll();
+    }
+  }
+
+  /** Waits (outside the append lock) while {@code max} or more segments are waiting for their seal. */
+  private void awaitSealingBelow(int max) throws IOException {
+    if (sealing.size() < max) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    synchronized (sealingChanged) {
+      while (sealing.size() >= max && !closed) {
+        try {
+          sealingChanged.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted while waiting for segments to seal");
+        }
+      }
+    }
+    metrics.sealWait.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+  }
+
+  /** Lets the seals handed over finish, then stops the sealer thread. */
+  private void stopSealer() {
+    sealer.shutdown(); // not shutdownNow: an interrupt inside a FileChannel call would close the channel mid-seal
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (sealer.awaitTermination(10, TimeUnit.SECONDS)) {
+          break;
+        }
+        log.info("shard {}: waiting for {} segments to seal", id, sealing.size());
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -376,11 +540,13 @@ public final class Shard {
     ActiveSegment a;
     long[] offs;
     List<SealedSegment> sealedNow;
+    List<ActiveSegment> sealingNow;
     appendLock.lock();
-    try { // one consistent view: a roll moves the active segment into the sealed list under this lock
+    try { // one consistent view: a roll and a seal move segments between the lists under this lock
       a = active;
       offs = a.index().offsets(key);
       sealedNow = List.copyOf(sealed);
+      sealingNow = sealing;
     } finally {
       appendLock.unlock();
     }
@@ -389,6 +555,11 @@ public final class Shard {
       if (!may.mayHold(s.seq())) {
         continue;
       }
+      for (long off : s.index().offsets(key)) {
+        read(s.reader(), off, key.tenant(), traceId, out);
+      }
+    }
+    for (ActiveSegment s : sealingNow) { // no more writes: their in-memory indexes are read without the lock
       for (long off : s.index().offsets(key)) {
         read(s.reader(), off, key.tenant(), traceId, out);
       }
@@ -420,12 +591,17 @@ public final class Shard {
   public int spanCount(TraceKey key) {
     int n;
     List<SealedSegment> sealedNow;
+    List<ActiveSegment> sealingNow;
     appendLock.lock();
     try {
       n = Math.max(0, active.index().spanCountOrMinusOne(key));
       sealedNow = List.copyOf(sealed);
+      sealingNow = sealing;
     } finally {
       appendLock.unlock();
+    }
+    for (ActiveSegment s : sealingNow) {
+      n += s.index().spanCount(key);
     }
     TraceIdMap.Candidates may = traceIds.candidates(key);
     for (SealedSegment s : sealedNow) {
@@ -474,14 +650,24 @@ public final class Shard {
     return null;
   }
 
-  /** The active segment and the sealed ones, oldest first, as one moment saw them. */
-  private record View(ActiveSegment active, List<SealedSegment> sealed) {}
+  /** The sealed segments, those rolled and sealing, and the active one, each oldest first, as one moment saw them. */
+  private record View(ActiveSegment active, List<ActiveSegment> sealing, List<SealedSegment> sealed) {
+    /** The segments written to by appends in this view: the sealing ones, then the active one. */
+    List<ActiveSegment> open() {
+      if (sealing.isEmpty()) {
+        return List.of(active);
+      }
+      List<ActiveSegment> out = new ArrayList<>(sealing);
+      out.add(active);
+      return out;
+    }
+  }
 
-  /** One consistent view: a roll moves the active segment into the sealed list under the append lock. */
+  /** One consistent view: rolls and seals move segments between the lists under the append lock. */
   private View view() {
     appendLock.lock();
     try {
-      return new View(active, List.copyOf(sealed));
+      return new View(active, sealing, List.copyOf(sealed));
     } finally {
       appendLock.unlock();
     }
@@ -494,7 +680,6 @@ public final class Shard {
   public void cursors(String tenant, org.apache.lucene.search.Query q, long startNanos, long endNanos,
       List<SearchIndex.Cursor> out) throws IOException {
     View v = view();
-    ActiveSegment a = v.active();
     List<SealedSegment> sealedNow = v.sealed();
     for (SealedSegment s : sealedNow) {
       SegmentIndex.Meta m = s.index().meta();
@@ -508,20 +693,30 @@ public final class Shard {
         // dropped by retention during the search
       }
     }
-    try {
-      SegmentReader r = a.reader();
-      // if it was sealed meanwhile, the same SearchIndex reads its commit, the same reader its records
-      out.add(a.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
-    } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      // dropped or store closed during the search
+    for (ActiveSegment a : v.open()) {
+      if (a != v.active() && !overlaps(a.index(), startNanos, endNanos)) {
+        continue;
+      }
+      try {
+        SegmentReader r = a.reader();
+        // if it was sealed meanwhile, the same SearchIndex reads its commit, the same reader its records
+        out.add(a.search().cursor(q, startNanos).records(off -> recordTraces(r, off, tenant)));
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // dropped or store closed during the search
+      }
     }
   }
 
   /**
    * The segments a pre-filter collected trace ids from: the sealed ones numbered {@code lo} to {@code hi} (none when
-   * {@code lo > hi}) and the segment that was active, {@code active}; {@code whole} when that was every segment.
+   * {@code lo > hi}) and those that were sealing or active, numbered {@code openLo} to {@code openHi}; {@code whole}
+   * when that was every segment.
    */
-  public record Reach(long lo, long hi, long active, boolean whole) {}
+  public record Reach(long lo, long hi, long openLo, long openHi, boolean whole) {
+    boolean covers(long seq) {
+      return (seq >= lo && seq <= hi) || (seq >= openLo && seq <= openHi);
+    }
+  }
 
   /**
    * The segments a search over {@code [startNanos, endNanos]} collects pre-filter ids from: the sealed ones {@link
@@ -531,7 +726,6 @@ public final class Shard {
    */
   public Reach reach(long startNanos, long endNanos) {
     View v = view();
-    ActiveSegment a = v.active();
     List<SealedSegment> sealedNow = v.sealed();
     long lo = Long.MAX_VALUE;
     long hi = Long.MIN_VALUE;
@@ -544,7 +738,8 @@ public final class Shard {
     }
     boolean whole = sealedNow.isEmpty()
         || (lo == sealedNow.get(0).seq() && hi == sealedNow.get(sealedNow.size() - 1).seq());
-    return new Reach(lo, hi, a.seq(), whole);
+    List<ActiveSegment> open = v.open();
+    return new Reach(lo, hi, open.get(0).seq(), v.active().seq(), whole);
   }
 
   /**
@@ -554,10 +749,8 @@ public final class Shard {
   public boolean collectTraceIds(org.apache.lucene.search.Query q, Reach reach, int max, TraceIdFilter out)
       throws IOException {
     View v = view();
-    ActiveSegment a = v.active();
-    List<SealedSegment> sealedNow = v.sealed();
-    for (SealedSegment s : sealedNow) {
-      if ((s.seq() < reach.lo() || s.seq() > reach.hi()) && s.seq() != reach.active()) {
+    for (SealedSegment s : v.sealed()) {
+      if (!reach.covers(s.seq())) {
         continue;
       }
       try {
@@ -568,14 +761,19 @@ public final class Shard {
         // dropped by retention
       }
     }
-    if (a.seq() != reach.active()) {
-      return true; // rolled since: the segment of the reach was collected as a sealed one above
+    for (ActiveSegment a : v.open()) {
+      if (!reach.covers(a.seq())) {
+        continue; // created since the reach was taken
+      }
+      try {
+        if (!a.search().collectTraceIds(q, max, out)) {
+          return false;
+        }
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // the store is closing, or its seal failed
+      }
     }
-    try {
-      return a.search().collectTraceIds(q, max, out);
-    } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      return true; // sealed meanwhile: its documents arrived after the search began, or the store is closing
-    }
+    return true;
   }
 
   /**
@@ -588,24 +786,35 @@ public final class Shard {
       return true;
     }
     ActiveSegment a;
+    boolean activeHolds;
+    List<ActiveSegment> sealingNow;
     java.util.Iterator<SealedSegment> sealedNow; // a snapshot: no copy per candidate trace
     appendLock.lock();
     try {
       a = active;
+      activeHolds = !reach.covers(a.seq()) && a.index().contains(key);
+      sealingNow = sealing;
       sealedNow = sealed.iterator();
     } finally {
       appendLock.unlock();
+    }
+    if (activeHolds) {
+      return false;
+    }
+    for (ActiveSegment s : sealingNow) {
+      if (!reach.covers(s.seq()) && s.index().contains(key)) {
+        return false;
+      }
     }
     TraceIdMap.Candidates may = traceIds.candidates(key);
     while (sealedNow.hasNext()) {
       SealedSegment s = sealedNow.next();
       long seq = s.seq();
-      boolean collected = (seq >= reach.lo() && seq <= reach.hi()) || seq == reach.active();
-      if (!collected && may.mayHold(seq) && s.index().spanCount(key) > 0) {
+      if (!reach.covers(seq) && may.mayHold(seq) && s.index().spanCount(key) > 0) {
         return false;
       }
     }
-    return a.seq() == reach.active() || a.index().offsets(key).length == 0;
+    return true;
   }
 
   /**
@@ -614,7 +823,8 @@ public final class Shard {
    */
   public void tagNames(String tenant, String prefix, long startNanos, long endNanos, java.util.Set<String> out)
       throws IOException {
-    for (SealedSegment s : sealed) {
+    View v = view();
+    for (SealedSegment s : v.sealed()) {
       if (!overlaps(s, startNanos, endNanos)) {
         continue;
       }
@@ -624,10 +834,15 @@ public final class Shard {
         // dropped by retention
       }
     }
-    try {
-      active.search().tagNames(tenant, prefix, out);
-    } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      // sealed meanwhile; its keys were seen in the sealed list or are seen next time
+    for (ActiveSegment a : v.open()) {
+      if (a != v.active() && !overlaps(a.index(), startNanos, endNanos)) {
+        continue;
+      }
+      try {
+        a.search().tagNames(tenant, prefix, out);
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // the store is closing, or its seal failed
+      }
     }
   }
 
@@ -637,7 +852,8 @@ public final class Shard {
    */
   public void terms(String field, String prefix, int limit, long startNanos, long endNanos,
       java.util.Collection<String> out) throws IOException {
-    for (SealedSegment s : sealed) {
+    View v = view();
+    for (SealedSegment s : v.sealed()) {
       if (!overlaps(s, startNanos, endNanos)) {
         continue;
       }
@@ -647,10 +863,15 @@ public final class Shard {
         // dropped by retention
       }
     }
-    try {
-      active.search().terms(field, prefix, limit, out);
-    } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      // sealed meanwhile; its terms were seen in the sealed list or are seen next time
+    for (ActiveSegment a : v.open()) {
+      if (a != v.active() && !overlaps(a.index(), startNanos, endNanos)) {
+        continue;
+      }
+      try {
+        a.search().terms(field, prefix, limit, out);
+      } catch (org.apache.lucene.store.AlreadyClosedException e) {
+        // the store is closing, or its seal failed
+      }
     }
   }
 
@@ -658,6 +879,11 @@ public final class Shard {
   private static boolean overlaps(SealedSegment s, long startNanos, long endNanos) {
     SegmentIndex.Meta m = s.index().meta();
     return m.minStartNanos() <= endNanos && m.maxEndNanos() >= startNanos; // a span ends after it starts
+  }
+
+  /** Whether the segment of the (no longer written) index {@code b} holds spans started within the range. */
+  private static boolean overlaps(SegmentIndex.Builder b, long startNanos, long endNanos) {
+    return !b.isEmpty() && b.minStartNanos() <= endNanos && b.maxEndNanos() >= startNanos;
   }
 
   /** Sealed segments, oldest first. */
@@ -671,13 +897,21 @@ public final class Shard {
   }
 
   public int segmentCount() {
-    return sealed.size() + 1;
+    return sealed.size() + sealing.size() + 1;
   }
 
-  /** Bytes of the active segment and its search index. */
+  /** Segments rolled and not sealed yet. */
+  public int sealingCount() {
+    return sealing.size();
+  }
+
+  /** Bytes of the segments not sealed yet (the active one and those sealing) with their search indexes. */
   public long activeBytes() {
-    ActiveSegment a = active;
-    return a.size() + SegmentFiles.sizeOf(a.search().dir());
+    long n = 0;
+    for (ActiveSegment a : view().open()) {
+      n += a.size() + SegmentFiles.sizeOf(a.search().dir());
+    }
+    return n;
   }
 
   /** Deletes {@code s} with its index, and the trace id map generations that covered only dropped segments. */
@@ -689,7 +923,9 @@ public final class Shard {
       appendLock.lock();
       try {
         if (!closed) {
-          traceIds.dropBefore(sealed.isEmpty() ? active.seq() : sealed.get(0).seq());
+          List<ActiveSegment> rolled = sealing;
+          long oldest = rolled.isEmpty() ? active.seq() : rolled.get(0).seq();
+          traceIds.dropBefore(sealed.isEmpty() ? oldest : Math.min(oldest, sealed.get(0).seq()));
         }
       } finally {
         appendLock.unlock();
@@ -709,14 +945,23 @@ public final class Shard {
     return n;
   }
 
-  /** Seals the active segment and closes every file. */
+  /** Waits for the segments sealing, seals the active segment and closes every file. */
   public void close() throws IOException {
     appendLock.lock();
     try {
       if (closed) {
         return;
       }
-      closed = true;
+      closed = true; // no more appends or rolls
+    } finally {
+      appendLock.unlock();
+    }
+    synchronized (sealingChanged) {
+      sealingChanged.notifyAll();
+    }
+    stopSealer();
+    appendLock.lock();
+    try {
       syncLock.lock();
       try {
         SealedSegment s = active.seal();
@@ -742,6 +987,12 @@ public final class Shard {
     appendLock.lock();
     try {
       closed = true;
+    } finally {
+      appendLock.unlock();
+    }
+    stopSealer(); // a seal in flight finishes: a crash in the middle of one is the torn-index case of recovery
+    appendLock.lock();
+    try {
       traceIds.abandon();
       active.abandon();
       for (SealedSegment s : sealed) {

@@ -14,6 +14,7 @@ public final class StoreMetrics {
   public final Counter attributesTruncated;
   public final Counter rateLimited;
   public final Timer fsync;
+  public final Timer sealWait;
   public final Counter traceIdMapOverflows;
   public final io.micrometer.core.instrument.DistributionSummary searchTracesRead;
   private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
@@ -34,6 +35,8 @@ public final class StoreMetrics {
     searchTracesRead = io.micrometer.core.instrument.DistributionSummary.builder("loupe.tracestore.search.traces_read")
         .description("Candidate traces a search read and checked span by span").register(registry);
     fsync = Timer.builder("loupe.tracestore.fsync").description("Segment fsync latency").register(registry);
+    sealWait = Timer.builder("loupe.tracestore.seal.wait")
+        .description("Time writes waited for rolled segments to seal (sealing slower than ingest)").register(registry);
     for (RejectReason r : RejectReason.values()) {
       rejected.put(r, Counter.builder("loupe.tracestore.spans.rejected").tag("reason", r.metricTag())
           .description("Spans refused by the trace store").register(registry));

@@ -31,15 +31,15 @@ import java.util.stream.Stream;
 
 /**
  * The trace store's figures for docs/trace-store.md, run by hand: writes {@code spans} spans of {@link PipelineTraces}
- * (one writer thread, batches of {@code batch} traces, fsync every second, segments rolled at 32 MiB so that lookups
- * cross many segments) with their starts spread over the 4 hours before now, then measures bytes per span on disk,
+ * (one writer thread, batches of {@code batch} traces, fsync every second, segments rolled at {@code segmentMb}, 32 MiB
+ * by default so that lookups cross many segments) with their starts spread over the 4 hours before now, then measures bytes per span on disk,
  * trace by id (1000 random ids) and typical Grafana searches (last hour, limit 20), p50/p99 each. Ingest cost is the
  * process CPU time minus the generating thread's, per span, so that other load on the machine does not count.
  *
  * <pre>
  * java [Chronicle flags, DEPENDENCIES.md] -cp trace-store/target/classes:trace-store/target/test-classes:$(deps) \
  *     io.loupe.tracestore.manual.TraceStoreFiguresMain [spans=10000000] [batch=64] [dir=/tmp/...] [keep=false]
- *     [shards=2] [reopen=true]
+ *     [shards=2] [reopen=true] [segmentMb=32]
  * </pre>
  */
 public final class TraceStoreFiguresMain {
@@ -69,7 +69,8 @@ public final class TraceStoreFiguresMain {
     boolean write = Boolean.parseBoolean(a.getOrDefault("write", "true"));
     Path dir = a.containsKey("dir") ? Path.of(a.get("dir")) : Files.createTempDirectory("loupe-trace-figures");
     TraceStoreOptions options = TraceStoreOptions.defaults(dir).withShards(shards)
-        .withFsync(FsyncPolicy.every(Duration.ofSeconds(1))).withSegmentMaxBytes(32L << 20);
+        .withFsync(FsyncPolicy.every(Duration.ofSeconds(1)))
+        .withSegmentMaxBytes(Long.parseLong(a.getOrDefault("segmentMb", "32")) << 20);
     System.out.printf(Locale.ROOT, "dir %s, %,d spans, %d traces per write, %d shards%n", dir, total, batch, shards);
 
     Path idsFile = dir.resolve("figures-trace-ids.txt");
