@@ -436,11 +436,7 @@ public final class SegmentIndex {
 
     /** Writes the index of a segment of {@code segmentLength} bytes to {@code file}, atomically (tmp + rename). */
     public void write(Path file, long segmentLength) throws IOException {
-      int[] order = new int[traceCount];
-      for (int t = 0; t < traceCount; t++) {
-        order[t] = t;
-      }
-      sort(order, 0, traceCount);
+      int[] order = sortedOrder();
       byte[] header = FileHeader.encode(SegmentFiles.INDEX_FORMAT, SegmentFiles.INDEX_VERSION);
       ByteBuffer b = ByteBuffer.allocate(header.length + locCount * ENTRY_BYTES + FOOTER_BYTES);
       b.put(header);
@@ -470,6 +466,47 @@ public final class SegmentIndex {
         c = Integer.compare(tenantHashes[tenantOf[a]], tenantHashes[tenantOf[b]]);
       }
       return c != 0 ? c : Integer.compare(tenantOf[a], tenantOf[b]);
+    }
+
+    private static final int INDEX_BITS = 22;
+
+    /**
+     * The trace numbers in {@link #compare} order. Up to 2^22 traces (~25 M spans of pipeline traces; a 256 MiB segment
+     * holds ~1.2 M), by the primitive sort of one long per trace: the top 42 bits of its id's high half over its
+     * number, and a second pass that orders the rare runs of equal prefixes (one id in two tenants, or a collision)
+     * exactly. The quicksort of numbers comparing through the id arrays, which it replaces, was ~2.5 % of a node's CPU
+     * samples at 150k spans/s (a cache miss per comparison).
+     */
+    int[] sortedOrder() {
+      int[] order = new int[traceCount];
+      if (traceCount >= 1 << INDEX_BITS) {
+        for (int t = 0; t < traceCount; t++) {
+          order[t] = t;
+        }
+        sort(order, 0, traceCount);
+        return order;
+      }
+      long[] keys = new long[traceCount];
+      long low = (1L << INDEX_BITS) - 1;
+      for (int t = 0; t < traceCount; t++) {
+        // Flipping the sign bit twice keeps the signed order of the ids' high halves in the signed order of the keys.
+        keys[t] = (((his[t] ^ Long.MIN_VALUE) & ~low) | t) ^ Long.MIN_VALUE;
+      }
+      Arrays.sort(keys);
+      for (int i = 0; i < traceCount; i++) {
+        order[i] = (int) (keys[i] & low);
+      }
+      for (int i = 0; i < traceCount; ) {
+        int j = i + 1;
+        while (j < traceCount && keys[j] >>> INDEX_BITS == keys[i] >>> INDEX_BITS) {
+          j++;
+        }
+        if (j - i > 1) {
+          sort(order, i, j);
+        }
+        i = j;
+      }
+      return order;
     }
 
     /** Sorts trace numbers {@code a[from, to)} by {@link #compare}: a quicksort on a primitive array. */

@@ -22,8 +22,14 @@ class SegmentIndexIT {
     String[] tenants = {"a", "b", "tenant-with-a-longer-name"};
     List<long[]> ids = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
-      // some ids share their high half, some are sorted runs: both stress the table and the sort
-      long hi = i % 7 == 0 ? 42 : rnd.nextLong();
+      // some ids share their high half, some are sorted runs: both stress the table and the sort; some high halves
+      // differ only in their low 24 bits, across the 22 low bits the sort keys leave out, some are just below 0
+      long hi = switch (i % 7) {
+        case 0 -> 42;
+        case 1 -> 0x7A5E_0000_0000_0000L + rnd.nextInt(1 << 24);
+        case 2 -> -1L - rnd.nextInt(1 << 24);
+        default -> rnd.nextLong();
+      };
       ids.add(new long[] {hi, i % 5 == 0 ? i : rnd.nextLong()});
     }
     Map<TraceKey, List<long[]>> model = new HashMap<>(); // offset, count
