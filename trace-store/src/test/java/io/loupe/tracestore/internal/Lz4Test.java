@@ -187,7 +187,7 @@ class Lz4Test {
     long mine = 0;
     long lucene = 0;
     long raw = 0;
-    for (int rec = 0; rec < 30; rec++) {
+    for (int rec = 0; rec < 16; rec++) {
       List<SpanRecord> spans = gen.batch(64 + rec % 17, 1_700_000_000_000_000_000L + rec * 1_000_000_000L, 10_000);
       Map<String, List<SpanRecord>> traces = new LinkedHashMap<>();
       for (SpanRecord s : spans) {
@@ -267,11 +267,12 @@ class Lz4Test {
    * the last 12 bytes, and no more and no fewer bytes than {@code len}. Returns the largest offset.
    */
   private static int checkBlock(byte[] b, int len) {
+    // plain checks rather than AssertJ's: this runs once per sequence, millions of times
     int farthest = 0;
     int i = 0;
     int pos = 0; // decoded bytes so far
     while (true) {
-      assertThat(i).as("token at").isLessThan(b.length);
+      check(i < b.length, "token past the block's end", i, pos);
       int token = b[i++] & 0xFF;
       int lit = token >>> 4;
       if (lit == 15) {
@@ -284,14 +285,14 @@ class Lz4Test {
       i += lit;
       pos += lit;
       if (i == b.length) {
-        assertThat(pos).as("decoded length").isEqualTo(len);
-        assertThat(token & 0x0F).as("last sequence's match length").isZero();
+        check(pos == len, "decoded " + pos + " bytes (expected: " + len + ")", i, pos);
+        check((token & 0x0F) == 0, "the last sequence has a match length", i, pos);
         return farthest;
       }
-      assertThat(i + 2).isLessThanOrEqualTo(b.length);
+      check(i + 2 <= b.length, "offset past the block's end", i, pos);
       int offset = (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8;
       i += 2;
-      assertThat(offset).as("offset at block byte " + i).isBetween(1, Math.min(65_535, pos));
+      check(offset >= 1 && offset <= Math.min(65_535, pos), "offset " + offset, i, pos);
       farthest = Math.max(farthest, offset);
       int match = token & 0x0F;
       if (match == 15) {
@@ -302,9 +303,15 @@ class Lz4Test {
         } while (x == 255);
       }
       match += Lz4.MIN_MATCH;
-      assertThat(pos).as("match start").isLessThanOrEqualTo(len - Lz4.MF_LIMIT);
+      check(pos <= len - Lz4.MF_LIMIT, "match start in the last 12 bytes", i, pos);
       pos += match;
-      assertThat(pos).as("match end").isLessThanOrEqualTo(len - Lz4.LAST_LITERALS);
+      check(pos <= len - Lz4.LAST_LITERALS, "match end in the last 5 bytes", i, pos);
+    }
+  }
+
+  private static void check(boolean ok, String problem, int blockAt, int decodedAt) {
+    if (!ok) {
+      throw new AssertionError(problem + " at block byte " + blockAt + ", decoded byte " + decodedAt);
     }
   }
 
