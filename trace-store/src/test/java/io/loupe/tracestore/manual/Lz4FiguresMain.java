@@ -21,14 +21,14 @@ import org.apache.lucene.util.compress.LZ4;
 
 /**
  * Lucene's LZ4 against {@link Lz4} on real record bodies, run by hand: builds {@code records} bodies as the encoder
- * makes them (64-80 {@link PipelineTraces} traces per record, as the node's requests carry), checks that Lucene
- * decompresses every block of ours back to its body, then compresses them all with each compressor in alternating
- * rounds (the order flips every round) in this one thread, and prints thread CPU time per MB of input and the
- * compressed/raw ratio of each, per round and as medians of the per-round ratios.
+ * makes them ({@code traces} {@link PipelineTraces} traces per record, by default 64-80 as the node's requests carry),
+ * checks that Lucene decompresses every block of ours back to its body, then compresses them all with each compressor
+ * in alternating rounds (the order flips every round) in this one thread, and prints thread CPU time per MB of input
+ * and the compressed/raw ratio of each, per round and as medians of the per-round ratios.
  *
  * <pre>
  * java -cp trace-store/target/classes:trace-store/target/test-classes:$(deps) \
- *     io.loupe.tracestore.manual.Lz4FiguresMain [records=2000] [warmup=5] [rounds=10]
+ *     io.loupe.tracestore.manual.Lz4FiguresMain [records=2000] [traces=64-80] [warmup=5] [rounds=10]
  * </pre>
  */
 public final class Lz4FiguresMain {
@@ -41,8 +41,11 @@ public final class Lz4FiguresMain {
     int records = Integer.parseInt(a.getOrDefault("records", "2000"));
     int warmup = Integer.parseInt(a.getOrDefault("warmup", "5"));
     int rounds = Integer.parseInt(a.getOrDefault("rounds", "10"));
+    String[] traces = a.getOrDefault("traces", "64-80").split("-");
+    int minTraces = Integer.parseInt(traces[0]);
+    int maxTraces = Integer.parseInt(traces[traces.length - 1]);
 
-    List<byte[]> bodies = bodies(records);
+    List<byte[]> bodies = bodies(records, minTraces, maxTraces);
     long raw = 0;
     int largest = 0;
     for (byte[] b : bodies) {
@@ -113,14 +116,14 @@ public final class Lz4FiguresMain {
   }
 
   /** Uncompressed record bodies of the pipeline workload, as {@link SpanCodec.Encoder} lays them out. */
-  static List<byte[]> bodies(int records) {
+  static List<byte[]> bodies(int records, int minTraces, int maxTraces) {
     PipelineTraces gen = new PipelineTraces(1, 40);
     Random rnd = new Random(2);
     SpanCodec.Encoder encoder = new SpanCodec.Encoder();
     List<byte[]> bodies = new ArrayList<>(records);
     long start = 1_700_000_000_000_000_000L;
     for (int i = 0; i < records; i++) {
-      int traces = 64 + rnd.nextInt(17);
+      int traces = minTraces + rnd.nextInt(maxTraces - minTraces + 1);
       List<SpanRecord> spans = gen.batch(traces, start, 1_000_000L);
       start += traces * 1_000_000L;
       Map<String, List<SpanRecord>> byTrace = new LinkedHashMap<>();
