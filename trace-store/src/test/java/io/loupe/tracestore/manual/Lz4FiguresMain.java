@@ -26,9 +26,13 @@ import org.apache.lucene.util.compress.LZ4;
  * in alternating rounds (the order flips every round) in this one thread, and prints thread CPU time per MB of input
  * and the compressed/raw ratio of each, per round and as medians of the per-round ratios.
  *
+ * <p>{@code lucene-index=true} first runs Lucene's LZ4 as its index writer also does in a node (short inputs, with a
+ * preset dictionary, and with its high-compression hash table, as for terms and stored fields), so that the JIT
+ * compiles Lucene's compressor for all those uses at once, as in the node, rather than for record bodies alone.
+ *
  * <pre>
  * java -cp trace-store/target/classes:trace-store/target/test-classes:$(deps) \
- *     io.loupe.tracestore.manual.Lz4FiguresMain [records=2000] [traces=64-80] [warmup=5] [rounds=10]
+ *     io.loupe.tracestore.manual.Lz4FiguresMain [records=2000] [traces=64-80] [warmup=5] [rounds=10] [lucene-index=false]
  * </pre>
  */
 public final class Lz4FiguresMain {
@@ -66,6 +70,10 @@ public final class Lz4FiguresMain {
       if (!Arrays.equals(back, 0, b.length, b, 0, b.length)) {
         throw new AssertionError("a block of Lz4 does not decompress to its body");
       }
+    }
+
+    if (Boolean.parseBoolean(a.getOrDefault("lucene-index", "false"))) {
+      likeLucenesIndexWriter(bodies, dst);
     }
 
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
@@ -113,6 +121,25 @@ public final class Lz4FiguresMain {
     System.out.printf(Locale.ROOT, "median of %d rounds: Lz4 %.3fx Lucene's CPU (min %.3f, max %.3f), compressed size "
         + "%.4fx%n", rounds, median(cpuRatios), cpuRatios.stream().mapToDouble(d -> d).min().orElse(0),
         cpuRatios.stream().mapToDouble(d -> d).max().orElse(0), median(sizeRatios));
+  }
+
+  /** Lucene's LZ4 on what its index writer compresses: short blocks, with a preset dictionary, high compression. */
+  private static void likeLucenesIndexWriter(List<byte[]> bodies, byte[] dst) throws IOException {
+    LZ4.FastCompressionHashTable fast = new LZ4.FastCompressionHashTable();
+    LZ4.HighCompressionHashTable high = new LZ4.HighCompressionHashTable();
+    ByteArrayDataOutput out = new ByteArrayDataOutput(dst);
+    Random rnd = new Random(3);
+    for (int i = 0; i < 200_000; i++) {
+      byte[] b = bodies.get(i % bodies.size());
+      int len = 64 + rnd.nextInt(4096);
+      int off = rnd.nextInt(b.length - len);
+      out.reset(dst);
+      switch (i % 3) {
+        case 0 -> LZ4.compress(b, off, len, out, high);
+        case 1 -> LZ4.compressWithDictionary(b, Math.max(0, off - 1024), Math.min(off, 1024), len, out, fast);
+        default -> LZ4.compress(b, off, len, out, fast);
+      }
+    }
   }
 
   /** Uncompressed record bodies of the pipeline workload, as {@link SpanCodec.Encoder} lays them out. */
