@@ -269,8 +269,7 @@ public final class SpanCodec {
     private ByteSink resources = new ByteSink(8 << 10);
     private ByteSink body = new ByteSink(64 << 10);
     private ByteSink out = new ByteSink(64 << 10);
-    private final org.apache.lucene.util.compress.LZ4.FastCompressionHashTable lz4 =
-        new org.apache.lucene.util.compress.LZ4.FastCompressionHashTable();
+    private final Lz4 lz4 = new Lz4(); // its hash table, reused from record to record
     private final CRC32C crc = new CRC32C();
     private final StringTable dict = new StringTable();
     private int[] traceEnds = new int[64];
@@ -386,17 +385,8 @@ public final class SpanCodec {
       if (raw < MIN_COMPRESS) {
         return false;
       }
-      int bound = raw + raw / 255 + 16; // LZ4's worst case: incompressible input
-      out.reserve(bound);
-      int at = out.length();
-      org.apache.lucene.store.ByteArrayDataOutput dst =
-          new org.apache.lucene.store.ByteArrayDataOutput(out.array(), at, bound);
-      try {
-        org.apache.lucene.util.compress.LZ4.compress(body.array(), 0, raw, dst, lz4);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e); // an in-memory output within its bound: does not happen
-      }
-      int k = dst.getPosition() - at;
+      out.reserve(Lz4.maxCompressedLength(raw));
+      int k = lz4.compress(body.array(), 0, raw, out.array(), out.length());
       if (k >= raw) {
         return false;
       }
