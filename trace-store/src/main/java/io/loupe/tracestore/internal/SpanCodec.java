@@ -25,8 +25,8 @@ public final class SpanCodec {
   public static final int TYPE_SPANS = 1;
   static final int CODEC_RAW = 0;
   static final int CODEC_DEFLATE = 1; // segments of version 1 (still read)
-  // An LZ4 block (Lucene's LZ4, already on the classpath): ~5x cheaper than deflate at its fastest level, for ~15 %
-  // more segment bytes; deflate was half of encoding a record.
+  // An LZ4 block, written by our Lz4 (0.5-0.7x the CPU of Lucene's compressor on record bodies, 0.1 % larger) and
+  // read by Lucene's LZ4.decompress: ~5x cheaper than deflate at its fastest level, for ~15 % more segment bytes.
   static final int CODEC_LZ4 = 2;
   // Below this a compressed block's own overhead eats the gain.
   private static final int MIN_COMPRESS = 256;
