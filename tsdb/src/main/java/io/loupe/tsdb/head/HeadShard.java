@@ -130,7 +130,7 @@ final class HeadShard {
   // deoptimizations that threw all seven phases away): ~3.7 % of the node's CPU. A phase per method compiles in a
   // fraction of that, its loops become normal compilations sooner, and a deoptimization discards only that phase.
   // HeadCommitJitMain (3,000 samples every 200 ms for 60 s), 4 runs alternating: one method, 6-12 C2 compilations of
-  // 0.7-3 s each, C2 threads 9.6-15.1 s CPU; split, 20-25 compilations of the phases, 0.9-1.2 s in all, C2 threads
+  // 0.7-3 s each, C2 threads 9.6-15.1 s CPU; split, 19-24 compilations of the phases, 0.9-1.1 s in all, C2 threads
   // 3.2-3.6 s CPU; commit thread CPU per sample in the second half 1,176-1,283 ns before, 963-1,080 ns after.
   private long commitLocked(Tenant tenant, HeadAppender.Batch b, int[] pts, int pFrom, int np, int[] exs, int eFrom,
       int ne, List<MetricMetadata> metas, AppendResult.Builder rb, long[] rejectedByReason) {
