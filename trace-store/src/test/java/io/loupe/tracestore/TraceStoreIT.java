@@ -463,6 +463,29 @@ class TraceStoreIT {
   }
 
   @Test
+  void aFailedSealLosesNoAcknowledgedSpan() throws Exception {
+    TraceStore store = open(options().withShards(1));
+    String t = Spans.randomTraceId();
+    store.write(A, List.of(Spans.span(t, "svc", "op", 1)));
+    // a directory where the first segment's .idx goes: the seal cannot rename its index file into place
+    Path blocker = dir.resolve("shard-000").resolve(String.format("%020d.idx", 1));
+    Files.createDirectories(blocker.resolve("x"));
+    assertThatThrownBy(store::roll).hasMessageContaining("rolling segments failed");
+    assertThat(registry.get("loupe.tracestore.segments.sealing").gauge().value()).isZero();
+    String later = Spans.randomTraceId();
+    assertThat(store.write(A, List.of(Spans.span(later, "svc", "op", 2))).accepted()).isEqualTo(1);
+    assertThat(store.trace(A, later)).hasSize(1);
+    store.close();
+    opened.remove(store);
+
+    Files.delete(blocker.resolve("x"));
+    Files.delete(blocker);
+    TraceStore reopened = open(options().withShards(1)); // the unsealed segment is scanned and sealed at open
+    assertThat(reopened.trace(A, t)).hasSize(1);
+    assertThat(reopened.trace(A, later)).hasSize(1);
+  }
+
+  @Test
   void writesWaitWhileTooManySegmentsAreSealing() throws Exception {
     TraceStore store = open(options().withShards(1).withSegmentMaxBytes(4096));
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);

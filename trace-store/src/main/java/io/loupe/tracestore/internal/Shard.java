@@ -104,6 +104,7 @@ public final class Shard {
 
   private void recover() throws IOException {
     TreeSet<Long> segments = new TreeSet<>();
+    java.util.Set<Long> indexedNow = new java.util.HashSet<>(); // sealed by this recovery: maybe unknown to the map
     List<Path> indexes = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
@@ -180,11 +181,12 @@ public final class Shard {
       search.seal();
       b.write(idx, r.goodEnd());
       sealed.add(SealedSegment.open(seq, seg, SegmentIndex.open(idx), search));
+      indexedNow.add(seq);
     }
     nextSeq = segments.isEmpty() ? 1 : segments.last() + 1;
     active = ActiveSegment.create(dir, nextSeq++, clock.millis());
     try {
-      traceIds = TraceIdMap.open(dir, config.traceIdMap(), List.copyOf(sealed), active.seq(), metrics);
+      traceIds = TraceIdMap.open(dir, config.traceIdMap(), List.copyOf(sealed), active.seq(), indexedNow, metrics);
     } catch (IOException | RuntimeException e) {
       active.abandon();
       for (SealedSegment s : sealed) {
@@ -463,6 +465,9 @@ public final class Shard {
       log.error("shard {}: sealing segment {} failed; it is re-indexed at the next open", id, old.seq(), e);
       try {
         old.abandon();
+        // No .idx may survive a failed seal: the next open re-indexes only segments without one, and only those it
+        // re-indexes go into the trace id map below its high-water mark, which later seals move past this segment.
+        Files.deleteIfExists(SegmentFiles.index(dir, old.seq()));
       } catch (IOException e2) {
         e.addSuppressed(e2);
       }

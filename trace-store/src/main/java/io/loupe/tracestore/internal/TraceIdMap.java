@@ -107,13 +107,21 @@ public final class TraceIdMap implements Closeable {
     });
   }
 
+  /** {@link #open(Path, Options, List, long, java.util.Set, StoreMetrics)} with no segment indexed at this open. */
+  public static TraceIdMap open(Path dir, Options options, List<SealedSegment> sealed, long activeSeq,
+      StoreMetrics metrics) throws IOException {
+    return open(dir, options, sealed, activeSeq, java.util.Set.of(), metrics);
+  }
+
   /**
    * Opens the map of the shard in {@code dir}, whose sealed segments (oldest first) are {@code sealed} and whose new
    * active segment is {@code activeSeq}: drops generations of deleted segments, rebuilds lost or damaged generations,
-   * and adds the entries of segments above each generation's high-water mark from their {@code .idx}.
+   * and adds the entries of segments above each generation's high-water mark from their {@code .idx}, and of the
+   * segments {@code indexedNow} (sealed by this open's recovery) wherever they are: a segment whose seal failed is
+   * older than the mark that later seals advanced.
    */
   public static TraceIdMap open(Path dir, Options options, List<SealedSegment> sealed, long activeSeq,
-      StoreMetrics metrics) throws IOException {
+      java.util.Set<Long> indexedNow, StoreMetrics metrics) throws IOException {
     Path meta = dir.resolve(META_FILE);
     List<long[]> listed = new ArrayList<>(); // firstSeq, entries, highWater, overflowed
     boolean clean = false;
@@ -159,7 +167,7 @@ public final class TraceIdMap implements Closeable {
         gens.add(openGeneration(dir, g, clean, metrics));
       }
       TraceIdMap m = new TraceIdMap(dir, options, metrics, gens.toArray(new Generation[0]));
-      m.catchUp(sealed);
+      m.catchUp(sealed, indexedNow);
       m.writeMeta(false);
       return m;
     } catch (IOException | RuntimeException e) {
@@ -222,17 +230,17 @@ public final class TraceIdMap implements Closeable {
   }
 
   /** Adds the entries of every sealed segment above its generation's high-water mark. */
-  private void catchUp(List<SealedSegment> sealed) throws IOException {
+  private void catchUp(List<SealedSegment> sealed, java.util.Set<Long> indexedNow) throws IOException {
     int added = 0;
     for (SealedSegment s : sealed) {
       Generation g = generationOf(generations, s.seq());
-      if (g == null || s.seq() <= g.highWater) {
+      if (g == null || (s.seq() <= g.highWater && !indexedNow.contains(s.seq()))) {
         continue;
       }
       long seq = s.seq();
       Generation into = generationFor(seq, s.index().entryCount());
       s.index().forEachTrace((hi, lo, th) -> put(into, key(th, hi, lo), seq));
-      into.highWater = seq;
+      into.highWater = Math.max(into.highWater, seq);
       added++;
     }
     if (added > 0) {
