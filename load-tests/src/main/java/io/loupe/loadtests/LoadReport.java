@@ -18,11 +18,14 @@ import java.util.Locale;
  * @param rejected OTLP points or spans the node reported rejected inside accepted responses (partial success)
  * @param nodeCpuSeconds the node's user + system CPU seconds between the first request and the last answer
  * @param nodeDiskBytes bytes in the node's data directory after it stopped (only with --start-node), else -1
+ * @param samplesStored samples (or spans) the node accepted over the whole run, warm-up included: what its data
+ *     directory holds, and what its size is divided by (the steady window's {@code samplesAccepted} would count
+ *     the warm-up's bytes against the window's spans)
  */
 public record LoadReport(String kind, String target, String workload, String unit, double elapsedSeconds,
     boolean exhausted, long requests, long accepted, long throttled, long failed, long samplesSent,
     long samplesAccepted, long rejected, long bytesSent, double p50Millis, double p99Millis, double nodeCpuSeconds,
-    long nodePeakRssBytes, long nodeDiskBytes, double clientCpuSeconds, String firstError) {
+    long nodePeakRssBytes, long nodeDiskBytes, long samplesStored, double clientCpuSeconds, String firstError) {
   public LoadReport {
     requireNonNull(kind, "kind");
     requireNonNull(target, "target");
@@ -71,8 +74,9 @@ public record LoadReport(String kind, String target, String workload, String uni
       rows.add(row("node peak RSS", f("%,.0f MiB", nodePeakRssBytes / 1048576.0)));
     }
     if (nodeDiskBytes >= 0) {
-      rows.add(row("node data dir", f("%,.1f MB (%.2f bytes per %s)", nodeDiskBytes / 1e6,
-          samplesAccepted == 0 ? Double.NaN : nodeDiskBytes / (double) samplesAccepted, unit.replaceAll("s$", ""))));
+      rows.add(row("node data dir", f("%,.1f MB (%.2f bytes per %s; %,d accepted in the whole run)",
+          nodeDiskBytes / 1e6, samplesStored == 0 ? Double.NaN : nodeDiskBytes / (double) samplesStored,
+          unit.replaceAll("s$", ""), samplesStored)));
     }
     rows.add(row("client cpu", f("%.1f s", clientCpuSeconds)));
     if (firstError != null && !firstError.isEmpty()) {

@@ -133,7 +133,7 @@ public final class Runner {
           report = new LoadReport(kind, url.toString(), w.description(), unit, r.elapsedNanos() / 1e9,
               r.exhausted(), s.attempts(), s.accepted(), s.throttled(), s.failed(), s.samplesSent(),
               s.samplesAccepted(), s.rejected(), s.bytesSent(), s.latencyMillis(0.5), s.latencyMillis(0.99),
-              cpu1 - cpu0, peakRss, disk, self1 - self0, s.firstError());
+              cpu1 - cpu0, peakRss, disk, s.samplesAccepted(), self1 - self0, s.firstError());
         } else {
           // The steady window only: from the mark to the last answer. Client CPU stays the whole run's.
           out.printf(Locale.ROOT, "%s: warm-up of %s left out: %,d %s accepted and %.1f node CPU s in it%n", kind,
@@ -145,7 +145,7 @@ public final class Runner {
               s.throttled() - m.throttled(), s.failed() - m.failed(), s.samplesSent() - m.samplesSent(),
               s.samplesAccepted() - m.samplesAccepted(), s.rejected() - m.rejected(), s.bytesSent() - m.bytesSent(),
               s.latencyMillisSince(m, 0.5), s.latencyMillisSince(m, 0.99), cpu1 - m.nodeCpuSeconds(), peakRss,
-              disk, self1 - self0, s.firstError());
+              disk, s.samplesAccepted(), self1 - self0, s.firstError());
         }
         out.print(report.format());
         return report;

@@ -12,7 +12,15 @@ import org.junit.jupiter.api.Test;
 class ReportAndProgressTest {
   private static LoadReport report(double cpu) {
     return new LoadReport("remote-write", "http://127.0.0.1:1/api/v1/write", "w", "samples", 10, true, 110, 100, 10,
-        0, 2_000_000, 2_000_000, 0, 5_000_000, 4.2, 17.5, cpu, 512L << 20, 30_000_000, 1.5, null);
+        0, 2_000_000, 2_000_000, 0, 5_000_000, 4.2, 17.5, cpu, 512L << 20, 30_000_000, 2_000_000, 1.5, null);
+  }
+
+  @Test
+  void dividesTheDataDirByEverythingItHoldsNotByTheSteadyWindow() {
+    // a steady window of 2 M spans after a warm-up that stored 1 M more: the data dir holds all 3 M
+    LoadReport r = new LoadReport("otlp-traces-grpc", "http://127.0.0.1:1/", "w", "spans", 10, false, 100, 100, 0, 0,
+        2_000_000, 2_000_000, 0, 5_000_000, 4.2, 17.5, 8, 512L << 20, 150_000_000, 3_000_000, 1.5, null);
+    assertThat(r.format()).contains("150.0 MB (50.00 bytes per span; 3,000,000 accepted in the whole run)");
   }
 
   @Test
@@ -22,7 +30,7 @@ class ReportAndProgressTest {
     assertThat(r.cpuSecondsPerMillion()).isEqualTo(4);
     assertThat(r.samplesPerCoreSecond()).isEqualTo(250_000);
     assertThat(r.format()).contains("| samples/s", "200,000", "4.2 ms / 17.5 ms", "0.80 cores on average",
-        "| node cpu s / M samples | 4.00", "250,000", "512 MiB", "30.0 MB (15.00 bytes per sample)",
+        "| node cpu s / M samples | 4.00", "250,000", "512 MiB", "30.0 MB (15.00 bytes per sample; 2,000,000 accepted in the whole run)",
         "2xx 100, 429 10, failed 0", "| remote-write summary   |\n");
   }
 
