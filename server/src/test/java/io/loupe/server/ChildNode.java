@@ -21,11 +21,13 @@ final class ChildNode implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("Loupe ready: http=(\\d+) otlp-grpc=(\\d+) otlp-http=(\\d+)");
 
   private final Process process;
+  private final Path tmpDir; // the child's java.io.tmpdir, deleted when it is closed
   private final List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
   private final CompletableFuture<int[]> ports = new CompletableFuture<>();
 
-  private ChildNode(Process process) {
+  private ChildNode(Process process, Path tmpDir) {
     this.process = process;
+    this.tmpDir = tmpDir;
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
           StandardCharsets.UTF_8))) {
@@ -56,13 +58,21 @@ final class ChildNode implements AutoCloseable {
   }
 
   static ChildNode start(Path dataDir, String... extraArgs) throws IOException {
+    // A temp dir of its own: what the child extracts there (snappy-java's native library) outlives a kill -9, which
+    // skips deleteOnExit; two such files were left in /tmp per CI run.
+    Path tmpDir = Files.createTempDirectory("loupe-child-tmp");
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-XX:+UseParallelGC",
-        "-jar", jar().toString(), "--data-dir", dataDir.toString(), "--listen-address", "127.0.0.1",
+        "-Djava.io.tmpdir=" + tmpDir, "-jar", jar().toString(), "--data-dir", dataDir.toString(), "--listen-address", "127.0.0.1",
         "--http-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0"));
     cmd.addAll(List.of(extraArgs));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    return new ChildNode(pb.start());
+    try {
+      return new ChildNode(pb.start(), tmpDir);
+    } catch (IOException | RuntimeException e) {
+      deleteTree(tmpDir);
+      throw e;
+    }
   }
 
   /** {http, otlpGrpc, otlpHttp} once the node is ready. */
@@ -107,6 +117,17 @@ final class ChildNode implements AutoCloseable {
     if (process.isAlive()) {
       process.destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
+    }
+    deleteTree(tmpDir);
+  }
+
+  private static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      System.err.println("could not delete the child's temp dir " + dir + ": " + e);
     }
   }
 }
