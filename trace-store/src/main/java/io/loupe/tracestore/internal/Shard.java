@@ -368,7 +368,8 @@ public final class Shard {
 
   /**
    * Rolls the active segment now if it holds anything, and returns once it and every segment rolled before it are
-   * sealed.
+   * sealed and in the trace id map: the shard's files then stay as they are until the next write or maintenance
+   * (a backup can copy them).
    *
    * @throws IOException if sealing the segment failed (its spans stay on disk and are indexed at the next open)
    */
@@ -384,10 +385,12 @@ public final class Shard {
     }
     if (sealing == null) {
       awaitSeals();
+      traceIds.awaitRecorded();
       return;
     }
     try {
       sealing.get();
+      traceIds.awaitRecorded();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while segment was sealing");

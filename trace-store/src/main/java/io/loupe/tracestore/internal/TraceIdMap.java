@@ -414,8 +414,8 @@ public final class TraceIdMap implements Closeable {
     recorder.execute(r);
   }
 
-  /** Waits until every sealed segment handed to {@link #sealed} is recorded. For tests. */
-  void awaitRecorded() {
+  /** Waits until every sealed segment handed to {@link #sealed} is recorded (its entries forced, the meta written). */
+  public void awaitRecorded() {
     try {
       recorder.submit(() -> { }).get();
     } catch (InterruptedException e) {
