@@ -292,7 +292,7 @@ public class TraceWriteBenchmark {
   @Benchmark
   public long pipelineIndex(Pipeline p, Index idx, Spans spans) throws IOException {
     long t0 = spans.start();
-    idx.index.addRecord(TENANT.id(), p.traceIds, p.batch, idx.offset);
+    idx.index.addRecord(TENANT.id(), p.batch, idx.offset);
     spans.end(t0, p.batch.size());
     return idx.offset++;
   }
@@ -356,7 +356,11 @@ public class TraceWriteBenchmark {
           Class<?> c = new ChildFirst(Path.of(dirs[v]), IndexAb.class.getClassLoader())
               .loadClass("io.loupe.tracestore.internal.SearchIndex");
           indexes[v] = c.getMethod("create", Path.class).invoke(null, tmp.resolve("v" + v));
-          add[v] = c.getMethod("addRecord", String.class, byte[][].class, Iterable.class, long.class);
+          try {
+            add[v] = c.getMethod("addRecord", String.class, Iterable.class, long.class);
+          } catch (NoSuchMethodException e) { // builds before 2026-11-28 took the record's trace ids too
+            add[v] = c.getMethod("addRecord", String.class, byte[][].class, Iterable.class, long.class);
+          }
         }
         Pipeline p = new Pipeline();
         p.canonical = canonical;
@@ -372,7 +376,11 @@ public class TraceWriteBenchmark {
               int v = (k + i + r) % n; // each version goes first as often as the others
               p.load(i, r); // decoded anew for every version: fresh in the cache for each, as in a node
               long t0 = threads.getCurrentThreadCpuTime();
-              add[v].invoke(indexes[v], TENANT.id(), p.traceIds, p.batch, offset);
+              if (add[v].getParameterCount() == 3) {
+                add[v].invoke(indexes[v], TENANT.id(), p.batch, offset);
+              } else {
+                add[v].invoke(indexes[v], TENANT.id(), p.traceIds, p.batch, offset);
+              }
               cpu[v] += threads.getCurrentThreadCpuTime() - t0;
               if (k == n - 1) {
                 spans += p.batch.size();

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.LongPoint;
@@ -58,7 +57,7 @@ import org.apache.lucene.util.UnicodeUtil;
  */
 public final class SearchIndex implements Closeable {
   public static final String TENANT = "tenant";
-  /** The record's trace ids, 16 bytes each, in one binary doc value. */
+  /** Layout 3 only: the record's trace ids, 16 bytes each, in one binary doc value. */
   public static final String TRACE = "trace";
   /** The record's offset in its segment: numeric doc value. */
   public static final String OFFSET = "offset";
@@ -94,12 +93,14 @@ public final class SearchIndex implements Closeable {
   static final int MAX_KEYWORD_CHARS = 1024;
   static final char SEP = '\u0000';
   /**
-   * The document layout, kept in the commit's user data: 3 = one document per record and one per distinct resource;
-   * 2 was one document per (trace, record) with the resource attributes in it, 1 one document per span. An index of
-   * another layout is rebuilt from its segment at open.
+   * The document layout, kept in the commit's user data: 4 = one document per record and one per distinct resource;
+   * 3 is 4 with the record's trace ids in binary doc values ({@value #TRACE}), still read (its doc values answer
+   * {@link #collectTraceIds} without reading the segment); 2 was one document per (trace, record) with the resource
+   * attributes in it, 1 one document per span. An index of another layout is rebuilt from its segment at open.
    */
   static final String LAYOUT_KEY = "loupe.layout";
-  static final String LAYOUT = "3";
+  static final String LAYOUT = "4";
+  private static final java.util.Set<String> READ_LAYOUTS = java.util.Set.of("3", LAYOUT);
   // 64 MiB instead of 16: a segment of an hour holds a few hundred MiB of terms, and each flush is one more Lucene
   // segment to merge; one write thread per shard, so this is also the most the buffer holds per shard.
   private static final double RAM_BUFFER_MB = 64;
@@ -157,7 +158,7 @@ public final class SearchIndex implements Closeable {
         return null;
       }
       Map<String, String> data = SegmentInfos.readLatestCommit(d).getUserData();
-      if (!LAYOUT.equals(data.get(LAYOUT_KEY))) {
+      if (!READ_LAYOUTS.contains(data.get(LAYOUT_KEY))) {
         d.close();
         return null;
       }
@@ -173,15 +174,14 @@ public final class SearchIndex implements Closeable {
   }
 
   /**
-   * Indexes the record at {@code offset} of {@code tenant}: its {@code traceIds} (16 bytes each) and every one of its
-   * {@code spans}, in one document. Called by one thread at a time (the shard's append lock). Measured on pipeline
+   * Indexes the record at {@code offset} of {@code tenant}: every one of its {@code spans}, in one document. Its trace
+   * ids are not in it: the record's header in the segment lists them ({@link #collectTraceIds}). Called by one thread at a time (the shard's append lock). Measured on pipeline
    * traces of 6 spans, 32 per record, a document per record costs 2-4 us of CPU per span to index and flush where a
    * document per trace cost 6-8 (the terms of a record's spans repeat across its traces); end to end over OTLP the
    * node went from 21-23 to 16.9 CPU s per million spans.
    */
-  public synchronized void addRecord(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset)
-      throws IOException {
-    List<IndexableField> d = builder.build(tenant, traceIds, spans, offset);
+  public synchronized void addRecord(String tenant, Iterable<SpanRecord> spans, long offset) throws IOException {
+    List<IndexableField> d = builder.build(tenant, spans, offset);
     for (List<IndexableField> r : builder.newResources) {
       writer.addDocument(r);
     }
@@ -252,7 +252,7 @@ public final class SearchIndex implements Closeable {
       }
     };
 
-    List<IndexableField> build(String tenant, byte[][] traceIds, Iterable<SpanRecord> spans, long offset) {
+    List<IndexableField> build(String tenant, Iterable<SpanRecord> spans, long offset) {
       if (!tenant.equals(this.tenant)) {
         this.tenant = tenant;
         byte[] t = tenant.getBytes(StandardCharsets.UTF_8);
@@ -277,11 +277,6 @@ public final class SearchIndex implements Closeable {
       List<IndexableField> d = fields;
       d.clear();
       d.add(new StringField(TENANT, tenant, Field.Store.NO));
-      byte[] ids = new byte[traceIds.length * 16];
-      for (int i = 0; i < traceIds.length; i++) {
-        System.arraycopy(traceIds[i], 0, ids, i * 16, 16);
-      }
-      d.add(new BinaryDocValuesField(TRACE, new BytesRef(ids)));
       d.add(new NumericDocValuesField(OFFSET, offset));
       long minStart = Long.MAX_VALUE;
       long maxStart = Long.MIN_VALUE;
@@ -943,11 +938,17 @@ public final class SearchIndex implements Closeable {
     }
   }
 
+  /** Where a record's trace ids are read from: the header of the record at an offset of this index's segment. */
+  @FunctionalInterface
+  public interface RecordTraceIds {
+    void addTo(long offset, TraceIdFilter out) throws IOException;
+  }
+
   /**
-   * Adds to {@code out} the trace ids (as two longs) of every document matching {@code q}; false, with {@code out}
-   * partly filled, once {@code out} would exceed {@code max} entries.
+   * Adds the trace ids of every record matching {@code q} to {@code out}, read by {@code records} from the records
+   * themselves (an index of layout 3 has them in doc values); false as soon as they are more than {@code max}.
    */
-  public boolean collectTraceIds(Query q, int max, TraceIdFilter out) throws IOException {
+  public boolean collectTraceIds(Query q, int max, TraceIdFilter out, RecordTraceIds records) throws IOException {
     Acquired a = acquire();
     IndexSearcher s = a.searcher();
     try {
@@ -975,19 +976,25 @@ public final class SearchIndex implements Closeable {
         if (scorer == null) {
           continue;
         }
-        BinaryDocValues ids = DocValues.getBinary(leaf.reader(), TRACE);
+        BinaryDocValues ids = leaf.reader().getBinaryDocValues(TRACE); // layout 3
+        org.apache.lucene.index.NumericDocValues offsets = ids != null ? null : DocValues.getNumeric(leaf.reader(),
+            OFFSET);
         org.apache.lucene.util.Bits live = leaf.reader().getLiveDocs();
         org.apache.lucene.search.DocIdSetIterator it = scorer.iterator();
         for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS;
             doc = it.nextDoc()) {
-          if ((live != null && !live.get(doc)) || !ids.advanceExact(doc)) {
+          if (live != null && !live.get(doc)) {
             continue;
           }
-          BytesRef id = ids.binaryValue();
-          for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
-            long hi = TraceIds.readLong(id.bytes, p);
-            long lo = TraceIds.readLong(id.bytes, p + 8);
-            out.add(hi, lo);
+          if (ids == null) {
+            if (offsets.advanceExact(doc)) {
+              records.addTo(offsets.longValue(), out);
+            }
+          } else if (ids.advanceExact(doc)) {
+            BytesRef id = ids.binaryValue();
+            for (int p = id.offset; p + 16 <= id.offset + id.length; p += 16) {
+              out.add(TraceIds.readLong(id.bytes, p), TraceIds.readLong(id.bytes, p + 8));
+            }
           }
           if (out.size() > max) {
             return false;

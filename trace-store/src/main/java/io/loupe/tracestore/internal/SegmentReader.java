@@ -44,15 +44,66 @@ public final class SegmentReader implements Closeable {
     try {
       return readOnce(offset);
     } catch (ClosedChannelException e) {
-      if (closed) {
-        throw e;
-      }
-      synchronized (this) {
-        if (!ch.isOpen() && !closed) {
-          ch = FileChannel.open(path, StandardOpenOption.READ);
-        }
-      }
+      reopen(e);
       return readOnce(offset);
+    }
+  }
+
+  /**
+   * Adds the trace ids of the record at {@code offset} to {@code out} (the {@code { a } && { b }} pre-filter), reading
+   * only the front of the record, its directory, when it fits in {@value #HEAD_BYTES} bytes (40 traces take ~700): the
+   * checksum covers the whole payload and is not verified then, as Lucene's doc values the ids were read from before
+   * were not checked on reads either. A directory that does not decode from those bytes is read again with the whole
+   * record, checksum verified.
+   */
+  public void addTraceIds(long offset, TraceIdFilter out) throws IOException {
+    try {
+      addTraceIdsOnce(offset, out);
+    } catch (ClosedChannelException e) {
+      reopen(e);
+      addTraceIdsOnce(offset, out);
+    }
+  }
+
+  static final int HEAD_BYTES = 2048;
+  private static final ThreadLocal<ByteBuffer> HEAD = ThreadLocal.withInitial(() -> ByteBuffer.allocate(HEAD_BYTES));
+
+  private void addTraceIdsOnce(long offset, TraceIdFilter out) throws IOException {
+    ByteBuffer b = HEAD.get().clear();
+    FileChannel c = ch;
+    while (b.hasRemaining()) {
+      if (c.read(b, offset + b.position()) < 0) {
+        break; // the last record of the file
+      }
+    }
+    if (b.position() >= FRAME_HEADER) {
+      int len = b.getInt(0);
+      int have = b.position() - FRAME_HEADER;
+      try {
+        if (len > 0) {
+          SpanCodec.addTraceIds(b.array(), FRAME_HEADER, Math.min(len, have), out);
+          return;
+        }
+      } catch (IllegalStateException e) {
+        // a directory longer than the buffer, or damage: the checked read below tells which
+      }
+    }
+    byte[] payload = readOnce(offset);
+    try {
+      SpanCodec.addTraceIds(payload, 0, payload.length, out);
+    } catch (IllegalStateException e) {
+      throw new CorruptFileException(path, offset, "record header: " + e.getMessage());
+    }
+  }
+
+  private void reopen(ClosedChannelException e) throws IOException {
+    if (closed) {
+      throw e;
+    }
+    synchronized (this) {
+      if (!ch.isOpen() && !closed) {
+        ch = FileChannel.open(path, StandardOpenOption.READ);
+      }
     }
   }
 

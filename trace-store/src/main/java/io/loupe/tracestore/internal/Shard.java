@@ -210,7 +210,7 @@ public final class Shard {
 
   private static void index(SearchIndex search, byte[] payload, long offset) throws IOException {
     SpanCodec.Header h = SpanCodec.header(payload);
-    search.addRecord(h.tenant(), h.traceIds(), SpanCodec.decode(payload, null, null), offset);
+    search.addRecord(h.tenant(), SpanCodec.decode(payload, null, null), offset);
   }
 
   public int id() {
@@ -308,7 +308,7 @@ public final class Shard {
     long offset = active.append(encoder.frame(), header);
     try {
       // the whole record: one document
-      active.search().addRecord(tenant, header.traceIds(), traces.allSpans(), offset);
+      active.search().addRecord(tenant, traces.allSpans(), offset);
     } catch (IOException | RuntimeException e) {
       // The spans are durable and found by id; only search misses them until the next open rebuilds the index.
       log.warn("shard {}: indexing spans for search failed: {}", id, e.toString());
@@ -762,7 +762,7 @@ public final class Shard {
         continue;
       }
       try {
-        if (!s.search().collectTraceIds(q, max, out)) {
+        if (!s.search().collectTraceIds(q, max, out, (off, o) -> addTraceIds(s.reader(), off, o))) {
           return false;
         }
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
@@ -774,7 +774,7 @@ public final class Shard {
         continue; // created since the reach was taken
       }
       try {
-        if (!a.search().collectTraceIds(q, max, out)) {
+        if (!a.search().collectTraceIds(q, max, out, (off, o) -> addTraceIds(a.reader(), off, o))) {
           return false;
         }
       } catch (org.apache.lucene.store.AlreadyClosedException e) {
@@ -782,6 +782,21 @@ public final class Shard {
       }
     }
     return true;
+  }
+
+  /** The trace ids of the record at {@code off} of {@code r} into {@code out}; a damaged record is skipped, counted. */
+  private void addTraceIds(SegmentReader r, long off, TraceIdFilter out) throws IOException {
+    try {
+      r.addTraceIds(off, out);
+    } catch (ClosedChannelException e) {
+      if (!r.isClosed()) {
+        throw e;
+      }
+      // dropped by retention while this search ran; its spans are expired
+    } catch (CorruptFileException e) {
+      metrics.corruptions.increment();
+      log.warn("skipping a damaged record: {}", e.getMessage());
+    }
   }
 
   /**

@@ -75,6 +75,29 @@ public final class SpanCodec {
     return readHeader(new ByteSource(payload));
   }
 
+  /**
+   * Adds the trace ids of the directory of the record payload in {@code b[off, off + len)} to {@code out}, without
+   * building a {@link Header}.
+   *
+   * @throws IllegalStateException if the bytes end before the directory does, or do not start a spans record
+   */
+  public static void addTraceIds(byte[] b, int off, int len, TraceIdFilter out) {
+    ByteSource in = new ByteSource(b, off, len);
+    int type = in.readByte();
+    if (type != TYPE_SPANS) {
+      throw new IllegalStateException("record type " + type + " (expected: " + TYPE_SPANS + ")");
+    }
+    in.skip(1 + 3 * 8); // codec, writtenAtMs, minStartNanos, maxEndNanos
+    in.skip(in.readLength()); // tenant
+    int n = in.readLength();
+    for (int i = 0; i < n; i++) {
+      long hi = in.readLong();
+      long lo = in.readLong();
+      in.readVarInt();
+      out.add(hi, lo);
+    }
+  }
+
   private static Header readHeader(ByteSource in) {
     int type = in.readByte();
     if (type != TYPE_SPANS) {

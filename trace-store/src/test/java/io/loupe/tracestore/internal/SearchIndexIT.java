@@ -45,6 +45,37 @@ class SearchIndexIT {
     reopened.close();
   }
 
+  @Test
+  void anIndexOfLayout3AnswersThePrefilterFromItsTraceIdDocValues() throws IOException {
+    byte[] ids = new byte[32]; // two trace ids: 1 and 2
+    ids[15] = 1;
+    ids[31] = 2;
+    try (FSDirectory d = FSDirectory.open(dir); IndexWriter w = new IndexWriter(d, new IndexWriterConfig())) {
+      Document doc = new Document();
+      doc.add(new StringField(SearchIndex.TENANT, "a", Field.Store.NO));
+      doc.add(new org.apache.lucene.document.BinaryDocValuesField(SearchIndex.TRACE,
+          new org.apache.lucene.util.BytesRef(ids)));
+      doc.add(new org.apache.lucene.document.NumericDocValuesField(SearchIndex.OFFSET, 10));
+      w.addDocument(doc);
+      w.setLiveCommitData(Map.of(SearchIndex.LAYOUT_KEY, "3").entrySet());
+      w.commit();
+    }
+    SearchIndex index = SearchIndex.openSealed(dir);
+    assertThat(index).isNotNull();
+    try {
+      TraceIdFilter out = new TraceIdFilter(10);
+      assertThat(index.collectTraceIds(new org.apache.lucene.search.TermQuery(
+          new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 10, out, (off, o) -> {
+            throw new AssertionError("layout 3 has the ids in doc values: no record read");
+          })).isTrue();
+      assertThat(out.mightContain(0, 1)).isTrue();
+      assertThat(out.mightContain(0, 2)).isTrue();
+      assertThat(out.size()).isEqualTo(2);
+    } finally {
+      index.close();
+    }
+  }
+
   private static final long T0 = 1_800_000_000_000_000_000L;
 
   private static SpanRecord span(String trace, long n, Map<String, Object> resource) {
@@ -74,9 +105,7 @@ class SearchIndexIT {
   }
 
   private static void add(SearchIndex index, String tenant, long offset, List<SpanRecord> spans) throws IOException {
-    byte[][] ids = spans.stream().map(SpanRecord::traceId).distinct().map(t -> TraceIds.fromHex(t, 16, "traceId"))
-        .toArray(byte[][]::new);
-    index.addRecord(tenant, ids, spans, offset);
+    index.addRecord(tenant, spans, offset);
   }
 
   @Test
@@ -108,11 +137,20 @@ class SearchIndexIT {
       assertThat(records(index, "b", new AttributeCondition(TagScope.RESOURCE, "host.name", "h1")))
           .containsExactly(40L);
 
-      // The trace ids of a record, for the { a } && { b } pre-filter.
+      // The { a } && { b } pre-filter reads the trace ids of each matching record at its offset.
       TraceIdFilter ids = new TraceIdFilter(10);
+      List<Long> read = new ArrayList<>();
       assertThat(index.collectTraceIds(new org.apache.lucene.search.TermQuery(
-          new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 10, ids)).isTrue();
+          new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 10, ids, (off, out) -> {
+            read.add(off);
+            out.add(off, off);
+          })).isTrue();
+      assertThat(read).containsExactly(10L, 20L, 30L);
       assertThat(ids.size()).isEqualTo(3);
+      assertThat(index.collectTraceIds(new org.apache.lucene.search.TermQuery(
+          new org.apache.lucene.index.Term(SearchIndex.TENANT, "a")), 2, new TraceIdFilter(10), (off, out) -> {
+            throw new AssertionError("counted past the budget first: nothing read");
+          })).isFalse();
 
       List<String> keys = new ArrayList<>();
       index.tagNames("a", SearchIndex.RESOURCE_PREFIX, keys);
