@@ -15,14 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The samples written by earlier builds still read, span for span: v1 (segments of deflated records) and v2 (LZ4
- * records).
+ * The samples written by earlier builds still read, span for span: v1 (segments of deflated records), v2 (LZ4
+ * records) and v3 (parents as indexes in their trace, starts relative to the previous span).
  */
 class FrozenFormatIT {
   @TempDir Path dir;
 
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource({"v1, 1, 1", "v2, 2, 2"})
+  @org.junit.jupiter.params.provider.CsvSource({"v1, 1, 1", "v2, 2, 2", "v3, 3, 2"})
   void readsTheFrozenSample(String sample, int segmentVersion, int codec) throws IOException, URISyntaxException {
     Path src = Path.of(getClass().getResource("/testdata/trace-store/" + sample + "/trace-store.meta").toURI())
         .getParent();

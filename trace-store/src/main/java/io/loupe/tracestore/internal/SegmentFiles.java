@@ -11,8 +11,12 @@ import java.nio.file.StandardOpenOption;
 /** Every file name of the trace store, in one place. */
 public final class SegmentFiles {
   public static final String SEGMENT_FORMAT = "span-segment";
-  /** Version 2 may hold LZ4 record bodies (codec 2); version 1 segments, deflate or raw only, are still read. */
-  public static final int SEGMENT_VERSION = 2;
+  /**
+   * Version 3 may give a span's parent as an index in its trace and its start relative to the trace's previous span
+   * (bits 6 and 7 of its bits byte); version 2 may hold LZ4 record bodies (codec 2); version 1 segments, deflate or
+   * raw only, are still read, as are version 2.
+   */
+  public static final int SEGMENT_VERSION = 3;
   public static final int SEGMENT_MIN_VERSION = 1;
   public static final String INDEX_FORMAT = "span-index";
   public static final int INDEX_VERSION = 1;

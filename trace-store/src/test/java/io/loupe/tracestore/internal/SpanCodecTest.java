@@ -81,6 +81,99 @@ class SpanCodecTest {
     assertThat(payload.length / 1000.0).isLessThan(20);
   }
 
+  private static SpanRecord child(SpanRecord s, String parent, long start) {
+    return new SpanRecord(s.traceId(), s.spanId(), parent, s.traceState(), s.name(), s.kind(), start,
+        start + 1000, s.statusCode(), s.statusMessage(), s.resourceAttributes(), s.scopeName(), s.scopeVersion(),
+        s.attributes(), s.events(), s.links(), s.flags());
+  }
+
+  /** A tree of {@code n} spans (each span's parent one of the earlier ones), listed leaves first as SDKs export. */
+  private static List<SpanRecord> tree(String t, int n, java.util.Random r) {
+    List<SpanRecord> spans = new ArrayList<>();
+    long start = 1_800_000_000_000_000_000L;
+    for (int i = 0; i < n; i++) {
+      SpanRecord s = Spans.span(t, "svc", "op" + i % 7, start);
+      spans.add(i == 0 ? s : child(s, spans.get(r.nextInt(i)).spanId(), start + r.nextInt(5_000_000)));
+    }
+    java.util.Collections.reverse(spans);
+    return spans;
+  }
+
+  @Test
+  void parentsAndStartsWithinATraceRoundTripWhicheverWayTheyPoint() {
+    java.util.Random r = new java.util.Random(7);
+    String t1 = Spans.randomTraceId();
+    String t2 = Spans.randomTraceId();
+    String t3 = Spans.randomTraceId();
+    List<SpanRecord> small = tree(t1, 6, r); // parents after their children: resolved once the trace is read
+    List<SpanRecord> large = tree(t2, 300, r); // past the linear scan: a table finds the parents
+    String outside = Spans.randomSpanId();
+    SpanRecord a = Spans.span(t3, "svc", "a", 1_800_000_000_500_000_000L);
+    List<SpanRecord> mixed = List.of(
+        child(a, outside, a.startEpochNanos()), // a parent in no span of the record: written as its id
+        child(Spans.span(t3, "svc", "self", 0), "", 1_800_000_000_000_000_000L), // older than the span before it
+        child(a, a.spanId(), a.startEpochNanos() + 5), // a duplicate id whose parent is the first of that id
+        child(Spans.span(t3, "svc", "c", 0), a.spanId(), Long.MAX_VALUE / 2)); // far from its neighbours
+    Map<String, List<SpanRecord>> traces = new LinkedHashMap<>();
+    traces.put(t1, small);
+    traces.put(t2, large);
+    traces.put(t3, mixed);
+    byte[] payload = SpanCodec.encode("a", 1, traces);
+
+    assertThat(SpanCodec.decode(payload, "a", TraceIds.fromHex(t1, 16, "t"))).containsExactlyElementsOf(small);
+    assertThat(SpanCodec.decode(payload, "a", TraceIds.fromHex(t2, 16, "t"))).containsExactlyElementsOf(large);
+    assertThat(SpanCodec.decode(payload, "a", TraceIds.fromHex(t3, 16, "t"))).containsExactlyElementsOf(mixed);
+    SpanCodec.Parsed p = SpanCodec.parse(payload);
+    assertThat(p.spansToCheck(0)).extracting(SpanRecord::parentSpanId)
+        .containsExactlyElementsOf(small.stream().map(SpanRecord::parentSpanId).toList());
+  }
+
+  @Test
+  void aParentWithinTheTraceCostsAnIndexNotAnId() {
+    java.util.Random r = new java.util.Random(11);
+    String t = Spans.randomTraceId();
+    List<SpanRecord> spans = tree(t, 6, r);
+    List<SpanRecord> orphans = new ArrayList<>();
+    for (SpanRecord s : spans) { // the same tree, with parents in other records
+      orphans.add(s.parentSpanId().isEmpty() ? s : child(s, Spans.randomSpanId(), s.startEpochNanos()));
+    }
+    int within = SpanCodec.encode("a", 1, Map.of(t, spans)).length;
+    int elsewhere = SpanCodec.encode("a", 1, Map.of(t, orphans)).length;
+    assertThat(elsewhere - within).isGreaterThanOrEqualTo(5 * 7); // 5 parents: 8 bytes each became 1
+  }
+
+  @Test
+  void aParentIndexPastTheTraceIsACorruption() {
+    String t = Spans.randomTraceId();
+    SpanRecord root = Spans.span(t, "svc", "root", 1);
+    SpanRecord kid = child(Spans.span(t, "svc", "kid", 1), root.spanId(), 2);
+    byte[] payload = SpanCodec.encode("a", 1, Map.of(t, List.of(kid, root)));
+    assertThat(payload[1]).as("a body this small is stored raw").isEqualTo((byte) 0);
+    // The kid's parent index (1) is the byte after its span id and bits byte, at the start of the trace's spans.
+    SpanCodec.Header h = SpanCodec.header(payload);
+    byte[] kidId = TraceIds.fromHex(kid.spanId(), 8, "s");
+    int at = indexOf(payload, kidId) + 8;
+    assertThat(payload[at] & SpanCodec.BIT_PARENT_INDEX).isNotZero();
+    assertThat(payload[at + 1]).isEqualTo((byte) 1);
+    payload[at + 1] = 2; // the trace has 2 spans
+    assertThat(h.spanCount()).isEqualTo(2);
+    assertThatThrownBy(() -> SpanCodec.decode(payload, "a", null)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("parent index 2");
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int k = 0; k < what.length; k++) {
+        if (in[i + k] != what[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("not found");
+  }
+
   @Test
   void rejectsUnsupportedAttributeTypes() {
     String t = Spans.randomTraceId();
