@@ -24,11 +24,12 @@ final class ChildNode implements AutoCloseable {
   private final Path tmpDir; // the child's java.io.tmpdir, deleted when it is closed
   private final List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
   private final CompletableFuture<int[]> ports = new CompletableFuture<>();
+  private final Thread reader;
 
   private ChildNode(Process process, Path tmpDir) {
     this.process = process;
     this.tmpDir = tmpDir;
-    Thread reader = new Thread(() -> {
+    reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
           StandardCharsets.UTF_8))) {
         String line;
@@ -90,13 +91,15 @@ final class ChildNode implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** SIGTERM: the graceful path. Returns the exit code. */
+  /** SIGTERM: the graceful path. Returns the exit code once the node's last output line is in {@link #lines}. */
   int terminate() throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() also closes the pipes, and the node's shutdown log would be lost.
+    process.toHandle().destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
     }
+    reader.join(10_000);
     return process.exitValue();
   }
 

@@ -212,8 +212,11 @@ public final class TraceIdMap implements Closeable {
   }
 
   private static net.openhft.chronicle.map.ChronicleMapBuilder<Long, Long> builder(long first, long entries) {
+    // No close-on-exit hook: Chronicle's closed the maps at SIGTERM while the node's own shutdown hook was still
+    // sealing and recording into them (close then failed on a closed map, and the shards after it were never
+    // sealed). close() forces and closes them itself; a process that exits without it is a crash, which open handles.
     return ChronicleMap.of(Long.class, Long.class).name("loupe-trace-ids-v1-" + first).entries(entries)
-        .maxBloatFactor(MAX_BLOAT);
+        .maxBloatFactor(MAX_BLOAT).skipCloseOnExitHook(true);
   }
 
   static String mapName(long firstSeq) {
