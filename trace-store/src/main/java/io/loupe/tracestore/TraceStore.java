@@ -131,7 +131,8 @@ public final class TraceStore implements SpanWriter, SpanReader, TraceSearcher, 
     int shardCount = shardCount(options);
     StoreMetrics metrics = new StoreMetrics(registry);
     Shard.Config config = new Shard.Config(options.segmentMaxBytes(), options.segmentDuration().toMillis(),
-        options.maxSpansPerTrace(), new TraceIdMap.Options(options.traceIdMapEntries(), SEGMENTS_PER_MAP_GENERATION));
+        options.maxSpansPerTrace(), new TraceIdMap.Options(options.traceIdMapEntries(), SEGMENTS_PER_MAP_GENERATION),
+        shardCount);
     Shard[] shards = new Shard[shardCount];
     try {
       for (int i = 0; i < shardCount; i++) {

@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param shards number of shards (spans routed by a hash of the trace id); fixed when the store is first created
  * @param fsync when writes are forced to disk
  * @param segmentDuration the active segment of a shard is sealed when it is this old
- * @param segmentMaxBytes ... or this large
+ * @param segmentMaxBytes ... or this large (the first segment of shard {@code i} of {@code n} after open at {@code
+ *     (n - i) / n} of both, so that the shards, which fill at the same rate, do not all seal at once)
  * @param retention sealed segments whose newest write is older than this are deleted with their index
  * @param retentionBytes when > 0, the oldest sealed segments are deleted while all segments together exceed this
  * @param maxSpansPerTrace spans of one trace over this are rejected ({@code TRACE_TOO_LARGE})

@@ -357,6 +357,39 @@ class TraceStoreIT {
   }
 
   @Test
+  void shardsRollApartSoThatTheyDoNotAllSealAtOnce() throws IOException {
+    TraceStore store = open(options().withShards(2).withSegmentDuration(Duration.ofMinutes(10)));
+    List<SpanRecord> batch = new ArrayList<>();
+    for (int i = 0; i < 40; i++) { // random trace ids: both shards get spans
+      batch.add(Spans.span(Spans.randomTraceId(), "svc", "op", i));
+    }
+    store.write(A, batch);
+    clock.advance(Duration.ofMinutes(6)); // past half the duration: shard 1 of 2 rolls its first segment, shard 0 not
+    store.runMaintenance();
+    store.awaitSeals();
+    assertThat(indexes("shard-000")).isZero();
+    assertThat(indexes("shard-001")).isEqualTo(1);
+
+    store.write(A, batch);
+    clock.advance(Duration.ofMinutes(5)); // shard 0's first segment is 11 minutes old, shard 1's second 5
+    store.runMaintenance();
+    store.awaitSeals();
+    assertThat(indexes("shard-000")).isEqualTo(1);
+    assertThat(indexes("shard-001")).isEqualTo(1);
+    clock.advance(Duration.ofMinutes(5)); // later segments roll at the full duration, still 5 minutes apart
+    store.runMaintenance();
+    store.awaitSeals();
+    assertThat(indexes("shard-000")).isEqualTo(1);
+    assertThat(indexes("shard-001")).isEqualTo(2);
+  }
+
+  private long indexes(String shard) throws IOException {
+    try (Stream<Path> s = Files.list(dir.resolve(shard))) {
+      return s.filter(p -> p.toString().endsWith(".idx")).count();
+    }
+  }
+
+  @Test
   void retentionDropsOldSegmentsWithTheirIndex() throws IOException {
     TraceStore store = open(options().withShards(1).withRetention(Duration.ofHours(2)));
     String old = Spans.randomTraceId();
