@@ -37,11 +37,7 @@ import org.apache.lucene.util.compress.LZ4;
  */
 public final class Lz4FiguresMain {
   public static void main(String[] args) throws IOException {
-    Map<String, String> a = new LinkedHashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      a.put(arg.substring(0, eq), arg.substring(eq + 1));
-    }
+    Map<String, String> a = ManualArgs.parse(args);
     int records = Integer.parseInt(a.getOrDefault("records", "2000"));
     int warmup = Integer.parseInt(a.getOrDefault("warmup", "5"));
     int rounds = Integer.parseInt(a.getOrDefault("rounds", "10"));

@@ -52,11 +52,7 @@ public final class TraceStoreFiguresMain {
   public static void main(String[] args) throws Exception {
     System.setProperty("chronicle.analytics.disable", "true");
     System.setProperty("chronicle.announcer.disable", "true");
-    Map<String, String> a = new LinkedHashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      a.put(arg.substring(0, eq), arg.substring(eq + 1));
-    }
+    Map<String, String> a = ManualArgs.parse(args);
     long total = Long.parseLong(a.getOrDefault("spans", "10000000"));
     int batch = Integer.parseInt(a.getOrDefault("batch", "64"));
     int shards = Integer.parseInt(a.getOrDefault("shards", "2"));
